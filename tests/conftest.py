@@ -1,0 +1,36 @@
+"""Suite-wide fixtures: a seed for every test, deterministic algorithms, float64 helper."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import torch
+
+from rnnkit.seeding import seed_everything
+
+torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+@pytest.fixture(autouse=True)
+def _seed() -> None:
+    seed_everything(1234)
+
+
+@pytest.fixture
+def float64() -> Iterator[torch.dtype]:
+    """Run a test with float64 as the default dtype (gradcheck, 1e-10 parity)."""
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield torch.float64
+    torch.set_default_dtype(previous)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip `gpu` tests when CUDA is absent."""
+    if torch.cuda.is_available():
+        return
+    skip_gpu = pytest.mark.skip(reason="needs CUDA")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip_gpu)
