@@ -19,20 +19,76 @@ The state of one step is (B, H); the state of a layer stack is (L·D, B, H) as i
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
-from typing import Literal, NamedTuple
+from collections.abc import Callable, Iterable
+from typing import Any, Literal, NamedTuple
 
 import torch
 from torch import Tensor, nn
 
+from rnnkit.errors import ConfigError, ShapeError
+
 ActivationName = Literal["tanh", "sigmoid", "relu", "identity"]
+
+
+def identity(x: Tensor) -> Tensor:
+    """φ(a) = a, the linear activation (a named function, so cells deep-copy and pickle)."""
+    return x
+
 
 ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
     "tanh": torch.tanh,
     "sigmoid": torch.sigmoid,
     "relu": torch.relu,
-    "identity": lambda x: x,
+    "identity": identity,
 }
+
+
+def _tanh_derivative(pre: Tensor) -> Tensor:
+    return 1.0 - torch.tanh(pre) ** 2  # tanh'(a) = 1 − tanh²(a)
+
+
+def _sigmoid_derivative(pre: Tensor) -> Tensor:
+    gate = torch.sigmoid(pre)
+    return gate * (1.0 - gate)  # σ'(a) = σ(a)(1 − σ(a))
+
+
+def _relu_derivative(pre: Tensor) -> Tensor:
+    return (pre > 0).to(pre.dtype)  # relu'(a) = 1[a > 0], taking 0 at the kink as torch does
+
+
+def _identity_derivative(pre: Tensor) -> Tensor:
+    return torch.ones_like(pre)  # identity'(a) = 1
+
+
+ACTIVATION_DERIVATIVES: dict[str, Callable[[Tensor], Tensor]] = {
+    "tanh": _tanh_derivative,
+    "sigmoid": _sigmoid_derivative,
+    "relu": _relu_derivative,
+    "identity": _identity_derivative,
+}
+"""φ'(a) as a function of the pre-activation a, for each name in ACTIVATIONS (used by the
+hand-written BPTT and the Jacobian analysis: ∂h_t/∂h_{t-1} = diag(φ'(a_t)) W_hh)."""
+
+
+def check_positive_int(argument: str, value: Any) -> int:
+    """Return `value` if it is a positive int (not a bool); else ConfigError naming `argument`."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(
+            f"Received an invalid value for argument `{argument}`, "
+            f"expected a positive integer, got {value!r}."
+        )
+    return value
+
+
+def check_choice(argument: str, value: Any, choices: Iterable[str]) -> str:
+    """Return `value` if it is one of `choices`, else raise ConfigError naming `argument`."""
+    allowed = list(choices)
+    if value not in allowed:
+        raise ConfigError(
+            f"Received an invalid value for argument `{argument}`, "
+            f"expected one of {allowed}, got {value!r}."
+        )
+    return value
 
 
 class RNNState(NamedTuple):
@@ -54,14 +110,19 @@ State = RNNState | LSTMState
 class RecurrentCell(nn.Module, ABC):
     """Base class of rnnkit cells: one time step, split into input projection and recurrence.
 
-    Subclasses set `input_size`, `hidden_size`, `state_size` (size of `hidden`, H or P) and
-    `gate_size` (G, rows of `weight_ih`), and implement `init_state`, `project_input`, `step`.
+    Subclasses set `input_size`, `hidden_size`, `state_size` (size of `hidden`, H or P),
+    `gate_size` (G, rows of `weight_ih`), `gate_names` (the H-row blocks of `weight_ih` and
+    `weight_hh`, top to bottom, e.g. ("input", "forget", "candidate", "output")) and
+    `state_type` (RNNState or LSTMState), and implement `init_state`, `project_input`, `step`.
+    `step` is the hot path and checks nothing; `forward` checks shapes first.
     """
 
     input_size: int
     hidden_size: int
     state_size: int
     gate_size: int
+    gate_names: tuple[str, ...]
+    state_type: type[RNNState] | type[LSTMState]
 
     @abstractmethod
     def init_state(
@@ -82,7 +143,53 @@ class RecurrentCell(nn.Module, ABC):
         """One recurrence step from a projected input (B, G) and the previous state."""
 
     def forward(self, x_t: Tensor, state: State | None = None) -> State:
-        """One time step: x_t (B, F) and the previous state (zeros if None) -> the new state."""
+        """One time step: x_t and the previous state (zeros if None) -> the new state.
+
+        Shapes:
+            x_t (B, F); state.hidden (B, state_size), state.cell (B, H) for an LSTM.
+
+        Args:
+            x_t: the input at step t.
+            state: h_{t-1} (and c_{t-1}) as this cell's `state_type`, or None for zeros.
+
+        Returns:
+            The state at step t, of the same type.
+
+        Raises:
+            ShapeError: x_t is not (B, F), or the state's type or shapes do not match.
+        """
+        self.check_step_input(x_t, state)
         if state is None:
             state = self.init_state(x_t.shape[0], dtype=x_t.dtype, device=x_t.device)
         return self.step(self.project_input(x_t), state)
+
+    def gate_rows(self, gate: str) -> slice:
+        """The rows of `weight_ih`, `weight_hh` and the biases that belong to `gate`."""
+        index = self.gate_names.index(check_choice("gate", gate, self.gate_names))
+        return slice(index * self.hidden_size, (index + 1) * self.hidden_size)
+
+    def check_step_input(self, x_t: Tensor, state: State | None) -> None:
+        """Raise ShapeError unless x_t is (B, F) and `state` is None or a matching state."""
+        name = type(self).__name__
+        F = self.input_size
+        if x_t.dim() != 2 or x_t.shape[1] != F:
+            raise ShapeError(
+                f"{name} input x_t must be (B, {F}); got {tuple(x_t.shape)}. "
+                f"Check input_size, or use a layer for (T, B, F) sequences."
+            )
+        if state is None:
+            return
+        fields = ", ".join(self.state_type._fields)
+        if not isinstance(state, self.state_type):
+            raise ShapeError(
+                f"{name} state must be {self.state_type.__name__}({fields}); "
+                f"got {type(state).__name__}. Wrap it, e.g. {self.state_type.__name__}(*state)."
+            )
+        B = x_t.shape[0]
+        for field, tensor in zip(state._fields, state, strict=True):
+            size = self.state_size if field == "hidden" else self.hidden_size
+            if tuple(tensor.shape) != (B, size):
+                raise ShapeError(
+                    f"{name} state.{field} must be (B, {size}) = ({B}, {size}) for x_t of batch "
+                    f"{B}; got {tuple(tensor.shape)}. Check the batch size and hidden_size."
+                )

@@ -1,0 +1,157 @@
+"""The GRU cell in torch's reset-after form and in Cho et al.'s original reset-before form.
+
+References:
+    https://arxiv.org/abs/1406.1078 (Cho et al. 2014)
+    https://pytorch.org/docs/stable/generated/torch.nn.GRU.html (parameter names, reset-after form)
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from rnnkit.cells.base import RecurrentCell, RNNState, check_positive_int
+from rnnkit.cells.init import reset_parameters
+
+
+class GRUCell(RecurrentCell):
+    """One step of the gated recurrent unit.
+
+    r_t = σ(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)       reset gate  (Cho et al. 2014)
+    z_t = σ(W_iz x_t + b_iz + W_hz h_{t-1} + b_hz)       update gate
+    reset_after=True (default; torch.nn.GRU and cuDNN): the reset scales the recurrent product
+        n_t = tanh(W_in x_t + b_in + r_t ⊙ (W_hn h_{t-1} + b_hn))
+    reset_after=False (Cho et al. 2014 as the lecture writes it, h̃ = tanh(W·[r ⊙ h_{t-1}, x_t])):
+        n_t = tanh(W_in x_t + b_in + W_hn (r_t ⊙ h_{t-1}) + b_hn)
+    h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t-1}
+
+    where
+        x_t the input, h_{t-1} the previous state (zeros at t = 1), n_t (h̃_t in Cho et al.)
+        the candidate state, σ the logistic sigmoid, ⊙ the element-wise product,
+        W_i·, W_h· rows of weight_ih, weight_hh for · ∈ {r, z, n}, b_i·, b_h· the two biases.
+
+    z_t is the fraction of the old state kept, as in Cho et al. and torch. Some texts (e.g.
+    Chung et al. 2014) swap z_t and 1 − z_t, h_t = z_t ⊙ n_t + (1 − z_t) ⊙ h_{t-1}; the two
+    conventions describe the same model with the update gate's sign flipped.
+
+    The two forms differ only when r_t ≠ 1 meets b_hn ≠ 0 or a W_hn that mixes units; they
+    share parameters but give different numbers, so a model trained in one form must run in it.
+    Parameters have torch.nn.GRUCell's names and layout: rows stacked r|z|n in `weight_ih`
+    (3H, F), `weight_hh` (3H, H), `bias_ih`, `bias_hh` (3H,). With reset_after=True a torch
+    state_dict loads with `load_state_dict` and gives torch's numbers.
+
+    Shapes:
+        x_t (B, F); h_{t-1}, h_t (B, H). G = 3H stacked gate rows.
+
+    Args:
+        input_size: F, features of x_t.
+        hidden_size: H, size of h_t.
+        bias: if False, no biases (None), as in torch.
+        reset_after: where the reset gate acts (see above).
+        device: where to create the parameters.
+        dtype: dtype of the parameters.
+
+    Returns:
+        `forward(x_t, state)` returns RNNState(hidden=h_t).
+
+    Example (the time loop belongs to the caller):
+        >>> import torch
+        >>> cell = GRUCell(3, 4, reset_after=False)
+        >>> x = torch.randn(10, 2, 3)  # (T, B, F)
+        >>> state = cell.init_state(2)
+        >>> for x_t in x:
+        ...     state = cell(x_t, state)
+        >>> state.hidden.shape  # (B, H)
+        torch.Size([2, 4])
+
+    References:
+        Cho, van Merriënboer, Gulcehre, Bahdanau, Bougares, Schwenk & Bengio 2014, "Learning
+        phrase representations using RNN encoder-decoder for statistical machine translation",
+        EMNLP 2014.
+        Chung, Gulcehre, Cho & Bengio 2014, "Empirical evaluation of gated recurrent neural
+        networks on sequence modeling", NIPS 2014 Deep Learning Workshop.
+    """
+
+    gate_names = ("reset", "update", "new")
+    state_type = RNNState
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        *,
+        bias: bool = True,
+        reset_after: bool = True,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        super().__init__()
+        self.input_size = check_positive_int("input_size", input_size)  # F
+        self.hidden_size = check_positive_int("hidden_size", hidden_size)  # H
+        self.state_size = hidden_size  # H
+        self.gate_size = 3 * hidden_size  # G = 3H
+        self.bias = bias
+        self.reset_after = reset_after
+        factory = {"device": device, "dtype": dtype}
+        self.weight_ih = nn.Parameter(torch.empty(3 * hidden_size, input_size, **factory))
+        self.weight_hh = nn.Parameter(torch.empty(3 * hidden_size, hidden_size, **factory))
+        if bias:
+            self.bias_ih = nn.Parameter(torch.empty(3 * hidden_size, **factory))  # b_i·
+            self.bias_hh = nn.Parameter(torch.empty(3 * hidden_size, **factory))  # b_h·
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """U(−1/√H, 1/√H) for every parameter, as torch (see `rnnkit.cells.init`)."""
+        reset_parameters(self)
+
+    def init_state(
+        self,
+        batch_size: int,
+        *,
+        dtype: torch.dtype | None = None,
+        device: torch.device | str | None = None,
+    ) -> RNNState:
+        """h_0 = 0 of shape (B, H), by default in the parameters' dtype and device."""
+        dtype = dtype or self.weight_ih.dtype
+        device = device or self.weight_ih.device
+        return RNNState(torch.zeros(batch_size, self.hidden_size, dtype=dtype, device=device))
+
+    def project_input(self, x: Tensor) -> Tensor:
+        """W_i· x + b_i· for r, z, n at every leading position: (…, F) -> (…, 3H)."""
+        return F.linear(x, self.weight_ih, self.bias_ih)  # W_i· x_t + b_i·
+
+    def step(self, input_projection: Tensor, state: RNNState) -> RNNState:
+        """h_t from the projected input (B, 3H) and h_{t-1} (B, H); no checks (hot path)."""
+        hidden_prev = state.hidden
+        H = self.hidden_size
+        reset_in, update_in, new_in = input_projection.chunk(3, dim=-1)  # 3 × (B, H)
+        if self.reset_after:
+            recurrent = F.linear(hidden_prev, self.weight_hh, self.bias_hh)  # (B, 3H)
+            reset_rec, update_rec, new_rec = recurrent.chunk(3, dim=-1)  # 3 × (B, H)
+            reset_gate = torch.sigmoid(reset_in + reset_rec)  # r_t
+            update_gate = torch.sigmoid(update_in + update_rec)  # z_t
+            new = torch.tanh(new_in + reset_gate * new_rec)  # n_t, reset after W_hn h
+        else:
+            bias_rz = None if self.bias_hh is None else self.bias_hh[: 2 * H]
+            bias_n = None if self.bias_hh is None else self.bias_hh[2 * H :]
+            recurrent = F.linear(hidden_prev, self.weight_hh[: 2 * H], bias_rz)  # (B, 2H)
+            reset_rec, update_rec = recurrent.chunk(2, dim=-1)  # 2 × (B, H)
+            reset_gate = torch.sigmoid(reset_in + reset_rec)  # r_t
+            update_gate = torch.sigmoid(update_in + update_rec)  # z_t
+            new_rec = F.linear(reset_gate * hidden_prev, self.weight_hh[2 * H :], bias_n)
+            new = torch.tanh(new_in + new_rec)  # n_t, reset before W_hn
+        hidden = (1.0 - update_gate) * new + update_gate * hidden_prev  # h_t
+        return RNNState(hidden)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.input_size}, {self.hidden_size}, bias={self.bias}, "
+            f"reset_after={self.reset_after}"
+        )
+
+
+__all__ = ["GRUCell"]
