@@ -17,7 +17,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: install
-	$(BIN)/rnnkit demo
+	$(BIN)/rnnkit train charlm
 
 test: install
 	$(BIN)/ruff check .

@@ -1,4 +1,4 @@
-"""The `rnnkit` command line: help, version, the `represent` and `demo` verbs, error exit 2."""
+"""The `rnnkit` command line: help, version, the `represent` and `explore` verbs, error exit 2."""
 
 from __future__ import annotations
 
@@ -29,11 +29,11 @@ def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--help"])
     assert exited.value.code == 0
     out = capsys.readouterr().out
-    assert "demo" in out
+    assert "explore" in out
     assert "represent" in out
 
 
-@pytest.mark.parametrize("verb", ["demo", "represent"])
+@pytest.mark.parametrize("verb", ["explore", "represent"])
 def test_every_command_has_help(verb: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         main([verb, "--help"])
@@ -70,13 +70,13 @@ def test_represent_errors_exit_2_with_one_line(
     assert "n-gram size" in _unwrapped(capsys)
 
 
-def test_demo_runs_on_a_slice(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo", "--max-chars", "40000", "--hash-sizes", "2,3", "--top-k", "2"]) == 0
+def test_explore_runs_on_a_slice(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explore", "--max-chars", "40000", "--hash-sizes", "2,3", "--top-k", "2"]) == 0
     out = capsys.readouterr().out
     assert "held-out OOV rate" in out
     assert "top (1 + ln tf)·idf words" in out
 
 
-def test_demo_bad_config_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo", "--train-fraction", "1.5"]) == 2
+def test_explore_bad_config_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explore", "--train-fraction", "1.5"]) == 2
     assert "train_fraction must be in (0, 1), got 1.5" in _unwrapped(capsys)

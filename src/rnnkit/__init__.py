@@ -15,6 +15,7 @@ from rnnkit.errors import (
     TrainingDiverged,
     VocabError,
 )
+from rnnkit.layers import GRU, LSTM, RNN
 
 try:
     __version__ = version("rnnkit")
@@ -22,6 +23,9 @@ except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0"
 
 __all__ = [
+    "GRU",
+    "LSTM",
+    "RNN",
     "CheckpointError",
     "ConfigError",
     "DataError",

@@ -7,29 +7,34 @@ one red line and the exit status is 2; other errors keep their traceback.
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
 from rich.markup import escape
 
-from rnnkit import __version__
+from rnnkit import __version__, tasks
 from rnnkit.config import add_config_flags, config_from_args
-from rnnkit.console import console
+from rnnkit.console import console, setup_logging
 from rnnkit.errors import RnnkitError
-from rnnkit.tasks import explore
+from rnnkit.models.decoding import SamplingConfig
+from rnnkit.tasks import charlm, explore
+from rnnkit.tasks.registry import TaskSpec
+from rnnkit.tasks.textgen import generate_text
+from rnnkit.training import FitResult, TrainerConfig, read_run_config
 
 
-def _add_demo(verbs: argparse._SubParsersAction) -> None:
-    """`rnnkit demo`: vocabularies, OOV rate, word hashing and tf-idf of Tiny Shakespeare."""
+def _add_explore(verbs: argparse._SubParsersAction) -> None:
+    """`rnnkit explore`: vocabularies, OOV rate, word hashing and tf-idf of Tiny Shakespeare."""
     parser = verbs.add_parser(
-        "demo",
+        "explore",
         help="explore the embedded Tiny Shakespeare: vocabularies, OOV, hashing, tf-idf",
-        description="The foundation demo: text -> tokens -> representations, real figures.",
+        description="Explore the data path: text -> tokens -> representations, real figures.",
     )
     add_config_flags(parser, explore.ExploreConfig)
 
     def handle(args: argparse.Namespace) -> int:
-        explore.run_demo(config_from_args(explore.ExploreConfig, args))
+        explore.run_explore(config_from_args(explore.ExploreConfig, args))
         return 0
 
     parser.set_defaults(handler=handle)
@@ -58,13 +63,17 @@ def _add_represent(verbs: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=handle)
 
 
+def _finish(spec: TaskSpec, run_dir: Path, result: FitResult) -> int:
+    """Print how training ended and the task's report (process 0); the exit status."""
+    if os.environ.get("RANK", "0") == "0":
+        console.print(f"{result.reason} at step {result.step}; checkpoint {result.checkpoint}")
+        if spec.report is not None and result.checkpoint is not None:
+            spec.report(run_dir, result)
+    return 128 + result.signal if result.signal else 0
+
+
 def _add_train(verbs: argparse._SubParsersAction) -> None:
     """`rnnkit train TASK [--config FILE.json|toml] [--FIELD VALUE ...]`: train a task."""
-    import os
-
-    from rnnkit import tasks
-    from rnnkit.console import setup_logging
-    from rnnkit.training import TrainerConfig
 
     parser = verbs.add_parser(
         "train",
@@ -87,22 +96,59 @@ def _add_train(verbs: argparse._SubParsersAction) -> None:
         spec = tasks.get_task(args.task)
         task_config, trainer_config = tasks.configs_from_flags(spec, args)
         setup_logging(quiet=trainer_config.quiet)
+        run_dir = args.run_dir or tasks.default_run_dir(spec.name)
         result = tasks.train(
-            spec.name, task_config, trainer_config, data=args.data, run_dir=args.run_dir
+            spec.name, task_config, trainer_config, data=args.data, run_dir=run_dir
         )
-        if os.environ.get("RANK", "0") == "0":
-            console.print(f"{result.reason} at step {result.step}; checkpoint {result.checkpoint}")
-        return 128 + result.signal if result.signal else 0
+        return _finish(spec, run_dir, result)
+
+    parser.set_defaults(handler=handle)
+
+
+def _add_generate(verbs: argparse._SubParsersAction) -> None:
+    """`rnnkit generate RUN_DIR --prime TEXT`: stream text from a trained language model."""
+    parser = verbs.add_parser(
+        "generate",
+        help="generate text from a trained language model (charlm run)",
+        description="Sample text from RUN_DIR's model, streaming it as it is sampled.",
+    )
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    parser.add_argument("--prime", default="", help="text to start from (default: a newline)")
+    parser.add_argument("--length", type=int, default=500, help="tokens to generate")
+    parser.add_argument("--temperature", type=float, default=1.0, help="τ; 0 is greedy")
+    parser.add_argument("--top-k", type=int, default=None, help="sample among the k best")
+    parser.add_argument("--top-p", type=float, default=None, help="nucleus sampling mass")
+    parser.add_argument("--greedy", action="store_true", help="always take the argmax")
+    parser.add_argument("--beam", type=int, default=None, metavar="K", help="beam search width")
+    parser.add_argument("--seed", type=int, default=None, help="seed of the sampler")
+    parser.add_argument("--checkpoint", default="best", help="best, latest or a path")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+
+    def handle(args: argparse.Namespace) -> int:
+        loaded = charlm.load_language_model(
+            args.run_dir, checkpoint=args.checkpoint, device=args.device
+        )
+        sampling = SamplingConfig(
+            temperature=0.0 if args.greedy else args.temperature,
+            top_k=args.top_k,
+            top_p=args.top_p,
+        )
+        pieces = generate_text(
+            loaded.model, loaded.vocab, args.prime, args.length, sampling,
+            seed=args.seed, beam_size=args.beam,
+        )  # fmt: skip
+        console.print(args.prime, end="", markup=False, highlight=False)
+        for piece in pieces:
+            console.print(piece, end="", markup=False, highlight=False, soft_wrap=True)
+            console.file.flush()
+        console.print()
+        return 0
 
     parser.set_defaults(handler=handle)
 
 
 def _add_resume(verbs: argparse._SubParsersAction) -> None:
     """`rnnkit resume RUN_DIR`: continue a run exactly from its latest checkpoint."""
-    import os
-
-    from rnnkit import tasks
-    from rnnkit.console import setup_logging
 
     parser = verbs.add_parser(
         "resume",
@@ -122,9 +168,8 @@ def _add_resume(verbs: argparse._SubParsersAction) -> None:
         overrides = {k: getattr(args, k) for k in names if getattr(args, k) is not None}
         setup_logging(quiet=bool(args.quiet))
         result = tasks.resume(args.run_dir, checkpoint=args.checkpoint, overrides=overrides)
-        if os.environ.get("RANK", "0") == "0":
-            console.print(f"{result.reason} at step {result.step}; checkpoint {result.checkpoint}")
-        return 128 + result.signal if result.signal else 0
+        task_name = read_run_config(args.run_dir)["task"]
+        return _finish(tasks.get_task(task_name), args.run_dir, result)
 
     parser.set_defaults(handler=handle)
 
@@ -132,8 +177,6 @@ def _add_resume(verbs: argparse._SubParsersAction) -> None:
 def _add_eval(verbs: argparse._SubParsersAction) -> None:
     """`rnnkit eval RUN_DIR`: the validation metrics of a checkpoint, as one JSON line."""
     import json
-
-    from rnnkit import tasks
 
     parser = verbs.add_parser(
         "eval",
@@ -175,7 +218,15 @@ def _add_plot(verbs: argparse._SubParsersAction) -> None:
 
 
 # Each entry adds one verb's parser; the parser stores its handler as `handler`.
-VERBS: tuple = (_add_demo, _add_represent, _add_train, _add_resume, _add_eval, _add_plot)
+VERBS: tuple = (
+    _add_explore,
+    _add_represent,
+    _add_train,
+    _add_generate,
+    _add_resume,
+    _add_eval,
+    _add_plot,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

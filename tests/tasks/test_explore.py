@@ -10,7 +10,7 @@ from rnnkit.tasks.explore import (
     ExploreConfig,
     explore,
     load_corpus,
-    run_demo,
+    run_explore,
     show_sentence,
     speeches,
     split_train_test,
@@ -61,8 +61,8 @@ def test_report_figures_match_direct_counts(text: str) -> None:
     assert all(len(terms) == 3 for _, _, terms in report.speakers)
 
 
-def test_run_demo_prints_the_figures(capsys: pytest.CaptureFixture[str]) -> None:
-    report = run_demo(ExploreConfig(max_chars=SLICE, num_speakers=1))
+def test_run_explore_prints_the_figures(capsys: pytest.CaptureFixture[str]) -> None:
+    report = run_explore(ExploreConfig(max_chars=SLICE, num_speakers=1))
     out = capsys.readouterr().out
     assert f"{report.oov_rate:.2%}" in out
     assert "one-hot" in out

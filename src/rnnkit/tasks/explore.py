@@ -1,4 +1,4 @@
-"""The foundation demo: text -> tokens -> representations on the embedded Tiny Shakespeare.
+"""Exploring the data path: text -> tokens -> representations on the embedded Tiny Shakespeare.
 
 `explore` measures a text: character and word vocabularies, the out-of-vocabulary rate on
 held-out text, letter n-gram vocabularies and word-hashing collisions (Huang et al. 2013), and
@@ -71,7 +71,7 @@ def split_train_test(text: str, train_fraction: float) -> tuple[str, str]:
 
 @dataclass(frozen=True, kw_only=True)
 class ExploreConfig:
-    """Settings of `rnnkit demo`."""
+    """Settings of `rnnkit explore`."""
 
     train_fraction: float = 0.9  # share of characters (cut at a line end) that builds the vocab
     min_freq: int = 2  # words seen fewer times in the train part map to <unk>
@@ -284,8 +284,8 @@ def render_report(report: ExploreReport, config: ExploreConfig) -> None:
     console.print(table)
 
 
-def run_demo(config: ExploreConfig) -> ExploreReport:
-    """`rnnkit demo`: explore the embedded corpus and print the figures with rich."""
+def run_explore(config: ExploreConfig) -> ExploreReport:
+    """`rnnkit explore`: explore the embedded corpus and print the figures with rich."""
     start = time.perf_counter()
     report = explore(load_corpus(config.max_chars), config)
     render_report(report, config)

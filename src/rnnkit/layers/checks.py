@@ -1,0 +1,102 @@
+"""Argument checks at the public boundary of the layers: rank, sizes, batch, dtype, finiteness.
+
+References:
+    https://github.com/pytorch/pytorch/blob/e6f551a/torch/nn/modules/rnn.py (`check_input`)
+
+Every check raises `rnnkit.errors.ShapeError` with the argument's name, the expected shape and the
+received one. The checks run once per call, never inside the time loop.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from rnnkit.cells.base import RecurrentCell, State
+from rnnkit.errors import ShapeError
+
+
+def shape_of(value: Any) -> str:
+    """A short description of what was received, for error messages."""
+    if isinstance(value, Tensor):
+        return str(tuple(value.shape))
+    return type(value).__name__
+
+
+def check_sequence(x: Any, *, input_size: int, batch_first: bool, layer: str) -> None:
+    """x must be a floating tensor (B, T, F) (batch_first) or (T, B, F) with F = input_size."""
+    layout = "(B, T, F)" if batch_first else "(T, B, F)"
+    if not isinstance(x, Tensor) or x.dim() != 3:
+        raise ShapeError(
+            f"{layer} input must be {layout} with F = {input_size} (batch_first={batch_first}); "
+            f"got {shape_of(x)}."
+        )
+    if x.shape[-1] != input_size:
+        raise ShapeError(
+            f"{layer} input must be {layout} with F = input_size = {input_size}; got "
+            f"{tuple(x.shape)}. Check input_size."
+        )
+    if not x.is_floating_point():
+        raise ShapeError(f"{layer} input must be a floating tensor; got {x.dtype}.")
+
+
+def check_dtype(x: Tensor, parameter: Tensor, *, argument: str, layer: str) -> None:
+    """x must have the parameters' dtype and device (torch does no silent casting here either)."""
+    if x.dtype != parameter.dtype or x.device != parameter.device:
+        raise ShapeError(
+            f"{layer} `{argument}` must have the parameters' dtype and device "
+            f"({parameter.dtype}, {parameter.device}); got ({x.dtype}, {x.device}). "
+            f"Convert it with .to(...) or convert the layer."
+        )
+
+
+def check_finite(tensor: Tensor, *, argument: str, layer: str) -> None:
+    """Raise ShapeError if `tensor` holds NaN or ±inf (an opt-in check: it syncs the device)."""
+    if not bool(torch.isfinite(tensor).all()):
+        bad = int((~torch.isfinite(tensor)).sum())
+        raise ShapeError(
+            f"{layer} `{argument}` must be finite (check_finite=True); got {bad} NaN/inf "
+            f"values in a tensor of shape {tuple(tensor.shape)}."
+        )
+
+
+def check_cell_state(state: Any, cell: RecurrentCell, batch_size: int, *, layer: str) -> State:
+    """`state` must be the cell's state type with fields (B, state_size) / (B, hidden_size)."""
+    state_type = cell.state_type
+    fields = ", ".join(state_type._fields)
+    if not isinstance(state, tuple) or len(state) != len(state_type._fields):
+        raise ShapeError(
+            f"{layer} state must be {state_type.__name__}({fields}); got {shape_of(state)}."
+        )
+    state = state_type(*state)
+    for field, tensor in zip(state_type._fields, state, strict=True):
+        size = cell.state_size if field == "hidden" else cell.hidden_size
+        if not isinstance(tensor, Tensor) or tuple(tensor.shape) != (batch_size, size):
+            raise ShapeError(
+                f"{layer} state.{field} must be (B, {size}) = ({batch_size}, {size}); got "
+                f"{shape_of(tensor)}. Check the batch size and hidden_size."
+            )
+    return state
+
+
+def check_layer_state(
+    tensor: Any, *, argument: str, expected: tuple[int, ...], layer: str, meaning: str
+) -> None:
+    """A stacked state tensor (L·D, B, H) (or (L·D, H) unbatched) must have shape `expected`."""
+    if not isinstance(tensor, Tensor) or tuple(tensor.shape) != expected:
+        raise ShapeError(
+            f"{layer} `{argument}` must be {meaning} = {expected}; got {shape_of(tensor)}. "
+            f"Check num_layers, bidirectional, hidden_size and the batch size."
+        )
+
+
+__all__ = [
+    "check_cell_state",
+    "check_dtype",
+    "check_finite",
+    "check_layer_state",
+    "check_sequence",
+    "shape_of",
+]

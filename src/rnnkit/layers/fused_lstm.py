@@ -1,0 +1,337 @@
+"""Fast path for the standard LSTM layer: the whole sequence in one autograd node, backward by hand.
+
+References:
+    https://doi.org/10.1162/neco.1997.9.8.1735 (Hochreiter & Schmidhuber 1997)
+    https://doi.org/10.1109/5.58337 (Werbos 1990, backpropagation through time)
+    https://pytorch.org/docs/stable/notes/extending.html (custom autograd Functions)
+
+`rnnkit.cells.lstm.LSTMCell` is where the LSTM equations are taught; this module computes the same
+numbers for the configuration torch.nn.LSTM has (σ gates, tanh, no peephole, no coupling, no
+projection) as fast as the CPU allows, and `tests/layers/test_fused_lstm.py` checks it against
+stepping the cell under autograd. Autograd would record about twenty nodes per step and run two
+small matrix products per step backwards; here the forward writes every step into preallocated
+buffers in place, and the backward runs one recurrent product per step and then one large product
+over all T·B rows for each weight.
+
+Forward, per step t (rows of x_t, h_{t-1} are batch samples, so W x is written x Wᵀ in code):
+    [a_i | a_f | a_g | a_o] = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh     (B, 4H)
+    i, f, o = σ(a_i), σ(a_f), σ(a_o);  c̃ = tanh(a_g)
+    c_t = f ⊙ c_{t-1} + i ⊙ c̃;  h_t = o ⊙ tanh(c_t)
+
+Backward, from δh_t = ∂L/∂h_t (gradient of output t plus what h_{t+1} sends back), the chain
+rule through the forward equations gives, for t = T…1:
+    δc_t = δc_{t+1} ⊙ f_{t+1} + δh_t ⊙ o ⊙ (1 − tanh²(c_t))
+    δa_i = δc_t ⊙ c̃ ⊙ i(1 − i)          δa_f = δc_t ⊙ c_{t-1} ⊙ f(1 − f)
+    δa_g = δc_t ⊙ i ⊙ (1 − c̃²)          δa_o = δh_t ⊙ tanh(c_t) ⊙ o(1 − o)
+    δh_{t-1} = g_{t-1} + [δa_i | δa_f | δa_g | δa_o] W_hh
+    ∂L/∂W_hh = Σ_t δa_tᵀ h_{t-1},  ∂L/∂W_ih = Σ_t δa_tᵀ x_t,  ∂L/∂b = Σ_t Σ_batch δa_t,
+    ∂L/∂x_t = δa_t W_ih,  ∂L/∂h_0 = δa_1 W_hh,  ∂L/∂c_0 = δc_1 ⊙ f_1
+The factors that do not depend on δ (c̃ ⊙ i(1 − i), …) are computed for all t at once before the
+loop, so the loop itself runs six tensor operations per step.
+
+Variable lengths. The batch is sorted by length, longest first, so at step t the sequences still
+running are the first b_t rows (`batch_sizes`, as in torch's PackedSequence); the loop computes
+only those rows, a sequence's state stops at its last step, and its outputs past it stay zero.
+In the reversed direction (t = T…1) the running rows grow instead, and a sequence starts at its
+own last step from h_0.
+
+where x_t (B, F) is the input, h_t (B, H) and c_t (B, H) the states, i, f, o the gates, c̃ the
+candidate, σ the logistic sigmoid, ⊙ the element-wise product, g_t the gradient arriving at
+output t, δ the gradients of L with respect to the named quantity.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+from torch.autograd.function import FunctionCtx, once_differentiable
+
+from rnnkit.layers.recurrent_product import RecurrentProduct, onednn_ready
+
+
+def _combined_bias(bias_ih: Tensor | None, bias_hh: Tensor | None) -> Tensor | None:
+    """b_ih + b_hh, the only combination of the two biases the equations use."""
+    if bias_ih is None or bias_hh is None:
+        return bias_ih if bias_hh is None else bias_hh
+    return bias_ih + bias_hh
+
+
+def _step_order(steps: int, reverse: bool) -> range:
+    """Time steps in the order the recurrence visits them."""
+    return range(steps - 1, -1, -1) if reverse else range(steps)
+
+
+def _place_initial_state(
+    buffers: tuple[Tensor, Tensor], state0: tuple[Tensor, Tensor], lengths: Tensor
+) -> None:
+    """Reversed direction: put h_0, c_0 at step len_b, the slot that step len_b − 1 reads."""
+    T = buffers[0].shape[0]
+    rows = torch.nonzero(lengths < T).flatten()  # sequences of length T read h_0 directly
+    slots, rows = lengths[rows].to(buffers[0].device), rows.to(buffers[0].device)
+    for buffer, initial in zip(buffers, state0, strict=True):
+        buffer[slots, rows] = initial[rows]
+
+
+def _candidate_doubled(weight: Tensor | None) -> Tensor | None:
+    """The parameter with its c̃ rows doubled, so σ(2a_g) comes out of the one σ over all gates."""
+    if weight is None:
+        return None
+    H = weight.shape[0] // 4
+    scale = weight.new_ones(4 * H)
+    scale[2 * H : 3 * H] = 2.0
+    return weight * (scale if weight.dim() == 1 else scale[:, None])
+
+
+def _run_forward(
+    x: Tensor,
+    state0: tuple[Tensor, Tensor],
+    weights: tuple[Tensor, Tensor, Tensor | None],
+    lengths: tuple[Tensor, list[int]] | None,
+    reverse: bool,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """Gates [i | f | s | o] (T, B, 4H) with c̃ = 2s − 1, cells and hiddens (T, B, H).
+
+    tanh(a) = 2σ(2a) − 1, so doubling the c̃ rows of the weights lets one σ over the whole gate
+    block replace three kernels (torch.tanh is several times slower than σ on CPU).
+    """
+    hidden0, cell0 = state0
+    weight_ih, weight_hh, bias = (_candidate_doubled(w) for w in weights)
+    T, B, F = x.shape
+    H = weight_hh.shape[1]
+    flat_x = x.reshape(T * B, F)  # (T·B, F)
+    gates = flat_x @ weight_ih.t() if bias is None else torch.addmm(bias, flat_x, weight_ih.t())
+    gates = gates.view(T, B, 4 * H)  # W_ih x_t + b for every t, then the gates in place
+    fresh = x.new_empty if lengths is None else x.new_zeros  # zeros where a sequence has ended
+    hiddens, cells = fresh(T, B, H), fresh(T, B, H)  # (T, B, H)
+    if lengths is not None and reverse:  # a sequence starts at its own end from h_0, c_0
+        _place_initial_state((hiddens, cells), state0, lengths[0])
+    recurrent = RecurrentProduct(weight_hh, B, onednn_ready(weight_hh, B))
+    previous = -1
+    for t in _step_order(T, reverse):
+        b = B if lengths is None else lengths[1][t]
+        hidden_prev = hidden0[:b] if previous < 0 else hiddens[previous, :b]  # h_{t-1}
+        cell_prev = cell0[:b] if previous < 0 else cells[previous, :b]  # c_{t-1}
+        step_gates = recurrent.add_to(gates[t, :b], hidden_prev).sigmoid_()  # i, f, s, o
+        input_gate, forget_gate, half_candidate, output_gate = step_gates.chunk(4, dim=1)
+        half_candidate.sub_(0.5)  # s − ½ = c̃ / 2
+        cell = torch.mul(forget_gate, cell_prev, out=cells[t, :b])  # f ⊙ c_{t-1}
+        cell.addcmul_(input_gate, half_candidate, value=2.0)  # c_t = f ⊙ c_{t-1} + i ⊙ c̃
+        torch.tanh(cell, out=hiddens[t, :b]).mul_(output_gate)  # h_t = o ⊙ tanh(c_t)
+        previous = t
+    return gates, cells, hiddens
+
+
+def _tanh(x: Tensor) -> Tensor:
+    """tanh(x) = 2σ(2x) − 1 as a new tensor (σ is the faster CPU kernel)."""
+    return torch.mul(x, 2.0).sigmoid_().mul_(2.0).sub_(1.0)
+
+
+def _local_factors(
+    gates: Tensor, cells: Tensor, cell0: Tensor, reverse: bool
+) -> tuple[Tensor, Tensor]:
+    """The factors of the backward equations that do not depend on δ, for all t at once.
+
+    Returns Q (T, B, 4H) = [c̃ ⊙ i(1 − i) | c_{t-1} ⊙ f(1 − f) | i ⊙ (1 − c̃²) |
+    tanh(c_t) ⊙ o(1 − o)] and A (T, B, H) = o ⊙ (1 − tanh²(c_t)).
+    """
+    input_gate, forget_gate, half_candidate, output_gate = gates.chunk(4, dim=-1)  # (T, B, H)
+    factors = torch.empty_like(gates)  # (T, B, 4H)
+    q_i, q_f, q_g, q_o = factors.chunk(4, dim=-1)
+    torch.addcmul(input_gate, input_gate, input_gate, value=-1.0, out=q_i)  # i(1 − i)
+    q_i.mul_(half_candidate).mul_(2.0)  # ⊙ c̃
+    torch.addcmul(forget_gate, forget_gate, forget_gate, value=-1.0, out=q_f)  # f(1 − f)
+    if reverse:  # ⊙ c_{t-1}, which is c_{t+1} (or c_0 at the sequence's start) when reversed
+        q_f[:-1].mul_(cells[1:])
+        q_f[-1].mul_(cell0)
+    else:
+        q_f[1:].mul_(cells[:-1])
+        q_f[0].mul_(cell0)
+    torch.mul(half_candidate, half_candidate, out=q_g).mul_(-4.0).add_(1.0)  # 1 − c̃²
+    q_g.mul_(input_gate)  # ⊙ i
+    tanh_cell = _tanh(cells)  # tanh(c_t)
+    torch.addcmul(output_gate, output_gate, output_gate, value=-1.0, out=q_o)  # o(1 − o)
+    q_o.mul_(tanh_cell)  # ⊙ tanh(c_t)
+    tanh_cell.square_()
+    through_cell = torch.addcmul(output_gate, output_gate, tanh_cell, value=-1.0, out=tanh_cell)
+    return factors, through_cell  # A = o − o ⊙ tanh²(c_t)
+
+
+def _run_backward(
+    grads: tuple[Tensor, Tensor, Tensor],
+    factors: tuple[Tensor, Tensor, Tensor],
+    recurrent: RecurrentProduct,
+    batch_sizes: list[int] | None,
+    reverse: bool,
+) -> tuple[Tensor, Tensor]:
+    """Turn Q into δa_t in place, t = T…1 (six operations a step); return δh_0, δc_0."""
+    grad_outputs, grad_hidden, grad_cell = grads
+    delta, through_cell, forget_gate = factors  # Q (T, B, 4H), A (T, B, H), f (T, B, H)
+    T, B, G = delta.shape
+    H = G // 4
+    carried_hidden = grad_hidden.clone()  # δh from later steps and from h_n, (B, H)
+    carried_cell = grad_cell.clone()  # δc_{t+1} ⊙ f_{t+1}, or ∂L/∂c_n, (B, H)
+    for t in reversed(_step_order(T, reverse)):
+        b = B if batch_sizes is None else batch_sizes[t]
+        grad_h = carried_hidden[:b].add_(grad_outputs[t, :b])  # δh_t
+        grad_c = carried_cell[:b].addcmul_(grad_h, through_cell[t, :b])  # δc_t
+        step_delta = delta[t, :b]  # Q_t, becomes δa_t
+        step_delta[:, : 3 * H].unflatten(1, (3, H)).mul_(grad_c.unsqueeze(1))  # δa_i, δa_f, δa_g
+        step_delta[:, 3 * H :].mul_(grad_h)  # δa_o
+        grad_c.mul_(forget_gate[t, :b])  # δc_t ⊙ f_t, sent to step t − 1
+        recurrent.write(carried_hidden[:b], step_delta)  # δa_t W_hh, sent to h_{t-1}
+    return carried_hidden, carried_cell
+
+
+def _weight_grads(
+    delta: Tensor, x: Tensor, hiddens: Tensor, hidden0: Tensor, reverse: bool
+) -> tuple[Tensor, Tensor]:
+    """∂L/∂W_ih = Σ_t δa_tᵀ x_t and ∂L/∂W_hh = Σ_t δa_tᵀ h_{t-1}, each one matrix product."""
+    T, B, G = delta.shape
+    grad_weight_ih = delta.view(T * B, G).t() @ x.reshape(T * B, -1)
+    first, later = (T - 1, slice(0, T - 1)) if reverse else (0, slice(1, T))
+    previous = slice(1, T) if reverse else slice(0, T - 1)  # h_{t-1} of the later steps
+    grad_weight_hh = delta[first].t() @ hidden0  # δa_1ᵀ h_0
+    rows, H = (T - 1) * B, hiddens.shape[-1]
+    grad_weight_hh.addmm_(delta[later].reshape(rows, G).t(), hiddens[previous].reshape(rows, H))
+    return grad_weight_ih, grad_weight_hh
+
+
+def _final_states(
+    cells: Tensor, hiddens: Tensor, lengths: Tensor | None, reverse: bool
+) -> tuple[Tensor, Tensor]:
+    """h_n, c_n (B, H): the state after each sequence's last step in this direction."""
+    T, B, _ = hiddens.shape
+    if lengths is None or reverse:
+        last = 0 if reverse else T - 1
+        return hiddens[last].clone(), cells[last].clone()
+    steps = (lengths - 1).to(hiddens.device)  # len_b − 1
+    rows = torch.arange(B, device=hiddens.device)
+    return hiddens[steps, rows], cells[steps, rows]
+
+
+def _mask(lengths: Tensor, like: Tensor) -> Tensor:
+    """m (T, B, 1) bool, True where t < len_b."""
+    steps = torch.arange(like.shape[0], device=like.device)  # (T,)
+    return (steps[:, None] < lengths.to(like.device)[None, :]).unsqueeze(-1)
+
+
+class FusedLSTM(torch.autograd.Function):
+    """A whole LSTM direction over (T, B, F) with the hand-derived backward of the module docstring.
+
+    Called through `lstm_sequence`. Only first derivatives are defined (`once_differentiable`).
+    """
+
+    @staticmethod
+    def forward(  # type: ignore[override]
+        ctx: FunctionCtx,
+        x: Tensor,
+        hidden0: Tensor,
+        cell0: Tensor,
+        weight_ih: Tensor,
+        weight_hh: Tensor,
+        bias_ih: Tensor | None,
+        bias_hh: Tensor | None,
+        lengths: tuple[Tensor, list[int]] | None,
+        reverse: bool,
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        """Outputs (T, B, H), h_n and c_n (B, H) of one direction."""
+        weights = (weight_ih, weight_hh, _combined_bias(bias_ih, bias_hh))
+        gates, cells, hiddens = _run_forward(x, (hidden0, cell0), weights, lengths, reverse)
+        ctx.save_for_backward(x, hidden0, cell0, weight_ih, weight_hh, gates, cells, hiddens)
+        ctx.lengths, ctx.reverse = lengths, reverse  # type: ignore[attr-defined]
+        sorted_lengths = None if lengths is None else lengths[0]
+        hidden_n, cell_n = _final_states(cells, hiddens, sorted_lengths, reverse)
+        outputs = hiddens
+        if sorted_lengths is not None and reverse:  # the h_0 placed at step len_b is no output
+            outputs = hiddens * _mask(sorted_lengths, hiddens)
+        return outputs, hidden_n, cell_n
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx: Any, *grads: Tensor) -> tuple[Tensor | None, ...]:
+        """∂L/∂ of x, h_0, c_0, W_ih, W_hh, b_ih, b_hh from the gradients of the three outputs."""
+        x, hidden0, cell0, weight_ih, weight_hh, gates, cells, hiddens = ctx.saved_tensors
+        lengths, reverse, needs = ctx.lengths, ctx.reverse, ctx.needs_input_grad
+        T, B, F = x.shape
+        G = gates.shape[-1]
+        delta, through_cell = _local_factors(gates, cells, cell0, reverse)
+        if lengths is not None:  # padded rows of Q hold unused gates; δa must be 0 there
+            mask = _mask(lengths[0], x)  # (T, B, 1)
+            delta.masked_fill_(~mask, 0.0)
+            x = x.masked_fill(~mask, 0.0)  # padding may hold anything; 0 · NaN would leak
+        grad_hidden0, grad_cell0 = _run_backward(
+            (grads[0].contiguous(), grads[1], grads[2]),
+            (delta, through_cell, gates[..., G // 4 : G // 2]),  # Q, A, f
+            RecurrentProduct(weight_hh.t().contiguous(), B, onednn_ready(weight_hh, B)),
+            None if lengths is None else lengths[1],
+            reverse,
+        )
+        grad_x = (delta.view(T * B, G) @ weight_ih).view(T, B, F) if needs[0] else None
+        grad_weight_ih, grad_weight_hh = _weight_grads(delta, x, hiddens, hidden0, reverse)
+        grad_bias = delta.view(T * B, G).sum(0) if needs[5] or needs[6] else None  # Σ δa_t
+        grad_bias_hh = grad_bias.clone() if needs[5] and needs[6] else grad_bias
+        return (
+            grad_x,
+            grad_hidden0 if needs[1] else None,
+            grad_cell0 if needs[2] else None,
+            grad_weight_ih if needs[3] else None,
+            grad_weight_hh if needs[4] else None,
+            grad_bias if needs[5] else None,
+            grad_bias_hh if needs[6] else None,
+            None,
+            None,
+        )
+
+
+def lstm_sequence(
+    x: Tensor,
+    state0: tuple[Tensor, Tensor],
+    weights: tuple[Tensor, Tensor, Tensor | None, Tensor | None],
+    *,
+    lengths: Tensor | None = None,
+    reverse: bool = False,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """Run one direction of a standard LSTM layer over a sequence, with the hand-derived backward.
+
+    The numbers are those of `LSTMCell` stepped over time (σ gates, tanh, no peephole, coupling
+    or projection); the equations of both passes are in the module docstring. No checks are
+    made here: the public layers (`rnnkit.LSTM`) check their arguments before calling this.
+
+    Shapes:
+        x (T, B, F); state0 = (h_0, c_0), each (B, H); weights = (W_ih (4H, F), W_hh (4H, H),
+        b_ih (4H,) or None, b_hh (4H,) or None); lengths (B,) int64 sorted longest first;
+        returns outputs (T, B, H) and h_n, c_n (B, H).
+
+    Args:
+        x: the inputs, time-major.
+        state0: the initial state (h_0, c_0).
+        weights: the parameters in torch.nn.LSTM's layout (gate rows i|f|g|o).
+        lengths: len_b, each in [1, T] and non-increasing; None when every sequence is T long.
+        reverse: run from t = T to 1 (each sequence from its own last step).
+
+    Returns:
+        (outputs, h_n, c_n): outputs zero past each sequence's length; h_n, c_n taken after
+        each sequence's last step in this direction.
+
+    Example:
+        >>> from rnnkit.cells import LSTMCell
+        >>> cell = LSTMCell(3, 4)
+        >>> x = torch.randn(6, 2, 3)  # (T, B, F)
+        >>> zeros = torch.zeros(2, 4)  # (B, H)
+        >>> weights = (cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh)
+        >>> outputs, hidden_n, cell_n = lstm_sequence(x, (zeros, zeros), weights)
+        >>> outputs.shape, bool(torch.equal(outputs[-1], hidden_n))  # (T, B, H)
+        (torch.Size([6, 2, 4]), True)
+    """
+    sizes = None
+    if lengths is not None:
+        lengths = lengths.to("cpu", torch.int64)
+        counts = torch.bincount(lengths, minlength=x.shape[0] + 1)  # sequences of each length
+        active = lengths.numel() - torch.cumsum(counts, 0)[:-1]  # b_t = #{b : len_b > t}
+        sizes = (lengths, active.tolist())
+    return FusedLSTM.apply(x, *state0, *weights, sizes, reverse)
+
+
+__all__ = ["FusedLSTM", "lstm_sequence"]

@@ -1,0 +1,155 @@
+"""Recurrent(cell): the time loop that runs any rnnkit cell over a sequence, (B, T, F) -> (B, T, H).
+
+References:
+    https://github.com/google/flax/blob/18f8f31/flax/linen/recurrent.py (`RNN`: any cell, lengths)
+    https://github.com/pytorch/pytorch/blob/02ed725/benchmarks/fastrnns/custom_lstms.py (LSTMLayer)
+
+The loop follows the split of every cell (`rnnkit.cells.base`):
+
+    a_t = W_ih x_t + b_ih             for all t at once: one matrix product (T·B, F) -> (T·B, G)
+    state_t = step(a_t, state_{t-1})  for t = 1…T: the recurrence, one product W_hh h_{t-1} a step
+    y_t = h_t                         the outputs are the hidden states
+
+With lengths len_b, step t of sequence b is real when t < len_b (m_t = 1); on padding the state
+is kept and the output is zero,
+
+    state_t = m_t ? step(a_t, state_{t-1}) : state_{t-1},    y_t = m_t ⊙ h_t,
+
+so the returned state is each sequence's state after its own last step. The reversed direction
+runs t = T…1 with the same rule: a sequence's state stays h_0 through its padding and the pass
+starts at its own last real step, exactly as reversing each sequence within its valid prefix
+(`flip_sequences`) and running forward would.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from rnnkit.cells.base import RecurrentCell, State
+from rnnkit.layers.checks import check_cell_state, check_sequence
+from rnnkit.layers.lengths import SequenceLengths, check_lengths
+
+
+def run_cell(
+    cell: RecurrentCell,
+    x: Tensor,
+    state: State,
+    lengths: SequenceLengths | None = None,
+    *,
+    reverse: bool = False,
+) -> tuple[Tensor, State]:
+    """Run `cell` over a time-major sequence with autograd; no checks (the callers check).
+
+    Shapes:
+        x (T, B, F); state fields (B, state_size) / (B, H); returns outputs (T, B, state_size).
+
+    Args:
+        cell: any rnnkit cell.
+        x: the inputs x_1…x_T.
+        state: the initial state h_0 (and c_0).
+        lengths: the real steps of each sequence, or None when all are T long.
+        reverse: run t = T…1, each sequence from its own last real step.
+
+    Returns:
+        (outputs, state): outputs zero past each sequence's length, and the final state.
+    """
+    projected = cell.project_input(x).unbind(0)  # T × (B, G), one product for all steps
+    masks = [None] * len(projected) if lengths is None else lengths.mask.unbind(0)  # T × (B, 1)
+    order = range(len(projected) - 1, -1, -1) if reverse else range(len(projected))
+    outputs: list[Tensor] = []
+    for t in order:
+        new = cell.step(projected[t], state)  # state_t
+        mask = masks[t]
+        if mask is None:
+            state = new
+            outputs.append(new.hidden)  # y_t = h_t
+        else:
+            state = type(new)(*(torch.where(mask, n, o) for n, o in zip(new, state, strict=True)))
+            outputs.append(new.hidden.masked_fill(~mask, 0.0))  # y_t = m_t ⊙ h_t
+    if reverse:
+        outputs.reverse()
+    return torch.stack(outputs), state  # (T, B, state_size)
+
+
+class Recurrent(nn.Module):
+    """Run one cell over a sequence: the time loop of a single-direction recurrent layer.
+
+    Shapes:
+        x (B, T, F) (or (T, B, F) with batch_first=False); lengths (B,);
+        returns outputs (B, T, H) (H the cell's `state_size`) and the final state, whose fields
+        are (B, H).
+
+    Args:
+        cell: any rnnkit cell (`ElmanCell`, `LSTMCell`, `GRUCell`, …).
+        reverse: run from the last step to the first (the backward half of a bidirectional
+            layer), each sequence from its own last real step.
+        batch_first: whether x is (B, T, F) (the default above the layers) or (T, B, F).
+
+    Example:
+        >>> from rnnkit.cells import GRUCell
+        >>> layer = Recurrent(GRUCell(3, 5))
+        >>> x = torch.randn(2, 4, 3)  # (B, T, F)
+        >>> outputs, state = layer(x, lengths=torch.tensor([4, 2]))
+        >>> outputs.shape, state.hidden.shape  # (B, T, H), (B, H)
+        (torch.Size([2, 4, 5]), torch.Size([2, 5]))
+        >>> bool(outputs[1, 2:].eq(0).all()), bool(torch.equal(state.hidden[1], outputs[1, 1]))
+        (True, True)
+    """
+
+    def __init__(
+        self, cell: RecurrentCell, *, reverse: bool = False, batch_first: bool = True
+    ) -> None:
+        super().__init__()
+        self.cell = cell
+        self.reverse = reverse
+        self.batch_first = batch_first
+
+    def forward(
+        self, x: Tensor, state: State | None = None, *, lengths: Tensor | None = None
+    ) -> tuple[Tensor, State]:
+        """Outputs for every step and the final state.
+
+        Shapes:
+            x (B, T, F) or (T, B, F); state fields (B, H) or None for zeros; lengths (B,) in
+            [1, T] or None; returns ((B, T, H) or (T, B, H), state).
+
+        Raises:
+            ShapeError: x is not 3-D with F = input_size, the state does not match the batch,
+                or lengths are not (B,) integers in [1, T].
+        """
+        name = f"Recurrent({type(self.cell).__name__})"
+        check_sequence(x, input_size=self.cell.input_size, batch_first=self.batch_first, layer=name)
+        if self.batch_first:
+            x = x.transpose(0, 1)  # (T, B, F)
+        T, B, _ = x.shape
+        if state is None:
+            state = self.cell.init_state(B, dtype=x.dtype, device=x.device)
+        state = check_cell_state(state, self.cell, B, layer=name)
+        padding = None
+        if lengths is not None:
+            checked = check_lengths(lengths, batch_size=B, steps=T)
+            padding = SequenceLengths.build(checked, T, x.device)
+        outputs, state = self.run(x, state, padding)
+        return (outputs.transpose(0, 1) if self.batch_first else outputs), state
+
+    def run(self, x: Tensor, state: State, lengths: SequenceLengths | None) -> tuple[Tensor, State]:
+        """The unchecked time-major loop, (T, B, F) -> (T, B, H): see `run_cell`."""
+        return run_cell(self.cell, x, state, lengths, reverse=self.reverse)
+
+    def init_state(self, batch_size: int, *, like: Tensor) -> State:
+        """The zero state for a batch, in the dtype and device of `like`."""
+        return self.cell.init_state(batch_size, dtype=like.dtype, device=like.device)
+
+    @property
+    def input_size(self) -> int:
+        """F, the features of each step."""
+        return self.cell.input_size
+
+    @property
+    def output_size(self) -> int:
+        """H (or P for a projected LSTM), the features of each output step."""
+        return self.cell.state_size
+
+
+__all__ = ["Recurrent", "run_cell"]

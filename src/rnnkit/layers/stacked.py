@@ -1,0 +1,192 @@
+"""Stacked: L recurrent layers, each reading the outputs of the one below, dropout between them.
+
+References:
+    https://arxiv.org/abs/1312.6026 (Pascanu et al. 2014, how to construct deep RNNs)
+    https://arxiv.org/abs/1409.2329 (Zaremba et al. 2014, dropout between layers, not in time)
+
+    y⁽⁰⁾_t = x_t
+    y⁽ˡ⁾_t = layer_l(dropout(y⁽ˡ⁻¹⁾)_t)    l = 1…L; dropout before every layer but the first
+    outputs = y⁽ᴸ⁾                           (no dropout after the last layer, as torch.nn)
+
+The final states of all layers and directions are stacked as torch.nn does: one tensor
+(L·D, B, H) per state field, row layer·D + direction (`rnnkit.layers.state`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from rnnkit.cells.base import State
+from rnnkit.errors import ConfigError, ShapeError
+from rnnkit.layers.bidirectional import Bidirectional, run_directions
+from rnnkit.layers.checks import check_layer_state, check_sequence, shape_of
+from rnnkit.layers.lengths import SequenceLengths, check_lengths
+from rnnkit.layers.recurrent import Recurrent
+from rnnkit.layers.state import split_layer_state, stack_layer_states
+
+Runner = Callable[[Tensor, State, SequenceLengths | None], tuple[Tensor, State]]
+"""One direction of one layer: (x (T, B, F), state, lengths) -> (outputs (T, B, H), state)."""
+
+
+def run_stack(
+    layers: Sequence[Sequence[Runner]],
+    x: Tensor,
+    states: list[list[State]],
+    lengths: SequenceLengths | None,
+    *,
+    dropout: float = 0.0,
+    training: bool = False,
+) -> tuple[Tensor, list[list[State]]]:
+    """Run the layers bottom to top over x (T, B, F); returns (T, B, D·H) and the final states.
+
+    Args:
+        layers: for each layer, its direction runners (one, or forward and reversed).
+        x: the inputs, time-major.
+        states: the initial state of each layer and direction, states[layer][direction].
+        lengths: the real steps of each sequence, or None.
+        dropout: probability of zeroing an input of layers 2…L (during training).
+        training: whether dropout is active.
+
+    Returns:
+        (outputs of the last layer, final states[layer][direction]).
+    """
+    finals = []
+    for index, runners in enumerate(layers):
+        if index > 0 and dropout > 0.0 and training:
+            x = F.dropout(x, p=dropout, training=True)  # between layers only
+        x, layer_states = run_directions(list(runners), x, states[index], lengths)
+        finals.append(layer_states)
+    return x, finals
+
+
+class Stacked(nn.Module):
+    """L layers (`Recurrent` or `Bidirectional`) on top of each other, dropout between them.
+
+    Shapes:
+        x (B, T, F) (or (T, B, F) with batch_first=False); lengths (B,); the state's fields are
+        (L·D, B, H) as in torch.nn; returns outputs (B, T, D·H) and the final state in the same
+        layout.
+
+    Args:
+        layers: the layers, bottom first; all with the same number of directions D and the same
+            cell state type; layer l + 1 reads the D·H outputs of layer l.
+        dropout: probability of zeroing an input of layers 2…L during training.
+        batch_first: whether x is (B, T, F) or (T, B, F).
+
+    Example:
+        >>> import torch
+        >>> from rnnkit.cells import ElmanCell
+        >>> stack = Stacked([Recurrent(ElmanCell(3, 4)), Recurrent(ElmanCell(4, 4))])
+        >>> outputs, state = stack(torch.randn(2, 5, 3))  # x (B, T, F)
+        >>> outputs.shape, state.hidden.shape  # (B, T, H), (L·D, B, H)
+        (torch.Size([2, 5, 4]), torch.Size([2, 2, 4]))
+    """
+
+    def __init__(
+        self,
+        layers: Sequence[Recurrent | Bidirectional],
+        *,
+        dropout: float = 0.0,
+        batch_first: bool = True,
+    ) -> None:
+        super().__init__()
+        if not layers:
+            raise ConfigError("Stacked needs at least one layer; got none.")
+        if not 0.0 <= dropout <= 1.0:
+            raise ConfigError(f"Stacked `dropout` must be in [0, 1]; got {dropout!r}.")
+        self.layers = nn.ModuleList(layers)
+        self.dropout = dropout
+        self.batch_first = batch_first
+        self.num_directions = 2 if isinstance(layers[0], Bidirectional) else 1
+        self._check_sizes()
+
+    def _cells(self, index: int) -> list:
+        layer = self.layers[index]
+        if isinstance(layer, Bidirectional):
+            return [layer.forward_layer.cell, layer.backward_layer.cell]
+        return [layer.cell]
+
+    def _check_sizes(self) -> None:
+        """Each layer reads D·H features from the one below; all share D and the state type."""
+        first = self._cells(0)[0]
+        for index in range(len(self.layers)):
+            cells = self._cells(index)
+            if len(cells) != self.num_directions or cells[0].state_type is not first.state_type:
+                raise ConfigError(
+                    f"Stacked layers must all have {self.num_directions} direction(s) and "
+                    f"{first.state_type.__name__} states; layer {index} does not."
+                )
+            if index > 0:
+                below = self._cells(index - 1)[0].state_size * self.num_directions
+                if cells[0].input_size != below:
+                    raise ConfigError(
+                        f"Stacked layer {index} must read {below} features (D·H of layer "
+                        f"{index - 1}); its cell has input_size {cells[0].input_size}."
+                    )
+
+    def forward(
+        self, x: Tensor, state: State | None = None, *, lengths: Tensor | None = None
+    ) -> tuple[Tensor, State]:
+        """Outputs of the top layer for every step and the stacked final state.
+
+        Shapes:
+            x (B, T, F) or (T, B, F); state fields (L·D, B, H) or None for zeros; returns
+            ((B, T, D·H) or (T, B, D·H), state with fields (L·D, B, H)).
+
+        Raises:
+            ShapeError: x, the state or lengths do not fit (the message names which).
+        """
+        first = self._cells(0)[0]
+        name = f"Stacked({type(first).__name__})"
+        check_sequence(x, input_size=first.input_size, batch_first=self.batch_first, layer=name)
+        if self.batch_first:
+            x = x.transpose(0, 1)  # (T, B, F)
+        T, B, _ = x.shape
+        L, D = len(self.layers), self.num_directions
+        if state is None:
+            states = [[c.init_state(B, dtype=x.dtype, device=x.device) for c in self._cells(k)]
+                      for k in range(L)]  # fmt: skip
+        else:
+            states = split_layer_state(self._check_state(state, B, name), L, D)
+        padding = None
+        if lengths is not None:
+            checked = check_lengths(lengths, batch_size=B, steps=T)
+            padding = SequenceLengths.build(checked, T, x.device)
+        runners = [[r.run for r in self._directions(k)] for k in range(L)]
+        outputs, finals = run_stack(
+            runners, x, states, padding, dropout=self.dropout, training=self.training
+        )
+        outputs = outputs.transpose(0, 1) if self.batch_first else outputs
+        return outputs, stack_layer_states(finals)
+
+    def _directions(self, index: int) -> list[Recurrent]:
+        layer = self.layers[index]
+        if isinstance(layer, Bidirectional):
+            return [layer.forward_layer, layer.backward_layer]
+        return [layer]
+
+    def _check_state(self, state: State, batch_size: int, name: str) -> State:
+        first = self._cells(0)[0]
+        fields = first.state_type._fields
+        if not isinstance(state, tuple) or len(state) != len(fields):
+            raise ShapeError(
+                f"{name} state must be {first.state_type.__name__}({', '.join(fields)}) with "
+                f"fields (L·D, B, H); got {shape_of(state)}."
+            )
+        rows = len(self.layers) * self.num_directions
+        for field, tensor in zip(fields, state, strict=True):
+            size = first.state_size if field == "hidden" else first.hidden_size
+            check_layer_state(
+                tensor,
+                argument=f"state.{field}",
+                expected=(rows, batch_size, size),
+                layer=name,
+                meaning="(L·D, B, H)",
+            )
+        return first.state_type(*state)
+
+
+__all__ = ["Runner", "Stacked", "run_stack"]

@@ -1,0 +1,355 @@
+"""Character- (and word-) level language modelling, char-rnn style: the main job of rnnkit.
+
+The corpus is one long token stream x_1 … x_N, cut into B parallel rows; each row is read in
+chunks of T steps with the recurrent state carried from chunk to chunk (truncated BPTT,
+Williams & Peng 1990), and the model learns Pr(x_{t+1} | x_≤t). The tail of the corpus is
+held out for validation. Loss is reported in nats, bits per character (char level) and
+perplexity (word level):
+
+    L = −(1/N) Σ_t ln Pr(x_{t+1} | x_≤t)     nats per token
+    BPC = L / ln 2                             bits per character
+    PPL = exp(L)                               perplexity
+
+References:
+    Karpathy. char-rnn (2015), https://github.com/karpathy/char-rnn
+    Graves. Generating Sequences With Recurrent Neural Networks. arXiv:1308.0850, 2013.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, NamedTuple
+
+import torch.distributed as dist
+from torch import Tensor, nn
+
+from rnnkit.config import config_from_dict
+from rnnkit.console import console
+from rnnkit.errors import CheckpointError, ConfigError, DataError
+from rnnkit.losses.sequence import bits_per_char, perplexity, sequence_cross_entropy
+from rnnkit.models.decoding import SamplingConfig
+from rnnkit.models.many_to_many import LanguageModel, LanguageModelConfig
+from rnnkit.tasks.explore import load_corpus
+from rnnkit.tasks.registry import register_task
+from rnnkit.tasks.textgen import generate_text
+from rnnkit.text.batching import stream_to_batches, tbptt_chunks
+from rnnkit.text.tokenize import Tokenizer
+from rnnkit.text.vocab import UNK, Vocab
+from rnnkit.training import (
+    BatchSource,
+    FitResult,
+    Objective,
+    StepResult,
+    TrainingSetup,
+    read_metrics,
+    read_run_config,
+)
+from rnnkit.training.checkpoint import CheckpointManager, read_checkpoint
+from rnnkit.training.plots import plot_run
+from rnnkit.training.state_dicts import load_model_tensors
+
+
+@dataclass(frozen=True, kw_only=True)
+class CharLMConfig:
+    """A language-model run: data, vocabulary, model and chunking (trainer options apart).
+
+    The defaults are the main job's: a 2-layer LSTM over Tiny Shakespeare characters.
+    """
+
+    level: Literal["char", "word"] = "char"
+    lowercase: bool = False  # lower-case the text before tokenising
+    min_freq: int = 1  # word level: rarer words become <unk>
+    max_chars: int | None = None  # use only the first characters of the corpus; None: all
+    val_fraction: float = 0.1  # held-out tail of the corpus for validation
+    cell: Literal["rnn", "lstm", "gru"] = "lstm"
+    embed_dim: int = 64  # E
+    hidden_size: int = 256  # H
+    num_layers: int = 2  # L
+    dropout: float = 0.0
+    tie_weights: bool = False  # W_hy = E (needs embed_dim == hidden_size)
+    nonlinearity: Literal["tanh", "relu"] = "tanh"  # Elman cell only
+    peephole: bool = False  # LSTM only
+    coupled_gates: bool = False  # LSTM only
+    reset_after: bool = True  # GRU only
+    batch_size: int = 32  # B parallel streams
+    seq_len: int = 100  # T steps per chunk (one update each, unless tbptt_k1 cuts it)
+    samples: int = 3  # samples printed while training (at start, middle, end); 0: none
+    sample_length: int = 200  # tokens per sample
+    sample_temperature: float = 0.8  # τ of the printed samples
+
+    def __post_init__(self) -> None:
+        for name in ("batch_size", "seq_len", "min_freq", "sample_length"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)}")
+        if not 0.0 < self.val_fraction < 0.5:
+            raise ConfigError(f"val_fraction must be in (0, 0.5), got {self.val_fraction}")
+        if self.max_chars is not None and self.max_chars < 1:
+            raise ConfigError(f"max_chars must be positive or None, got {self.max_chars}")
+        if self.samples < 0:
+            raise ConfigError(f"samples must be ≥ 0, got {self.samples}")
+
+    def model_config(self, vocab_size: int) -> LanguageModelConfig:
+        """The LanguageModel's config for a vocabulary of `vocab_size` tokens."""
+        return LanguageModelConfig(
+            vocab_size=vocab_size,
+            embed_dim=self.embed_dim,
+            hidden_size=self.hidden_size,
+            num_layers=self.num_layers,
+            cell=self.cell,
+            dropout=self.dropout,
+            tie_weights=self.tie_weights,
+            nonlinearity=self.nonlinearity,
+            peephole=self.peephole,
+            coupled_gates=self.coupled_gates,
+            reset_after=self.reset_after,
+        )
+
+    def tokenizer(self) -> Tokenizer:
+        """Characters (code points) or words, as `level` says."""
+        return Tokenizer(kind=self.level, lowercase=self.lowercase)
+
+
+class Chunk(NamedTuple):
+    """T steps of B parallel streams; `first` marks the chunk that starts the streams."""
+
+    inputs: Tensor  # (B, T) int64
+    targets: Tensor  # (B, T) int64, inputs shifted by one step
+    first: bool
+
+
+def read_text(path: Path | None, max_chars: int | None = None) -> str:
+    """The UTF-8 text of `path` (the embedded Tiny Shakespeare when None), checked."""
+    if path is None:
+        return load_corpus(max_chars)
+    path = Path(path)
+    if path.is_dir():
+        candidates = sorted(path.glob("*.txt"))
+        if len(candidates) != 1:
+            raise DataError(f"{path} is a folder; pass one UTF-8 .txt file with --data")
+        path = candidates[0]
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError as err:
+        raise DataError(f"data file not found: {path}") from err
+    if not raw.strip():
+        raise DataError(f"{path} is empty; a language model needs text to learn from")
+    if b"\x00" in raw[:1_000_000]:
+        raise DataError(f"{path} looks binary (it holds NUL bytes); pass a UTF-8 text file")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise DataError(
+            f"{path} is not UTF-8 text (byte {err.start}: {raw[err.start : err.start + 1]!r})"
+        ) from err
+    return text if max_chars is None else text[:max_chars]
+
+
+def split_point(num_tokens: int, config: CharLMConfig) -> int:
+    """Where the validation tail starts: `val_fraction` of the tokens, at least one batch each."""
+    one_batch = config.batch_size * (config.seq_len + 1)  # B rows of T inputs + 1 target
+    val_tokens = max(int(num_tokens * config.val_fraction), one_batch)
+    if num_tokens - val_tokens < one_batch:
+        raise DataError(
+            f"the text has {num_tokens} tokens; batch_size={config.batch_size} and "
+            f"seq_len={config.seq_len} need at least {2 * one_batch} (one batch of sequences for "
+            "training and one for validation). Use more text or a smaller --batch-size/--seq-len"
+        )
+    return num_tokens - val_tokens
+
+
+def make_chunks(streams: Tensor, seq_len: int) -> list[Chunk]:
+    """Consecutive chunks of (B, N) streams; only the first starts from a fresh state."""
+    return [
+        Chunk(inputs, targets, first=index == 0)
+        for index, (inputs, targets) in enumerate(tbptt_chunks(streams, seq_len, drop_last=True))
+    ]
+
+
+def _shard_streams(streams: Tensor) -> Tensor:
+    """Under torch.distributed, this process's rows of the streams (B/W each)."""
+    if not (dist.is_available() and dist.is_initialized()):
+        return streams
+    world, rank = dist.get_world_size(), dist.get_rank()
+    if streams.shape[0] % world:
+        raise ConfigError(f"batch_size={streams.shape[0]} must divide by the {world} processes")
+    return streams[rank::world]
+
+
+class LanguageModelObjective(Objective):
+    """Mean cross-entropy of the next token over a chunk, the state carried between chunks."""
+
+    carry_state = True
+
+    def __init__(self, level: Literal["char", "word"]) -> None:
+        self.level = level
+
+    def loss(self, model: nn.Module, batch: Chunk, state: Any, *, loss_from: int = 0) -> StepResult:
+        """L over the chunk's steps t ≥ loss_from, starting from `state` (fresh on `first`)."""
+        state = None if batch.first else state
+        logits, state = model(batch.inputs, state)  # (B, T, V)
+        targets = batch.targets[:, loss_from:]  # (B, T')
+        loss = sequence_cross_entropy(logits[:, loss_from:], targets)
+        return StepResult(loss, targets.numel(), state)
+
+    def slice_time(self, batch: Chunk, start: int, stop: int) -> Chunk:
+        """Steps [start, stop); only a slice from step 0 of the first chunk restarts the state."""
+        return Chunk(
+            batch.inputs[:, start:stop], batch.targets[:, start:stop], batch.first and start == 0
+        )
+
+    def evaluate(self, model: nn.Module, batches: Any) -> dict[str, float]:
+        """Validation loss in nats, and bits per character or perplexity."""
+        metrics = super().evaluate(model, batches)
+        if self.level == "char":
+            metrics["bpc"] = bits_per_char(metrics["loss"])
+        else:
+            metrics["ppl"] = perplexity(metrics["loss"])
+        return metrics
+
+
+def build(config: CharLMConfig, *, data: Path | None, seed: int) -> TrainingSetup:
+    """Model, objective, training chunks and validation chunks of a language-model run."""
+    text = read_text(data, config.max_chars)
+    tokenizer = config.tokenizer()
+    tokens = tokenizer(text)
+    split = split_point(len(tokens), config)
+    vocab = Vocab.build_from_iterator(
+        [tokens[:split]], None, min_freq=config.min_freq, specials=(UNK,)
+    )
+    vocab.tokenizer = tokenizer  # the vocabulary of the training head only
+    ids = vocab.encode(tokens)  # (N,) int64, unseen tokens -> <unk>
+    train_ids, val_ids = ids[:split], ids[split:]
+    train_streams = _shard_streams(stream_to_batches(train_ids, config.batch_size))  # (B, N)
+    val_streams = stream_to_batches(val_ids, config.batch_size)  # (B, N_val)
+    train_data = BatchSource(
+        make_chunks(train_streams, config.seq_len),
+        batch_size=1,
+        collate=lambda items: items[0],
+        shuffle=False,
+        seed=seed,
+        rank=0,
+        world_size=1,
+    )
+    model = LanguageModel(config.model_config(len(vocab)))
+    return TrainingSetup(
+        model,
+        LanguageModelObjective(config.level),
+        train_data,
+        make_chunks(val_streams, config.seq_len),
+        artifacts={"vocab": vocab.to_dict()},
+        callbacks=(sample_callback(config, vocab, seed),),
+    )
+
+
+class LoadedModel(NamedTuple):
+    """A trained language model in eval mode, its vocabulary and the checkpoint it came from."""
+
+    model: LanguageModel
+    vocab: Vocab
+    checkpoint: Path
+
+
+def load_language_model(
+    run_dir: str | Path, *, checkpoint: str = "best", device: str = "cpu"
+) -> LoadedModel:
+    """The model of a `charlm` run at its "best" or "latest" checkpoint, or at a path."""
+    run_dir = Path(run_dir)
+    config = read_run_config(run_dir)
+    if config.get("task") != TASK_NAME or "vocab" not in config:
+        raise ConfigError(f"{run_dir} is not a language-model run (task {config.get('task')!r})")
+    task_config = config_from_dict(CharLMConfig, config["task_config"])
+    vocab = Vocab.from_dict(config["vocab"])
+    manager = CheckpointManager(run_dir / "checkpoints")
+    named = {"best": manager.best() or manager.latest(), "latest": manager.latest()}
+    path = named[checkpoint] if checkpoint in named else Path(checkpoint)
+    if path is None:
+        raise CheckpointError(f"{run_dir / 'checkpoints'} holds no checkpoint yet")
+    weights = read_checkpoint(path).tensors["model.safetensors"]
+    model = LanguageModel(task_config.model_config(len(vocab)))
+    load_model_tensors(model, weights, source=path)
+    return LoadedModel(model.to(device).eval(), vocab, path)
+
+
+def sample_steps(max_steps: int, samples: int) -> set[int]:
+    """The steps after which a sample is printed: evenly spaced from step 1 to the last.
+
+    >>> sorted(sample_steps(1000, 3))
+    [1, 500, 1000]
+    """
+    if samples <= 0:
+        return set()
+    if samples == 1:
+        return {max_steps}
+    return {max(1, k * max_steps // (samples - 1)) for k in range(samples)}
+
+
+def sample_callback(config: CharLMConfig, vocab: Vocab, seed: int) -> Callable[[Any, dict], None]:
+    """Print a sample of the model at start, middle and end of training (rank 0, not quiet).
+
+    Sampling uses its own generator seeded from (seed, step), so it leaves the training RNG
+    streams alone: a run with samples is bit-identical to one without.
+    """
+
+    def callback(trainer: Any, row: dict[str, Any]) -> None:
+        step = row["step"]
+        steps = sample_steps(trainer.config.max_steps, config.samples)
+        if step not in steps or trainer.config.quiet or not trainer.context.is_main:
+            return
+        model = trainer.model
+        was_training = model.training
+        model.eval()
+        sampling = SamplingConfig(temperature=config.sample_temperature)
+        text = "".join(
+            generate_text(model, vocab, "\n", config.sample_length, sampling, seed=seed + step)
+        )
+        model.train(was_training)
+        console.rule(f"sample after step {step} (train loss {row['loss']:.3f} nats)")
+        console.print(text, markup=False, highlight=False)
+        console.rule()
+
+    return callback
+
+
+def report(run_dir: Path, result: FitResult) -> None:
+    """After `rnnkit train charlm`: validation figures, plots, and what to run next."""
+    evaluations = [row for row in read_metrics(run_dir) if row.get("kind") == "eval"]
+    if evaluations:
+        last = evaluations[-1]
+        figures = [f"val loss {last['val_loss']:.4f} nats/token"]
+        if "val_bpc" in last:
+            figures.append(f"{last['val_bpc']:.4f} bits/char")
+        if "val_ppl" in last:
+            figures.append(f"perplexity {last['val_ppl']:.2f}")
+        console.print(f"[bold]step {result.step}:[/] " + ", ".join(figures))
+    plots = plot_run(run_dir)
+    console.print(f"plots: {', '.join(str(path) for path in plots)}")
+    console.print("generate more text with:")
+    console.print(f'  rnnkit generate {run_dir} --prime "ROMEO:" --length 500 --temperature 0.8')
+    console.print(f"continue training with:\n  rnnkit resume {run_dir} --max-steps N")
+
+
+# The main job's trainer defaults: Adam at 2e-3 with cosine decay, a validation pass every
+# 200 updates, and checkpoints every 200; max_steps sized for about 3 minutes on 2 CPU cores.
+TRAINER_DEFAULTS = {
+    "max_steps": 1200,
+    "lr": 2e-3,
+    "schedule": "cosine",
+    "warmup_steps": 50,
+    "min_lr": 2e-4,
+    "clip_norm": 5.0,
+    "eval_every": 200,
+    "checkpoint_every": 200,
+    "log_every": 20,
+}
+TASK_NAME = "charlm"
+
+register_task(
+    TASK_NAME,
+    build,
+    config_cls=CharLMConfig,
+    help="character- or word-level language model (default: embedded Tiny Shakespeare)",
+    trainer_defaults=TRAINER_DEFAULTS,
+    report=report,
+)

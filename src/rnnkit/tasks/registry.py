@@ -1,0 +1,275 @@
+"""Tasks: a registry of named training tasks, and train / resume / evaluate a task by name.
+
+A task module registers itself with `register_task(name, builder, config_cls=…)`; the builder
+turns the task's config (model and data fields) into a `TrainingSetup` (model, objective,
+batches). The command line then offers `rnnkit train NAME` with one flag per field of the
+task config and of `TrainerConfig`, so the two must not share field names.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import time
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from pathlib import Path
+from typing import Any, Protocol
+
+from rnnkit.config import config_from_dict, config_to_dict
+from rnnkit.errors import CheckpointError, ConfigError
+from rnnkit.seeding import seed_everything
+from rnnkit.training import FitResult, Trainer, TrainerConfig, TrainingSetup
+from rnnkit.training.checkpoint import CheckpointManager
+from rnnkit.training.distributed import process_group
+from rnnkit.training.runs import read_run_config
+
+RESERVED_FIELDS = frozenset({"config", "data", "run_dir", "task", "checkpoint"})
+
+
+class TaskBuilder(Protocol):
+    """Builds everything a task trains: `builder(config, data=PATH|None, seed=S)`."""
+
+    def __call__(self, config: Any, *, data: Path | None, seed: int) -> TrainingSetup: ...
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """A registered task: its name, config dataclass, builder and one-line help."""
+
+    name: str
+    config_cls: type
+    builder: TaskBuilder
+    help: str = ""
+    trainer_defaults: Mapping[str, Any] = dataclass_field(default_factory=dict)  # under flags
+    report: Callable[[Path, FitResult], None] | None = None  # printed by the CLI after training
+
+
+_TASKS: dict[str, TaskSpec] = {}
+
+
+def register_task(
+    name: str,
+    builder: TaskBuilder,
+    *,
+    config_cls: type,
+    help: str = "",
+    trainer_defaults: Mapping[str, Any] | None = None,
+    report: Callable[[Path, FitResult], None] | None = None,
+    replace: bool = False,
+) -> TaskSpec:
+    """Register a task under `name`; its config fields must not clash with TrainerConfig's.
+
+    `trainer_defaults` are the task's own TrainerConfig defaults (a config file and flags
+    override them); `report(run_dir, result)` prints the task's summary after `rnnkit train`.
+    """
+    if not name or not name.replace("-", "").replace("_", "").isalnum() or name != name.lower():
+        raise ConfigError(f"task name must be lower-case letters, digits, - or _; got {name!r}")
+    if name in _TASKS and not replace:
+        raise ConfigError(f"task {name!r} is already registered; pass replace=True to replace it")
+    if not dataclasses.is_dataclass(config_cls):
+        raise ConfigError(f"config_cls of task {name!r} must be a dataclass, got {config_cls!r}")
+    trainer_fields = {f.name for f in dataclasses.fields(TrainerConfig)}
+    clashes = sorted(
+        {f.name for f in dataclasses.fields(config_cls)} & (trainer_fields | RESERVED_FIELDS)
+    )
+    if clashes:
+        raise ConfigError(
+            f"{config_cls.__name__} of task {name!r} reuses field names {clashes} of "
+            "TrainerConfig or the shared flags; rename them (seed, device, … belong to the trainer)"
+        )
+    config_from_dict(TrainerConfig, dict(trainer_defaults or {}))  # refuse unknown keys now
+    spec = TaskSpec(name, config_cls, builder, help, dict(trainer_defaults or {}), report)
+    _TASKS[name] = spec
+    return spec
+
+
+def known_tasks() -> list[str]:
+    """Names of the registered tasks, sorted."""
+    return sorted(_TASKS)
+
+
+def get_task(name: str) -> TaskSpec:
+    """The task registered as `name`; an unknown name is a ConfigError listing the known ones."""
+    if name not in _TASKS:
+        known = ", ".join(known_tasks()) or "none are registered"
+        raise ConfigError(f"unknown task {name!r}; known tasks: {known}")
+    return _TASKS[name]
+
+
+def split_config(spec: TaskSpec, data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split a flat dict (or one with "task_config"/"trainer" sections) into task, trainer keys."""
+    task_keys = {f.name for f in dataclasses.fields(spec.config_cls)}
+    trainer_keys = {f.name for f in dataclasses.fields(TrainerConfig)}
+    task_part = dict(data.get("task_config") or {})
+    trainer_part = dict(data.get("trainer") or {})
+    for key, value in data.items():
+        if key in ("task_config", "trainer"):
+            continue
+        if key in task_keys:
+            task_part[key] = value
+        elif key in trainer_keys:
+            trainer_part[key] = value
+        else:
+            raise ConfigError(
+                f"unknown config key {key!r} for task {spec.name!r}; valid keys: "
+                f"{sorted(task_keys | trainer_keys)}"
+            )
+    return task_part, trainer_part
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """A JSON or TOML config file as a dict."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
+    except FileNotFoundError as err:
+        raise ConfigError(f"config file not found: {path}") from err
+    except (json.JSONDecodeError, tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise ConfigError(f"config file {path} is not valid JSON/TOML: {err}") from err
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path} must hold an object, got {type(data).__name__}")
+    return data
+
+
+def configs_from_flags(spec: TaskSpec, args: argparse.Namespace) -> tuple[Any, TrainerConfig]:
+    """Task and trainer configs from `--config FILE` overridden by the flags that were given."""
+    data = read_config_file(args.config) if getattr(args, "config", None) else {}
+    task_part, trainer_part = split_config(spec, data)
+    trainer_part = {**spec.trainer_defaults, **trainer_part}
+    for cls, part in ((spec.config_cls, task_part), (TrainerConfig, trainer_part)):
+        for field in dataclasses.fields(cls):
+            value = getattr(args, field.name, None)
+            if value is not None:
+                part[field.name] = value
+    return config_from_dict(spec.config_cls, task_part), config_from_dict(
+        TrainerConfig, trainer_part
+    )
+
+
+def default_run_dir(name: str) -> Path:
+    """runs/<task>-<date>-<time> under the current directory."""
+    return Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def _make_trainer(
+    spec: TaskSpec,
+    task_config: Any,
+    trainer_config: TrainerConfig,
+    *,
+    data: Path | None,
+    run_dir: Path | None,
+    **kwargs: Any,
+) -> Trainer:
+    seed_everything(trainer_config.seed)  # the model's initial weights come from the seed
+    setup = spec.builder(task_config, data=data, seed=trainer_config.seed)
+    run_config = {
+        "task": spec.name,
+        "task_config": config_to_dict(task_config),
+        "data": None if data is None else str(Path(data).resolve()),
+        **setup.artifacts,
+    }
+    kwargs["callbacks"] = (*setup.callbacks, *kwargs.get("callbacks", ()))
+    return Trainer(
+        setup.model,
+        setup.objective,
+        setup.train_data,
+        config=trainer_config,
+        eval_data=setup.eval_data,
+        run_dir=run_dir,
+        run_config=run_config,
+        **kwargs,
+    )
+
+
+def train(
+    name: str,
+    task_config: Any = None,
+    trainer_config: TrainerConfig | None = None,
+    *,
+    data: str | Path | None = None,
+    run_dir: str | Path | None = None,
+    callbacks: Sequence[Callable[..., None]] = (),
+) -> FitResult:
+    """Train task `name` from scratch into `run_dir` (default runs/<task>-<time>)."""
+    spec = get_task(name)
+    task_config = task_config if task_config is not None else spec.config_cls()
+    trainer_config = trainer_config or config_from_dict(TrainerConfig, dict(spec.trainer_defaults))
+    run_dir = Path(run_dir) if run_dir is not None else default_run_dir(name)
+    if CheckpointManager(run_dir / "checkpoints").checkpoints():
+        raise ConfigError(
+            f"{run_dir} already holds a run; continue it with `rnnkit resume {run_dir}` "
+            "or choose another --run-dir"
+        )
+    with process_group(trainer_config.device) as context:
+        trainer = _make_trainer(
+            spec,
+            task_config,
+            trainer_config,
+            data=None if data is None else Path(data),
+            run_dir=run_dir,
+            context=context,
+            callbacks=callbacks,
+        )
+        return trainer.fit()
+
+
+def _rebuild(
+    run_dir: Path, overrides: dict[str, Any]
+) -> tuple[TaskSpec, Any, TrainerConfig, Path | None]:
+    config = read_run_config(run_dir)
+    if "task" not in config or "task_config" not in config or "trainer" not in config:
+        raise ConfigError(f"{run_dir / 'config.json'} lacks 'task', 'task_config' or 'trainer'")
+    spec = get_task(config["task"])
+    task_config = config_from_dict(spec.config_cls, config["task_config"])
+    trainer_config = config_from_dict(TrainerConfig, {**config["trainer"], **overrides})
+    data = config.get("data")
+    return spec, task_config, trainer_config, None if data is None else Path(data)
+
+
+def resume(
+    run_dir: str | Path,
+    *,
+    checkpoint: str | Path | None = None,
+    overrides: dict[str, Any] | None = None,
+    callbacks: Sequence[Callable[..., None]] = (),
+) -> FitResult:
+    """Continue the run in `run_dir` exactly from its latest checkpoint (or `checkpoint`).
+
+    `overrides` changes trainer fields, e.g. {"max_steps": 20000} to train longer.
+    """
+    run_dir = Path(run_dir)
+    spec, task_config, trainer_config, data = _rebuild(run_dir, overrides or {})
+    with process_group(trainer_config.device) as context:
+        trainer = _make_trainer(
+            spec, task_config, trainer_config, data=data, run_dir=run_dir, context=context,
+            callbacks=callbacks,
+        )  # fmt: skip
+        trainer.load_checkpoint(checkpoint)
+        return trainer.fit()
+
+
+def evaluate(
+    run_dir: str | Path, *, checkpoint: str | Path = "latest", device: str | None = None
+) -> tuple[Path, dict[str, float]]:
+    """Evaluate a checkpoint of a run ("latest", "best" or a path); returns it and the metrics."""
+    run_dir = Path(run_dir)
+    overrides = {"device": device} if device else {}
+    spec, task_config, trainer_config, data = _rebuild(run_dir, overrides)
+    manager = CheckpointManager(run_dir / "checkpoints")
+    path = {"latest": manager.latest, "best": manager.best}.get(
+        str(checkpoint), lambda: Path(checkpoint)
+    )()
+    if path is None:
+        raise CheckpointError(f"{run_dir / 'checkpoints'} has no {checkpoint!r} checkpoint")
+    trainer = _make_trainer(
+        spec, task_config, trainer_config, data=data, run_dir=None, handle_signals=False
+    )
+    trainer.load_checkpoint(path)
+    if trainer.eval_data is None:
+        raise ConfigError(f"task {spec.name!r} builds no evaluation data")
+    return path, trainer.evaluate()

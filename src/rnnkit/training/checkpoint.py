@@ -1,0 +1,258 @@
+"""Checkpoints as directories of safetensors + JSON, written atomically and verified on load.
+
+A checkpoint `step-00001200/` holds `model.safetensors` (the weights), `optimizer.safetensors`
+(optimizer state tensors under flattened names), `loop.safetensors` (the carried recurrent
+state, often empty) and `state.json` (format version, versions, config, step, epoch, RNG
+states, data position, best metric, the non-tensor optimizer state and the sha256 and size of
+every tensor file). Nothing is pickled; loading never calls `torch.load`.
+
+Writing goes to a hidden temporary directory; every file is fsynced, the directory is renamed
+into place with `os.replace` and the parent is fsynced. A run killed mid-write leaves only the
+temporary directory, which the next save removes; an existing checkpoint is never overwritten.
+The `latest` and `best` pointer files are replaced the same way.
+
+References:
+    https://huggingface.co/docs/safetensors (format)
+    https://lwn.net/Articles/457667/ (fsync the file, then its directory, for a durable rename)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from safetensors import SafetensorError
+from safetensors.torch import load as load_tensors
+from safetensors.torch import save as save_tensors
+from torch import Tensor
+
+from rnnkit.errors import CheckpointError
+
+FORMAT = "rnnkit-checkpoint"
+FORMAT_VERSION = 1
+TENSOR_FILES = ("model.safetensors", "optimizer.safetensors", "loop.safetensors")
+STATE_FILE = "state.json"
+_STEP_DIR = re.compile(r"^step-(\d{8,})$")
+
+
+class Checkpoint(NamedTuple):
+    """A verified checkpoint: its directory, tensors per file, and state.json's contents."""
+
+    path: Path
+    tensors: dict[str, dict[str, Tensor]]
+    state: dict[str, Any]
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_durable(path: Path, data: bytes) -> None:
+    """Write bytes, flush them to the OS and fsync them to disk."""
+    with open(path, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Replace `path` by `text` so that a reader sees the old or the new file, never a mix."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    _write_durable(tmp, text.encode("utf-8"))
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def _dumps(value: Any, indent: str = "") -> str:
+    """Indented JSON, with each list of plain numbers (RNG states) kept on one line."""
+    inner = indent + " "
+    if isinstance(value, dict) and value:
+        items = [f"{inner}{json.dumps(str(k))}: {_dumps(v, inner)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + "\n" + indent + "}"
+    if isinstance(value, list | tuple) and value:
+        if all(isinstance(v, int | float) and not isinstance(v, bool) for v in value):
+            return json.dumps(list(value), separators=(",", ":"))
+        return "[\n" + ",\n".join(inner + _dumps(v, inner) for v in value) + "\n" + indent + "]"
+    return json.dumps(value)
+
+
+def write_checkpoint(
+    directory: Path, tensors: dict[str, dict[str, Tensor]], state: dict[str, Any]
+) -> Path:
+    """Write a checkpoint to `directory` atomically; an existing `directory` is left untouched.
+
+    Args:
+        directory: final path, e.g. RUN_DIR/checkpoints/step-00001200.
+        tensors: one dict of CPU tensors per file name in TENSOR_FILES.
+        state: JSON-ready contents of state.json; "format", "format_version" and "files" are
+            added here.
+    """
+    if directory.exists():
+        return directory
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    tmp = directory.with_name(f".tmp-{directory.name}-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        tmp.mkdir()
+        files = {}
+        for name in TENSOR_FILES:
+            data = save_tensors(
+                tensors.get(name, {}), metadata={"format": "pt", "writer": "rnnkit"}
+            )
+            _write_durable(tmp / name, data)
+            files[name] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+        full_state = {"format": FORMAT, "format_version": FORMAT_VERSION, **state, "files": files}
+        _write_durable(tmp / STATE_FILE, (_dumps(full_state) + "\n").encode())
+        _fsync_dir(tmp)
+        os.replace(tmp, directory)
+        _fsync_dir(directory.parent)
+    except OSError as err:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise CheckpointError(
+            f"could not write checkpoint {directory}: {err}; earlier checkpoints are intact"
+        ) from err
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return directory
+
+
+def _read_state(path: Path) -> dict[str, Any]:
+    state_path = path / STATE_FILE
+    if not path.is_dir():
+        raise CheckpointError(
+            f"{path} is not an rnnkit checkpoint directory (expected a directory holding "
+            f"{STATE_FILE} and {', '.join(TENSOR_FILES)})"
+        )
+    if not state_path.is_file():
+        raise CheckpointError(
+            f"{state_path} is missing: {path} is not a complete rnnkit checkpoint"
+        )
+    try:
+        state = json.loads(state_path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise CheckpointError(
+            f"{state_path} is corrupt or truncated (not valid JSON: {err})"
+        ) from err
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        found = state.get("format") if isinstance(state, dict) else type(state).__name__
+        raise CheckpointError(
+            f"{state_path} is not an rnnkit checkpoint (format {found!r}, expected {FORMAT!r})"
+        )
+    if state.get("format_version") != FORMAT_VERSION:
+        raise CheckpointError(
+            f"{state_path} has checkpoint format version {state.get('format_version')!r} "
+            f"(written by rnnkit {state.get('rnnkit_version')}); this rnnkit reads version "
+            f"{FORMAT_VERSION}. Use the rnnkit version that wrote it."
+        )
+    return state
+
+
+def _read_tensor_file(path: Path, expected: dict[str, Any] | None) -> dict[str, Tensor]:
+    if expected is None:
+        raise CheckpointError(f"{path.parent / STATE_FILE} does not list {path.name}")
+    if not path.is_file():
+        raise CheckpointError(f"{path} is missing")
+    data = path.read_bytes()
+    if len(data) != expected.get("bytes"):
+        raise CheckpointError(
+            f"{path} is truncated or was changed: {len(data)} bytes, state.json says "
+            f"{expected.get('bytes')}"
+        )
+    if hashlib.sha256(data).hexdigest() != expected.get("sha256"):
+        raise CheckpointError(f"{path} is corrupt: its sha256 does not match the one in state.json")
+    try:
+        return load_tensors(data)
+    except (SafetensorError, ValueError) as err:
+        raise CheckpointError(f"{path} is not a valid safetensors file: {err}") from err
+
+
+def read_checkpoint(path: str | Path) -> Checkpoint:
+    """Read and verify a checkpoint directory; any problem is a CheckpointError naming the file."""
+    path = Path(path)
+    state = _read_state(path)
+    files = state.get("files")
+    if not isinstance(files, dict):
+        raise CheckpointError(f"{path / STATE_FILE} lacks the 'files' table of tensor files")
+    tensors = {name: _read_tensor_file(path / name, files.get(name)) for name in TENSOR_FILES}
+    return Checkpoint(path, tensors, state)
+
+
+def step_of(path: Path) -> int | None:
+    """The step of a `step-NNNNNNNN` checkpoint directory name, None for other names."""
+    match = _STEP_DIR.match(path.name)
+    return int(match.group(1)) if match else None
+
+
+class CheckpointManager:
+    """Checkpoints under one directory: save, `latest`/`best` pointers, keep-last-N, keep-best."""
+
+    def __init__(self, root: str | Path, *, keep_last: int = 3, keep_best: bool = True) -> None:
+        self.root = Path(root)
+        self.keep_last = keep_last
+        self.keep_best = keep_best
+
+    def save(
+        self,
+        step: int,
+        tensors: dict[str, dict[str, Tensor]],
+        state: dict[str, Any],
+        *,
+        is_best: bool = False,
+    ) -> Path:
+        """Write the checkpoint of `step`, move `latest` (and `best`) to it, prune old ones."""
+        path = write_checkpoint(self.root / f"step-{step:08d}", tensors, state)
+        atomic_write_text(self.root / "latest", path.name + "\n")
+        if is_best and self.keep_best:
+            atomic_write_text(self.root / "best", path.name + "\n")
+        self.prune()
+        return path
+
+    def _pointer(self, name: str) -> Path | None:
+        pointer = self.root / name
+        if not pointer.is_file():
+            return None
+        target = self.root / pointer.read_text(encoding="utf-8").strip()
+        if step_of(target) is None or not target.is_dir():
+            raise CheckpointError(
+                f"{pointer} points to {target.name!r}, which is not a checkpoint here"
+            )
+        return target
+
+    def latest(self) -> Path | None:
+        """The newest complete checkpoint (from the `latest` pointer), None before the first."""
+        return self._pointer("latest")
+
+    def best(self) -> Path | None:
+        """The checkpoint with the best monitored metric, None when there is none."""
+        return self._pointer("best")
+
+    def checkpoints(self) -> list[Path]:
+        """All complete checkpoints, oldest first."""
+        if not self.root.is_dir():
+            return []
+        found = [p for p in self.root.iterdir() if p.is_dir() and step_of(p) is not None]
+        return sorted(found, key=lambda p: step_of(p) or 0)
+
+    def prune(self) -> None:
+        """Delete all but the newest `keep_last` checkpoints and the best; drop stale temp dirs."""
+        keep = set(self.checkpoints()[-self.keep_last :])
+        for pointer in ("latest", "best"):
+            target = self._pointer(pointer)
+            if target is not None:
+                keep.add(target)
+        for path in self.checkpoints():
+            if path not in keep:
+                shutil.rmtree(path)
+        for stale in self.root.glob(".tmp-step-*"):
+            if not stale.name.endswith(f"-{os.getpid()}"):
+                shutil.rmtree(stale, ignore_errors=True)

@@ -1,0 +1,62 @@
+"""What the trainer reports: a row of metrics.jsonl per logged step, the progress line, and
+the message of a diverged run.
+
+A training row holds at least step, epoch, loss, lr, grad_norm (‖g‖ before clipping),
+grad_norm_clipped (after), tokens (predictions in the update) and tokens_per_s, measured over
+the time spent in updates since the previous row (evaluation and checkpoints excluded).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rnnkit.errors import TrainingDiverged
+from rnnkit.training.config import TrainerConfig
+from rnnkit.training.loop_state import LoopState
+from rnnkit.training.update import UpdateStats
+
+
+def train_row(loop: LoopState, stats: UpdateStats, seconds: float, tokens: int) -> dict[str, Any]:
+    """The metrics.jsonl row of the update just made (`seconds`, `tokens` since the last row)."""
+    return {
+        "kind": "train",
+        "step": loop.step,
+        "epoch": loop.epoch,
+        "loss": stats.loss,
+        "lr": stats.lr,
+        "grad_norm": stats.grad_norm,
+        "grad_norm_clipped": stats.grad_norm_clipped,
+        "tokens": stats.tokens,
+        "tokens_per_s": tokens / max(seconds, 1e-9),
+        "skipped": loop.skipped,
+    }
+
+
+def progress_info(row: dict[str, Any]) -> str:
+    """The text beside the progress bar (and of a log line without a terminal).
+
+    >>> progress_info({"epoch": 1, "loss": 2.5, "lr": 0.001, "grad_norm": 0.5,
+    ...                "tokens_per_s": 12345.6})
+    'epoch 1  loss 2.5000  lr 0.001  ‖g‖ 0.5  12,346 tok/s'
+    """
+    return (
+        f"epoch {row['epoch']}  loss {row['loss']:.4f}  lr {row['lr']:.3g}  "
+        f"‖g‖ {row['grad_norm']:.3g}  {row['tokens_per_s']:,.0f} tok/s"
+    )
+
+
+def diverged(
+    step: int, problem: str, loop: LoopState, config: TrainerConfig, last: Path | None
+) -> TrainingDiverged:
+    """The error of a run whose loss or gradient became nan/inf at update `step`."""
+    given_up = (
+        f" after skipping {loop.skipped} updates (max_skipped={config.max_skipped})"
+        if config.on_nonfinite == "skip"
+        else ""
+    )
+    checkpoint = last or "none (no checkpoint had been written)"
+    return TrainingDiverged(
+        f"training diverged at step {step}{given_up}: {problem}. Last good checkpoint: "
+        f"{checkpoint}, left as it was. Lower --lr, set --clip-norm, or pass --on-nonfinite skip."
+    )

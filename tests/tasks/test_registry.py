@@ -1,0 +1,95 @@
+"""The task registry: registration rules, lookup errors, config splitting, train/resume/evaluate."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from rnnkit import tasks
+from rnnkit.errors import ConfigError
+from rnnkit.tasks import registry
+from rnnkit.training import TrainerConfig, TrainingSetup
+
+
+@dataclass(frozen=True, kw_only=True)
+class ToyConfig:
+    hidden_size: int = 4  # H
+
+
+def _builder(config: ToyConfig, *, data: Path | None, seed: int) -> TrainingSetup:
+    raise AssertionError("not built in these tests")
+
+
+@pytest.fixture(autouse=True)
+def _empty_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(registry, "_TASKS", {})
+
+
+def test_register_and_look_up() -> None:
+    spec = tasks.register_task("toy", _builder, config_cls=ToyConfig, help="a toy")
+    assert tasks.get_task("toy") is spec
+    assert tasks.known_tasks() == ["toy"]
+    assert (spec.config_cls, spec.help) == (ToyConfig, "a toy")
+
+
+def test_unknown_task_lists_the_known_ones() -> None:
+    with pytest.raises(ConfigError, match="unknown task 'toy'; known tasks: none are registered"):
+        tasks.get_task("toy")
+    tasks.register_task("b-task", _builder, config_cls=ToyConfig)
+    tasks.register_task("a_task", _builder, config_cls=ToyConfig)
+    with pytest.raises(ConfigError, match="known tasks: a_task, b-task"):
+        tasks.get_task("charlm")
+
+
+def test_registration_rules() -> None:
+    tasks.register_task("toy", _builder, config_cls=ToyConfig)
+    with pytest.raises(ConfigError, match="already registered"):
+        tasks.register_task("toy", _builder, config_cls=ToyConfig)
+    tasks.register_task("toy", _builder, config_cls=ToyConfig, replace=True)
+    with pytest.raises(ConfigError, match="lower-case"):
+        tasks.register_task("Toy", _builder, config_cls=ToyConfig)
+    with pytest.raises(ConfigError, match="must be a dataclass"):
+        tasks.register_task("other", _builder, config_cls=dict)
+
+    @dataclass(frozen=True, kw_only=True)
+    class Clashing:
+        seed: int = 1
+        data: str = ""
+
+    with pytest.raises(ConfigError, match=r"reuses field names \['data', 'seed'\]"):
+        tasks.register_task("clash", _builder, config_cls=Clashing)
+
+
+def test_split_config_routes_keys_and_refuses_unknown_ones() -> None:
+    spec = tasks.register_task("toy", _builder, config_cls=ToyConfig)
+    task_part, trainer_part = tasks.split_config(
+        spec, {"hidden_size": 3, "lr": 0.1, "trainer": {"max_steps": 7}}
+    )
+    assert task_part == {"hidden_size": 3}
+    assert trainer_part == {"max_steps": 7, "lr": 0.1}
+    with pytest.raises(ConfigError, match=r"unknown config key 'hiden_size'.*hidden_size"):
+        tasks.split_config(spec, {"hiden_size": 3})
+
+
+def test_configs_from_flags_file_then_flags(tmp_path: Path) -> None:
+    spec = tasks.register_task("toy", _builder, config_cls=ToyConfig)
+    path = tmp_path / "run.json"
+    path.write_text('{"task_config": {"hidden_size": 9}, "trainer": {"lr": 0.5, "seed": 4}}')
+    args = argparse.Namespace(config=path, hidden_size=None, lr=0.25)
+    task_config, trainer_config = tasks.configs_from_flags(spec, args)
+    assert task_config == ToyConfig(hidden_size=9)
+    assert trainer_config == TrainerConfig(lr=0.25, seed=4)
+    (tmp_path / "bad.toml").write_text("lr = ")
+    with pytest.raises(ConfigError, match="not valid JSON/TOML"):
+        tasks.read_config_file(tmp_path / "bad.toml")
+    with pytest.raises(ConfigError, match="not found"):
+        tasks.read_config_file(tmp_path / "missing.json")
+
+
+def test_default_run_dir_names_the_task() -> None:
+    path = tasks.default_run_dir("toy")
+    assert path.parent == Path("runs")
+    assert path.name.startswith("toy-")

@@ -1,0 +1,247 @@
+"""Checkpoints: atomic writes, keep-last-N / keep-best, and the corrupt-checkpoint matrix."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import torch
+
+from models import NextTokenObjective, TinyLM, delay_copy_data, tiny_trainer
+from rnnkit.errors import CheckpointError
+from rnnkit.training import (
+    BatchSource,
+    CheckpointManager,
+    Trainer,
+    TrainerConfig,
+    read_checkpoint,
+    write_checkpoint,
+)
+from rnnkit.training import checkpoint as checkpoint_module
+
+
+def _tensors(value: float = 1.0) -> dict[str, dict[str, torch.Tensor]]:
+    return {
+        "model.safetensors": {"weight": torch.full((3, 2), value), "scalar": torch.tensor(2.0)},
+        "optimizer.safetensors": {"state.0.step": torch.tensor(5.0)},
+        "loop.safetensors": {},
+    }
+
+
+def test_write_then_read_round_trips(tmp_path: Path) -> None:
+    path = write_checkpoint(tmp_path / "step-00000001", _tensors(), {"step": 1, "note": [1, 2]})
+    checkpoint = read_checkpoint(path)
+    assert torch.equal(checkpoint.tensors["model.safetensors"]["weight"], torch.ones(3, 2))
+    assert checkpoint.state["step"] == 1
+    assert checkpoint.state["note"] == [1, 2]
+    assert checkpoint.state["format"] == "rnnkit-checkpoint"
+    assert set(checkpoint.state["files"]) == {
+        "model.safetensors", "optimizer.safetensors", "loop.safetensors"
+    }  # fmt: skip
+    assert not list(tmp_path.glob(".tmp-*"))
+
+
+def test_an_existing_checkpoint_is_never_overwritten(tmp_path: Path) -> None:
+    path = write_checkpoint(tmp_path / "step-00000001", _tensors(1.0), {"step": 1})
+    before = (path / "model.safetensors").read_bytes()
+    write_checkpoint(path, _tensors(7.0), {"step": 1})
+    assert (path / "model.safetensors").read_bytes() == before
+
+
+def _flip_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def _edit_state(**changes: object) -> Callable[[Path], None]:
+    def edit(checkpoint: Path) -> None:
+        state = json.loads((checkpoint / "state.json").read_text())
+        state.update(changes)
+        (checkpoint / "state.json").write_text(json.dumps(state))
+
+    return edit
+
+
+def _not_safetensors(checkpoint: Path) -> None:
+    garbage = b"\x00" * 64
+    (checkpoint / "model.safetensors").write_bytes(garbage)
+    state = json.loads((checkpoint / "state.json").read_text())
+    state["files"]["model.safetensors"] = {
+        "sha256": hashlib.sha256(garbage).hexdigest(),
+        "bytes": len(garbage),
+    }
+    (checkpoint / "state.json").write_text(json.dumps(state))
+
+
+CORRUPTIONS: dict[str, tuple[Callable[[Path], None], str]] = {
+    "truncated weights": (
+        lambda c: (c / "model.safetensors").write_bytes(
+            (c / "model.safetensors").read_bytes()[:50]
+        ),
+        r"model\.safetensors is truncated",
+    ),
+    "flipped byte": (
+        lambda c: _flip_byte(c / "optimizer.safetensors"),
+        r"optimizer\.safetensors is corrupt: its sha256",
+    ),
+    "garbage state.json": (
+        lambda c: (c / "state.json").write_text("{not json"),
+        r"state\.json is corrupt or truncated",
+    ),
+    "truncated state.json": (
+        lambda c: (c / "state.json").write_text((c / "state.json").read_text()[:40]),
+        r"state\.json is corrupt or truncated",
+    ),
+    "missing state.json": (lambda c: (c / "state.json").unlink(), r"state\.json is missing"),
+    "missing tensor file": (
+        lambda c: (c / "loop.safetensors").unlink(),
+        r"loop\.safetensors is missing",
+    ),
+    "foreign format": (_edit_state(format="someone-else"), r"not an rnnkit checkpoint"),
+    "foreign json": (
+        lambda c: (c / "state.json").write_text("[1, 2, 3]"),
+        r"not an rnnkit checkpoint",
+    ),
+    "newer format version": (_edit_state(format_version=99), r"format version 99"),
+    "no file table": (_edit_state(files=None), r"lacks the 'files' table"),
+    "not safetensors": (_not_safetensors, r"model\.safetensors is not a valid safetensors"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CORRUPTIONS))
+def test_corrupt_checkpoints_are_refused_with_the_file_named(tmp_path: Path, name: str) -> None:
+    path = write_checkpoint(tmp_path / "step-00000001", _tensors(), {"step": 1})
+    corrupt, message = CORRUPTIONS[name]
+    corrupt(path)
+    with pytest.raises(CheckpointError, match=message):
+        read_checkpoint(path)
+
+
+def test_a_torch_save_file_is_refused_without_unpickling(tmp_path: Path) -> None:
+    foreign = tmp_path / "model.pt"
+    torch.save({"weight": torch.zeros(2)}, foreign)
+    with pytest.raises(CheckpointError, match="not an rnnkit checkpoint directory"):
+        read_checkpoint(foreign)
+    with pytest.raises(CheckpointError, match=r"state\.json is missing"):
+        read_checkpoint(tmp_path)
+
+
+def test_loading_never_calls_torch_load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write_checkpoint(tmp_path / "step-00000001", _tensors(), {"step": 1})
+
+    def forbidden(*args: object, **kwargs: object) -> None:
+        raise AssertionError("torch.load was called")
+
+    monkeypatch.setattr(torch, "load", forbidden)
+    assert read_checkpoint(path).state["step"] == 1
+
+
+@pytest.mark.parametrize("fail_at", ["rename", "tensor file"])
+def test_a_failed_write_leaves_the_previous_checkpoint_and_pointer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fail_at: str
+) -> None:
+    manager = CheckpointManager(tmp_path, keep_last=1)
+    good = manager.save(1, _tensors(1.0), {"step": 1})
+    if fail_at == "rename":
+        real_replace = checkpoint_module.os.replace
+
+        def replace(src: object, dst: object) -> None:
+            if Path(str(dst)).name.startswith("step-"):
+                raise OSError(28, "No space left on device")
+            real_replace(src, dst)
+
+        monkeypatch.setattr(checkpoint_module.os, "replace", replace)
+    else:
+        calls = []
+
+        def write(path: Path, data: bytes) -> None:
+            calls.append(path)
+            if len(calls) == 2:
+                raise OSError(5, "Input/output error")
+            path.write_bytes(data)
+
+        monkeypatch.setattr(checkpoint_module, "_write_durable", write)
+    with pytest.raises(CheckpointError, match=r"could not write checkpoint .*intact"):
+        manager.save(2, _tensors(2.0), {"step": 2})
+    assert manager.latest() == good
+    assert read_checkpoint(good).state["step"] == 1
+    assert [p.name for p in manager.checkpoints()] == ["step-00000001"]
+    assert not list(tmp_path.glob(".tmp-*"))
+
+
+def test_a_run_killed_mid_write_leaves_only_a_temp_dir_that_is_cleaned(tmp_path: Path) -> None:
+    manager = CheckpointManager(tmp_path, keep_last=3)
+    good = manager.save(1, _tensors(), {"step": 1})
+    stale = tmp_path / ".tmp-step-00000002-999999"
+    stale.mkdir()
+    (stale / "model.safetensors").write_bytes(b"partial")
+    assert manager.latest() == good
+    assert manager.checkpoints() == [good]
+    manager.save(2, _tensors(), {"step": 2})
+    assert not stale.exists()
+
+
+def test_keep_last_n_and_keep_best(tmp_path: Path) -> None:
+    manager = CheckpointManager(tmp_path, keep_last=2, keep_best=True)
+    for step in range(1, 6):
+        manager.save(step, _tensors(float(step)), {"step": step}, is_best=step == 2)
+    assert [p.name for p in manager.checkpoints()] == [
+        "step-00000002", "step-00000004", "step-00000005"
+    ]  # fmt: skip
+    assert manager.best() == tmp_path / "step-00000002"
+    assert manager.latest() == tmp_path / "step-00000005"
+    assert (tmp_path / "latest").read_text().strip() == "step-00000005"
+
+
+def test_a_pointer_to_a_missing_checkpoint_is_an_error(tmp_path: Path) -> None:
+    manager = CheckpointManager(tmp_path)
+    manager.save(1, _tensors(), {"step": 1})
+    shutil.rmtree(tmp_path / "step-00000001")
+    with pytest.raises(CheckpointError, match="latest points to 'step-00000001'"):
+        manager.latest()
+
+
+def _trained(tmp_path: Path, **config: object):
+    defaults = {"max_steps": 3, "checkpoint_every": 3, "quiet": True, "device": "cpu"}
+    trainer, _ = tiny_trainer(
+        TrainerConfig(**{**defaults, **config}),
+        run_dir=tmp_path,
+        run_config={"task": "tiny", "task_config": {"hidden_size": 16}},
+    )
+    trainer.fit()
+    return trainer
+
+
+def test_weights_that_do_not_fit_the_config_are_refused(tmp_path: Path) -> None:
+    trainer = _trained(tmp_path)
+    bigger = Trainer(
+        TinyLM(hidden_size=32),
+        NextTokenObjective(),
+        BatchSource(delay_copy_data(16, 4, 8, 0), 8),
+        config=TrainerConfig(quiet=True, device="cpu"),
+        run_config={"task": "tiny", "task_config": {"hidden_size": 32}},
+    )
+    with pytest.raises(CheckpointError) as caught:
+        bigger.load_checkpoint(trainer.last_checkpoint)
+    message = str(caught.value)
+    assert "model.safetensors does not match the model" in message
+    assert "shape mismatch" in message
+    assert "task_config.hidden_size: 16 vs 32" in message
+
+
+def test_a_different_optimizer_is_refused(tmp_path: Path) -> None:
+    trainer = _trained(tmp_path, optimizer="adam")
+    other, _ = tiny_trainer(TrainerConfig(optimizer="sgd", quiet=True, device="cpu"))
+    with pytest.raises(CheckpointError, match="holds Adam state but the trainer uses SGD"):
+        other.load_checkpoint(trainer.last_checkpoint)
+
+
+def test_resuming_an_empty_run_dir_is_an_error(tmp_path: Path) -> None:
+    trainer, _ = tiny_trainer(TrainerConfig(quiet=True, device="cpu"), run_dir=tmp_path)
+    with pytest.raises(CheckpointError, match="holds no checkpoint"):
+        trainer.load_checkpoint()
