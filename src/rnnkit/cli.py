@@ -86,7 +86,7 @@ def _add_train(verbs: argparse._SubParsersAction) -> None:
         spec = tasks.get_task(name)
         task_parser = names.add_parser(name, help=spec.help, conflict_handler="resolve")
         add_config_flags(task_parser, spec.config_cls)
-        add_config_flags(task_parser, TrainerConfig)
+        add_config_flags(task_parser, TrainerConfig, dict(spec.trainer_defaults))
         task_parser.add_argument("--data", type=Path, default=None, help="training data")
         task_parser.add_argument(
             "--run-dir", type=Path, default=None, help="(default: runs/TASK-DATE-TIME)"

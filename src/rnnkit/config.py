@@ -136,8 +136,13 @@ def _flag_parser(name: str, tp: Any):
     return parse
 
 
-def add_config_flags(parser: argparse.ArgumentParser, cls: type) -> None:
-    """Add `--config FILE` and one `--field-name` flag per (non-nested) field of `cls`."""
+def add_config_flags(
+    parser: argparse.ArgumentParser, cls: type, defaults: dict[str, Any] | None = None
+) -> None:
+    """Add `--config FILE` and one `--field-name` flag per (non-nested) field of `cls`.
+
+    `defaults` overrides the dataclass defaults shown in the help (a task's own defaults).
+    """
     parser.add_argument("--config", type=Path, default=None, help="JSON or TOML config file")
     hints = _field_types(cls)
     for field in dataclasses.fields(cls):
@@ -147,6 +152,7 @@ def add_config_flags(parser: argparse.ArgumentParser, cls: type) -> None:
             continue
         flag = "--" + field.name.replace("_", "-")
         default = field.default if field.default is not dataclasses.MISSING else None
+        default = (defaults or {}).get(field.name, default)
         help_text = f"(default: {default})"
         if inner is bool:
             parser.add_argument(

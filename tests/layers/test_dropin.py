@@ -140,6 +140,9 @@ def test_replaced_parameters_are_used(float64: torch.dtype) -> None:
     x = torch.randn(5, 2, 3)
     layer.load_state_dict(other.state_dict(), assign=True)
     assert_close(layer(x)[0], other(x)[0], 0.0)
+    layer.float()  # .to() conversions swap tensors under the same Parameter objects
+    assert layer(x.float())[0].dtype == torch.float32
+    assert repr(layer) == "LSTM(3, 4)"
 
 
 def test_check_finite_rejects_nan_and_inf() -> None:

@@ -13,6 +13,7 @@ from rnnkit.training.program import map_tensors
 HELLO = ["h", "e", "l", "o"]  # the lecture's vocabulary
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 def test_hello_model_emits_ello_after_h(cell: str) -> None:
     """Trained on "hello" over [h, e, l, o], the model continues "h" with "ello".

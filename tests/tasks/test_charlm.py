@@ -33,6 +33,7 @@ def _train_losses(run_dir: Path) -> list[float]:
     return [row["loss"] for row in read_metrics(run_dir) if row.get("kind") == "train"]
 
 
+@pytest.mark.slow
 def test_training_lowers_the_loss_and_records_the_run(tmp_path: Path) -> None:
     run = tmp_path / "run"
     tasks.train("charlm", SMALL, _trainer(30), run_dir=run)
@@ -46,6 +47,7 @@ def test_training_lowers_the_loss_and_records_the_run(tmp_path: Path) -> None:
     assert evaluations[-1]["val_bpc"] == pytest.approx(evaluations[-1]["val_loss"] / 0.693147, 1e-4)
 
 
+@pytest.mark.slow
 def test_resumed_run_equals_uninterrupted_run(tmp_path: Path) -> None:
     tasks.train("charlm", SMALL, _trainer(14), run_dir=tmp_path / "whole")
     tasks.train("charlm", SMALL, _trainer(7), run_dir=tmp_path / "broken")
@@ -53,6 +55,7 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path: Path) -> None:
     assert _train_losses(tmp_path / "broken") == _train_losses(tmp_path / "whole")
 
 
+@pytest.mark.slow
 def test_generation_from_a_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run = tmp_path / "run"
     tasks.train("charlm", SMALL, _trainer(5), run_dir=run)

@@ -40,6 +40,8 @@ def check_sequence(x: Any, *, input_size: int, batch_first: bool, layer: str) ->
         )
     if not x.is_floating_point():
         raise ShapeError(f"{layer} input must be a floating tensor; got {x.dtype}.")
+    if x.shape[1 if batch_first else 0] == 0:
+        raise ShapeError(f"{layer} input must have T ≥ 1 time steps; got {tuple(x.shape)}.")
 
 
 def check_dtype(x: Tensor, parameter: Tensor, *, argument: str, layer: str) -> None:

@@ -166,6 +166,17 @@ class RecurrentLayer(nn.Module):
         """The parameters of each layer and direction in torch.nn's order, as torch's attribute."""
         return [[getattr(self, name) for _, name in names] for names in self._bindings]
 
+    def extra_repr(self) -> str:
+        """`LSTM(3, 4, num_layers=2, …)`: the arguments that differ from the defaults, as torch."""
+        text = f"{self.input_size}, {self.hidden_size}"
+        defaults = {"num_layers": 1, "bias": True, "batch_first": False, "dropout": 0.0,
+                    "bidirectional": False, "nonlinearity": "tanh", "proj_size": 0}  # fmt: skip
+        options = {**self.torch_arguments(), **self.variant_options()}
+        for name, value in options.items():
+            if (name in defaults and value != defaults[name]) or name in self.variant_options():
+                text += f", {name}={value!r}"
+        return text + ("" if self.bptt == "auto" else f", bptt={self.bptt!r}")
+
     def flatten_parameters(self) -> None:
         """Kept for code written for torch.nn; rnnkit has no flattened cuDNN buffer to rebuild."""
 

@@ -4,10 +4,14 @@ References:
     https://oneapi-src.github.io/oneDNN/dev_guide_inner_product.html (oneDNN inner product)
 
 A recurrent layer multiplies by the same W_hh at every step, T times forwards and T times
-backwards. MKL's `addmm` repacks W_hh on every call; oneDNN takes it packed once per pass.
-These private torch operators (`torch.ops.mkldnn`) are used only when present; otherwise, and
-off CPU or float32, the product is `torch.addmm`, which gives the same numbers up to rounding
-(tests/layers/test_fused_lstm.py checks both against float64).
+backwards. `torch.addmm` (MKL) packs W_hh again on every call, which costs most when W_hh is
+large and the batch small; oneDNN's product takes W_hh packed once per pass. On the two CPUs
+measured (bench/README.md, `python bench/cells.py --products`) the packed product won clearly
+for H ≥ 512 or for small batches and was about even or behind at (B, H) = (64, 256), and behind
+for H = 128 or B = 1. So oneDNN is used in float32 on CPU for H ≥ 256 and 4 ≤ B ≤ 32, and only
+when torch has these private operators (`torch.ops.mkldnn`); everywhere else the product is
+`torch.addmm`. The choice depends only on shapes, never on a timing, so runs stay reproducible;
+the two give the same numbers up to float32 rounding (tests/layers/test_recurrent_product.py).
 """
 
 from __future__ import annotations
@@ -17,18 +21,12 @@ from torch import Tensor
 
 
 def onednn_ready(weight: Tensor, batch_size: int) -> bool:
-    """Whether the per-step products go through oneDNN: float32 on CPU, H ≥ 256 and B ≥ 4.
-
-    `python bench/cells.py --products` times both on the machine at hand; on the 2-core
-    development CPU the packed product was up to 7× faster for large H and small B (MKL repacks
-    W_hh on every call), about even at (B, H) = (64, 256), and slower for H = 128 or B = 1
-    (bench/README.md).
-    """
+    """Whether the per-step products go through oneDNN (see the module docstring for why)."""
     return (
         weight.device.type == "cpu"
         and weight.dtype == torch.float32
         and weight.shape[1] >= 256
-        and batch_size >= 4
+        and 4 <= batch_size <= 32
         and torch.backends.mkldnn.is_available()
         and torch.backends.mkldnn.enabled
         and hasattr(torch.ops.mkldnn, "_linear_pointwise")

@@ -92,6 +92,17 @@ class LanguageModel(nn.Module):
         self.output = nn.Linear(config.hidden_size, config.vocab_size)
         if config.tie_weights:
             self.output.weight = self.embedding.weight  # W_hy = E
+        self.reset_output_parameters()
+
+    def reset_output_parameters(self) -> None:
+        """E and W_hy ~ U(−0.1, 0.1), b_y = 0, as PyTorch's word_language_model example.
+
+        nn.Embedding's default N(0, 1) would, once tied to the output, start the softmax with
+        logits of size ~√H and a loss far above ln V.
+        """
+        nn.init.uniform_(self.embedding.weight, -0.1, 0.1)
+        nn.init.uniform_(self.output.weight, -0.1, 0.1)
+        nn.init.zeros_(self.output.bias)
 
     def forward(self, token_ids: Tensor, state: object = None) -> tuple[Tensor, object]:
         """Logits of the next token at every step, and the state after the last step."""
