@@ -2,33 +2,32 @@
 
 Usage:
     python bench/charlm.py [--data PATH] [--device cpu|cuda] [--hidden-size 512] [--num-layers 2]
-                           [--time-budget SECONDS] [--batch-size 64] [--seq-len 100]
-                           [--throughput-only | --quality-only] [--quick]
+                           [--time-budget SECONDS] [--batch-size 64] [--seq-len 100] [--lr 2e-3]
+                           [--threads N] [--throughput-only | --quality-only] [--quick]
 
 Data: the whole Tiny Shakespeare (`../shared/data/tiny_shakespeare/input.txt` beside the
-repository, else the copy embedded in rnnkit), read by `rnnkit.tasks.charlm.build`: one character
-stream cut into B parallel rows, chunks of T steps with the state carried between chunks
-(truncated BPTT), the last 10% held out for validation.
+repository, else the copy embedded in rnnkit), prepared by `rnnkit.tasks.charlm.build`: one
+character stream cut into B parallel rows, chunks of T steps with the state carried between
+chunks (truncated BPTT), the last 10% held out for validation.
 
-1. Throughput. One `LanguageModel` (embedding → L-layer LSTM → linear) is built with
-   `rnnkit.LSTM`; a copy of it gets `torch.nn.LSTM` as `model.recurrent`, with the same weights
-   (`LSTM.to_torch`). Each has its own Adam and trains on the same chunks. They take turns,
-   A then B, for rounds of N steps (forward, backward, clipping, optimizer step); time adds up
-   per model, so load on the machine hits both alike. chars/s = steps·B·T / seconds; the ratio
-   is rnnkit / torch (≥ 0.8 is the target of issue 6).
-2. Quality. The rnnkit model trains for `--time-budget` seconds of training (evaluation time
-   not counted) with Adam, a linear warm-up and a cosine decay over the budget's time:
+1. Throughput. The task's `LanguageModel` (embedding → L-layer `rnnkit.LSTM` → linear) and a
+   copy whose `model.recurrent` is `torch.nn.LSTM` with the same weights (`LSTM.to_torch`).
+   Each has its own Adam and trains on the same chunks. They take turns, A then B, for rounds
+   of N steps (forward, backward, clipping, optimizer step), so load on the machine hits both
+   alike. chars/s = steps·B·T / seconds; the ratio is rnnkit / torch (issue 6 targets ≥ 0.8).
+2. Quality. The rnnkit model trains for `--time-budget` seconds of training (evaluations not
+   counted) with Adam, a linear warm-up, then a cosine decay over the budget's time:
 
-       η(s) = η_min + (η − η_min)·½(1 + cos(π·s/S))     s seconds trained of the budget S
+       η(s) = η_min + (η − η_min)·½(1 + cos(π·s/S))    s of S seconds trained, η_min = η/10
 
    and global-norm clipping at 5 (char-rnn's grad_clip). The validation loss over the held-out
    tail is measured `--evals` times, evenly in training time:
 
        L = −(1/N) Σ_t ln Pr(x_{t+1} | x_≤t)    nats/char;   BPC = L / ln 2
 
-   The goal of issue 6 is L ≤ 1.55 for a 2×512 LSTM trained to convergence. Dropout 0.2 between
-   the layers and before the output follows nanoGPT's Tiny Shakespeare config; char-rnn advises
-   up to 0.5 when the model has many more parameters than the data has characters (`--dropout`).
+   Issue 6's goal is L ≤ 1.55 for a 2×512 LSTM trained to convergence. Dropout 0.2 between the
+   layers and before the output follows nanoGPT's Tiny Shakespeare config; char-rnn advises up
+   to 0.5 when the parameters far outnumber the characters of the data (`--dropout`).
 
 On CUDA every timing is bracketed by torch.cuda.synchronize(), and TF32 is on for cuBLAS as it
 is for cuDNN by default (`--no-tf32` turns both off). Tables are markdown, to paste as they are.
@@ -229,7 +228,10 @@ def quality(data: Data, args: argparse.Namespace, device: torch.device) -> None:
     best = (math.inf, 0.0, 0)  # (val loss, seconds trained, step)
     best_weights = copy.deepcopy(learner.model.state_dict())
     wall = time.perf_counter()
-    print(f"\ntraining rnnkit.LSTM for {budget:.0f} s on {device.type}\n")
+    print(
+        f"\ntraining rnnkit.LSTM for {budget:.0f} s on {device.type}: Adam, lr {args.lr:g} "
+        f"(cosine in time to {args.lr / 10:g}), clip {CLIP_NORM:g}\n"
+    )
     print(
         "| time s | steps | chars seen | epochs | train loss | val nats/char | val bpc | best val |"
     )
@@ -287,9 +289,9 @@ def sample(model: nn.Module, vocab: Vocab, args: argparse.Namespace) -> None:
     print(f"\nsample from the best weights (temperature 0.8):\n\n```\n{text.strip()}\n```")
 
 
-# Defaults of the flags left unset: the full run, and --quick (about a minute on one CPU thread,
-# which stays near a minute on a shared machine, where two threads contending with other
-# processes were measured 5-50x slower per step; see bench/README.md).
+# Defaults of the flags left unset: the full run, and --quick (about a minute on one CPU thread;
+# on a shared 2-core machine under load two threads trained 2.6-13x fewer chars/s than one,
+# see bench/README.md).
 FULL = dict(hidden_size=512, embed_dim=64, batch_size=64, seq_len=100, rounds=5, round_steps=5,
             evals=20, sample_length=300)  # fmt: skip
 QUICK = dict(hidden_size=128, embed_dim=32, batch_size=32, seq_len=64, rounds=3, round_steps=3,
