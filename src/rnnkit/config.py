@@ -101,8 +101,8 @@ def save_config(config: Any, path: str | Path) -> None:
     Path(path).write_text(json.dumps(config_to_dict(config), indent=2) + "\n", encoding="utf-8")
 
 
-def load_config(cls: type[ConfigT], path: str | Path) -> ConfigT:
-    """Read a config from a .json or .toml file."""
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """A JSON or TOML config file as a dict; a missing or invalid file is a ConfigError."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -113,7 +113,12 @@ def load_config(cls: type[ConfigT], path: str | Path) -> ConfigT:
         raise ConfigError(f"config file {path} is not valid JSON/TOML: {err}") from err
     if not isinstance(data, dict):
         raise ConfigError(f"config file {path} must hold an object, got {type(data).__name__}")
-    return config_from_dict(cls, data)
+    return data
+
+
+def load_config(cls: type[ConfigT], path: str | Path) -> ConfigT:
+    """Read a config from a .json or .toml file."""
+    return config_from_dict(cls, read_config_file(path))
 
 
 def _flag_parser(name: str, tp: Any):

@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import time
-import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any, Protocol
 
-from rnnkit.config import config_from_dict, config_to_dict
+from rnnkit.config import config_from_dict, config_to_dict, read_config_file
 from rnnkit.errors import CheckpointError, ConfigError
 from rnnkit.seeding import seed_everything
 from rnnkit.training import FitResult, Trainer, TrainerConfig, TrainingSetup
@@ -119,21 +117,6 @@ def split_config(spec: TaskSpec, data: dict[str, Any]) -> tuple[dict[str, Any], 
                 f"{sorted(task_keys | trainer_keys)}"
             )
     return task_part, trainer_part
-
-
-def read_config_file(path: str | Path) -> dict[str, Any]:
-    """A JSON or TOML config file as a dict."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-        data = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
-    except FileNotFoundError as err:
-        raise ConfigError(f"config file not found: {path}") from err
-    except (json.JSONDecodeError, tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise ConfigError(f"config file {path} is not valid JSON/TOML: {err}") from err
-    if not isinstance(data, dict):
-        raise ConfigError(f"config file {path} must hold an object, got {type(data).__name__}")
-    return data
 
 
 def configs_from_flags(spec: TaskSpec, args: argparse.Namespace) -> tuple[Any, TrainerConfig]:
