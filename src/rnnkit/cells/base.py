@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, Literal, NamedTuple
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnkit.errors import ConfigError, ShapeError
@@ -113,7 +114,8 @@ class RecurrentCell(nn.Module, ABC):
     Subclasses set `input_size`, `hidden_size`, `state_size` (size of `hidden`, H or P),
     `gate_size` (G, rows of `weight_ih`), `gate_names` (the H-row blocks of `weight_ih` and
     `weight_hh`, top to bottom, e.g. ("input", "forget", "candidate", "output")) and
-    `state_type` (RNNState or LSTMState), and implement `init_state`, `project_input`, `step`.
+    `state_type` (RNNState or LSTMState), and implement `step`; `make_parameters` creates
+    the weights under torch's names.
     `step` is the hot path and checks nothing; `forward` checks shapes first.
     """
 
@@ -124,7 +126,6 @@ class RecurrentCell(nn.Module, ABC):
     gate_names: tuple[str, ...]
     state_type: type[RNNState] | type[LSTMState]
 
-    @abstractmethod
     def init_state(
         self,
         batch_size: int,
@@ -132,11 +133,26 @@ class RecurrentCell(nn.Module, ABC):
         dtype: torch.dtype | None = None,
         device: torch.device | str | None = None,
     ) -> State:
-        """The zero state for a batch of `batch_size`."""
+        """h_0 = 0 of shape (B, state_size), by default in the parameters' dtype and device.
 
-    @abstractmethod
+        The LSTM cell overrides this to add c_0.
+        """
+        dtype = dtype or self.weight_ih.dtype
+        device = device or self.weight_ih.device
+        return RNNState(torch.zeros(batch_size, self.state_size, dtype=dtype, device=device))
+
     def project_input(self, x: Tensor) -> Tensor:
-        """W_ih x + b_ih for every leading position: (…, F) -> (…, G)."""
+        """W_ih x + b_ih for all gates at every leading position: (…, F) -> (…, G)."""
+        return F.linear(x, self.weight_ih, self.bias_ih)  # W_i· x_t + b_i·
+
+    def make_parameters(self, recurrent_size: int, *, bias: bool, factory: dict) -> None:
+        """weight_ih (G, F), weight_hh (G, recurrent_size), bias_ih, bias_hh (G,) or None."""
+        G, F_in = self.gate_size, self.input_size
+        self.weight_ih = nn.Parameter(torch.empty(G, F_in, **factory))  # W_i· stacked
+        self.weight_hh = nn.Parameter(torch.empty(G, recurrent_size, **factory))  # W_h· stacked
+        for name in ("bias_ih", "bias_hh"):  # b_i·, b_h·
+            parameter = nn.Parameter(torch.empty(G, **factory)) if bias else None
+            self.register_parameter(name, parameter)
 
     @abstractmethod
     def step(self, input_projection: Tensor, state: State) -> State:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
 from rnnkit.cells.base import RecurrentCell, RNNState, check_positive_int
 from rnnkit.cells.init import reset_parameters
@@ -93,36 +93,12 @@ class GRUCell(RecurrentCell):
         self.gate_size = 3 * hidden_size  # G = 3H
         self.bias = bias
         self.reset_after = reset_after
-        factory = {"device": device, "dtype": dtype}
-        self.weight_ih = nn.Parameter(torch.empty(3 * hidden_size, input_size, **factory))
-        self.weight_hh = nn.Parameter(torch.empty(3 * hidden_size, hidden_size, **factory))
-        if bias:
-            self.bias_ih = nn.Parameter(torch.empty(3 * hidden_size, **factory))  # b_i·
-            self.bias_hh = nn.Parameter(torch.empty(3 * hidden_size, **factory))  # b_h·
-        else:
-            self.register_parameter("bias_ih", None)
-            self.register_parameter("bias_hh", None)
+        self.make_parameters(hidden_size, bias=bias, factory={"device": device, "dtype": dtype})
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
         """U(−1/√H, 1/√H) for every parameter, as torch (see `rnnkit.cells.init`)."""
         reset_parameters(self)
-
-    def init_state(
-        self,
-        batch_size: int,
-        *,
-        dtype: torch.dtype | None = None,
-        device: torch.device | str | None = None,
-    ) -> RNNState:
-        """h_0 = 0 of shape (B, H), by default in the parameters' dtype and device."""
-        dtype = dtype or self.weight_ih.dtype
-        device = device or self.weight_ih.device
-        return RNNState(torch.zeros(batch_size, self.hidden_size, dtype=dtype, device=device))
-
-    def project_input(self, x: Tensor) -> Tensor:
-        """W_i· x + b_i· for r, z, n at every leading position: (…, F) -> (…, 3H)."""
-        return F.linear(x, self.weight_ih, self.bias_ih)  # W_i· x_t + b_i·
 
     def step(self, input_projection: Tensor, state: RNNState) -> RNNState:
         """h_t from the projected input (B, 3H) and h_{t-1} (B, H); no checks (hot path)."""

@@ -148,12 +148,9 @@ class LSTMCell(RecurrentCell):
 
     def _make_parameters(self, factory: dict) -> None:
         """Create the parameters in torch.nn.LSTM's layout (None for the options left off)."""
-        G, H, F_in, P = self.gate_size, self.hidden_size, self.input_size, self.state_size
-        self.weight_ih = nn.Parameter(torch.empty(G, F_in, **factory))  # W_i· stacked
-        self.weight_hh = nn.Parameter(torch.empty(G, P, **factory))  # W_h· stacked
+        H = self.hidden_size
+        self.make_parameters(self.state_size, bias=self.bias, factory=factory)
         optional = {
-            "bias_ih": (G,) if self.bias else None,  # b_i·
-            "bias_hh": (G,) if self.bias else None,  # b_h·
             "weight_hr": (self.proj_size, H) if self.proj_size else None,  # W_hr
             "weight_ci": (H,) if self.peephole and not self.coupled_gates else None,  # w_ci
             "weight_cf": (H,) if self.peephole else None,  # w_cf
@@ -183,10 +180,6 @@ class LSTMCell(RecurrentCell):
             hidden=torch.zeros(batch_size, self.state_size, **factory),
             cell=torch.zeros(batch_size, self.hidden_size, **factory),
         )
-
-    def project_input(self, x: Tensor) -> Tensor:
-        """W_i· x + b_i· for all gates at every leading position: (…, F) -> (…, G)."""
-        return F.linear(x, self.weight_ih, self.bias_ih)  # W_i· x_t + b_i·
 
     def step(self, input_projection: Tensor, state: LSTMState) -> LSTMState:
         """(h_t, c_t) from the projected input (B, G) and (h_{t-1}, c_{t-1}); no checks."""
