@@ -11,13 +11,16 @@ from rnnkit.analysis.jacobian import (
     state_jacobians,
     step_jacobian,
 )
+from rnnkit.analysis.regulariser import pascanu_regulariser, regularised_run
 
 __all__ = [
     "elman_jacobian",
     "gru_jacobian",
     "largest_singular_value",
     "lstm_jacobian",
+    "pascanu_regulariser",
     "product_norm",
+    "regularised_run",
     "spectral_radius",
     "state_jacobians",
     "step_gradient_norms",
