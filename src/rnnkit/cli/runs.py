@@ -1,66 +1,20 @@
-"""The `rnnkit` command line: `rnnkit <verb> [task] [--flags]`, flags generated from configs.
-
-Each verb adds its parser in its own `_add_<verb>` function. A RnnkitError is printed as
-one red line and the exit status is 2; other errors keep their traceback.
-"""
+"""`rnnkit train | generate | resume | eval | plot`: runs of registered tasks."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
-from collections.abc import Sequence
 from pathlib import Path
 
-from rich.markup import escape
-
-from rnnkit import __version__, tasks
-from rnnkit.config import add_config_flags, config_from_args
+from rnnkit import tasks
+from rnnkit.config import add_config_flags
 from rnnkit.console import console, setup_logging
-from rnnkit.errors import RnnkitError
 from rnnkit.models.decoding import SamplingConfig
-from rnnkit.tasks import charlm, explore
+from rnnkit.tasks import charlm
 from rnnkit.tasks.registry import TaskSpec
 from rnnkit.tasks.textgen import generate_text
 from rnnkit.training import FitResult, TrainerConfig, read_run_config
-
-
-def _add_explore(verbs: argparse._SubParsersAction) -> None:
-    """`rnnkit explore`: vocabularies, OOV rate, word hashing and tf-idf of Tiny Shakespeare."""
-    parser = verbs.add_parser(
-        "explore",
-        help="explore the embedded Tiny Shakespeare: vocabularies, OOV, hashing, tf-idf",
-        description="Explore the data path: text -> tokens -> representations, real figures.",
-    )
-    add_config_flags(parser, explore.ExploreConfig)
-
-    def handle(args: argparse.Namespace) -> int:
-        explore.run_explore(config_from_args(explore.ExploreConfig, args))
-        return 0
-
-    parser.set_defaults(handler=handle)
-
-
-def _add_represent(verbs: argparse._SubParsersAction) -> None:
-    """`rnnkit represent "a sentence"`: its one-hot, word-hashing and bag-of-words vectors."""
-    parser = verbs.add_parser(
-        "represent",
-        help="print the one-hot / word-hashing / bag-of-words vectors of a sentence",
-        description="Vectors of a sentence over a lexicon (default: words of the embedded"
-        " Tiny Shakespeare seen at least --min-freq times; others become <unk>).",
-    )
-    parser.add_argument("sentence", help="the text to represent, quoted")
-    parser.add_argument("--kind", choices=("onehot", "hashing", "bow", "all"), default="all")
-    parser.add_argument("--n", type=int, default=3, help="letter n-gram size (default: 3)")
-    parser.add_argument("--vocab", type=Path, default=None, help="a vocab JSON (Vocab.save)")
-    parser.add_argument("--min-freq", type=int, default=2, help="corpus lexicon cut-off")
-
-    def handle(args: argparse.Namespace) -> int:
-        explore.represent_command(
-            args.sentence, kind=args.kind, n=args.n, vocab_path=args.vocab, min_freq=args.min_freq
-        )
-        return 0
-
-    parser.set_defaults(handler=handle)
 
 
 def _finish(spec: TaskSpec, run_dir: Path, result: FitResult) -> int:
@@ -72,7 +26,7 @@ def _finish(spec: TaskSpec, run_dir: Path, result: FitResult) -> int:
     return 128 + result.signal if result.signal else 0
 
 
-def _add_train(verbs: argparse._SubParsersAction) -> None:
+def add_train(verbs: argparse._SubParsersAction) -> None:
     """`rnnkit train TASK [--config FILE.json|toml] [--FIELD VALUE ...]`: train a task."""
 
     parser = verbs.add_parser(
@@ -105,7 +59,7 @@ def _add_train(verbs: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=handle)
 
 
-def _add_generate(verbs: argparse._SubParsersAction) -> None:
+def add_generate(verbs: argparse._SubParsersAction) -> None:
     """`rnnkit generate RUN_DIR --prime TEXT`: stream text from a trained language model."""
     parser = verbs.add_parser(
         "generate",
@@ -147,7 +101,7 @@ def _add_generate(verbs: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=handle)
 
 
-def _add_resume(verbs: argparse._SubParsersAction) -> None:
+def add_resume(verbs: argparse._SubParsersAction) -> None:
     """`rnnkit resume RUN_DIR`: continue a run exactly from its latest checkpoint."""
 
     parser = verbs.add_parser(
@@ -174,10 +128,8 @@ def _add_resume(verbs: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=handle)
 
 
-def _add_eval(verbs: argparse._SubParsersAction) -> None:
+def add_eval(verbs: argparse._SubParsersAction) -> None:
     """`rnnkit eval RUN_DIR`: the validation metrics of a checkpoint, as one JSON line."""
-    import json
-
     parser = verbs.add_parser(
         "eval",
         help="evaluate a run's checkpoint on its validation data",
@@ -197,7 +149,7 @@ def _add_eval(verbs: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=handle)
 
 
-def _add_plot(verbs: argparse._SubParsersAction) -> None:
+def add_plot(verbs: argparse._SubParsersAction) -> None:
     """`rnnkit plot RUN_DIR`: PNG plots of loss, learning rate and gradient norm."""
     parser = verbs.add_parser(
         "plot",
@@ -215,68 +167,3 @@ def _add_plot(verbs: argparse._SubParsersAction) -> None:
         return 0
 
     parser.set_defaults(handler=handle)
-
-
-def _add_analyze(verbs: argparse._SubParsersAction) -> None:
-    """`rnnkit analyze scalar|spectrum --out DIR [--quick]`: vanishing/exploding experiments."""
-    from rnnkit.tasks import gradient_experiments as experiments
-
-    parser = verbs.add_parser(
-        "analyze",
-        help="gradient experiments: repeated scalar products, ‖∂L/∂h_t‖ per spectral radius",
-        description="Run an experiment; it writes its PNG, report.md and config.json to --out.",
-    )
-    names = parser.add_subparsers(dest="experiment", required=True, metavar="EXPERIMENT")
-    choices = {
-        "scalar": (experiments.ScalarConfig, experiments.run_scalar, "0.9^n, 1.01^n, ..."),
-        "spectrum": (experiments.SpectrumConfig, experiments.run_spectrum, "‖∂L/∂h_t‖ vs rho"),
-    }
-    for name, (config_cls, _, help_text) in choices.items():
-        experiment_parser = names.add_parser(name, help=help_text)
-        add_config_flags(experiment_parser, config_cls)
-        experiment_parser.add_argument("--out", type=Path, required=True, help="output folder")
-
-    def handle(args: argparse.Namespace) -> int:
-        config_cls, run, _ = choices[args.experiment]
-        result = run(config_from_args(config_cls, args), args.out)
-        for path in result.files:
-            console.print(str(path), markup=False, soft_wrap=True)
-        return 0
-
-    parser.set_defaults(handler=handle)
-
-
-# Each entry adds one verb's parser; the parser stores its handler as `handler`.
-VERBS: tuple = (
-    _add_explore,
-    _add_represent,
-    _add_train,
-    _add_generate,
-    _add_resume,
-    _add_eval,
-    _add_plot,
-    _add_analyze,
-)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser; each verb stores its handler in `args.handler`."""
-    parser = argparse.ArgumentParser(
-        prog="rnnkit", description="Recurrent sequence models written from their equations."
-    )
-    parser.add_argument("--version", action="version", version=f"rnnkit {__version__}")
-    verbs = parser.add_subparsers(dest="verb", required=True, metavar="COMMAND")
-    for add_verb in VERBS:
-        add_verb(verbs)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `rnnkit` console script."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        return int(args.handler(args) or 0)
-    except RnnkitError as err:  # bad config, data or checkpoint: one clear line, exit 2
-        console.print("[red]error:[/]", escape(str(err)), soft_wrap=True)
-        return 2

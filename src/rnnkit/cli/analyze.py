@@ -1,0 +1,38 @@
+"""`rnnkit analyze EXPERIMENT --out DIR`: the vanishing/exploding-gradient experiments."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rnnkit.config import add_config_flags, config_from_args
+from rnnkit.console import console
+
+
+def add_analyze(verbs: argparse._SubParsersAction) -> None:
+    """`rnnkit analyze scalar|spectrum --out DIR [--quick]`: vanishing/exploding experiments."""
+    from rnnkit.tasks import gradient_experiments as experiments
+
+    parser = verbs.add_parser(
+        "analyze",
+        help="gradient experiments: repeated scalar products, ‖∂L/∂h_t‖ per spectral radius",
+        description="Run an experiment; it writes its PNG, report.md and config.json to --out.",
+    )
+    names = parser.add_subparsers(dest="experiment", required=True, metavar="EXPERIMENT")
+    choices = {
+        "scalar": (experiments.ScalarConfig, experiments.run_scalar, "0.9^n, 1.01^n, ..."),
+        "spectrum": (experiments.SpectrumConfig, experiments.run_spectrum, "‖∂L/∂h_t‖ vs rho"),
+    }
+    for name, (config_cls, _, help_text) in choices.items():
+        experiment_parser = names.add_parser(name, help=help_text)
+        add_config_flags(experiment_parser, config_cls)
+        experiment_parser.add_argument("--out", type=Path, required=True, help="output folder")
+
+    def handle(args: argparse.Namespace) -> int:
+        config_cls, run, _ = choices[args.experiment]
+        result = run(config_from_args(config_cls, args), args.out)
+        for path in result.files:
+            console.print(str(path), markup=False, soft_wrap=True)
+        return 0
+
+    parser.set_defaults(handler=handle)
