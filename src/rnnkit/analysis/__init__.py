@@ -11,18 +11,28 @@ from rnnkit.analysis.jacobian import (
     state_jacobians,
     step_jacobian,
 )
-from rnnkit.analysis.regulariser import pascanu_regulariser, regularised_run
+from rnnkit.analysis.regulariser import (
+    PascanuObjective,
+    pascanu_regulariser,
+    regularised_run,
+    tape_regulariser,
+)
+from rnnkit.analysis.tape import CellSteps, record_steps
 
 __all__ = [
+    "CellSteps",
+    "PascanuObjective",
     "elman_jacobian",
     "gru_jacobian",
     "largest_singular_value",
     "lstm_jacobian",
     "pascanu_regulariser",
     "product_norm",
+    "record_steps",
     "regularised_run",
     "spectral_radius",
     "state_jacobians",
     "step_gradient_norms",
     "step_jacobian",
+    "tape_regulariser",
 ]

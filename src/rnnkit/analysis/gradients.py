@@ -12,9 +12,9 @@ The gradient reaching h_t is the sum over every later loss term of a Jacobian pr
 so with a loss at the last step only, ‖∂L/∂h_t‖ falls geometrically with the distance T − t
 when the Jacobians are contractive (vanishing) and grows when they expand (exploding)
 (Bengio et al. 1994). Here the gradients come from one backward pass: the hidden states are
-kept as graph nodes and `torch.autograd.grad` returns ∂L/∂h_t for all of them at once, the
-total derivative through both the outputs and the recurrence. Parameters' `.grad` are left
-untouched.
+kept as graph nodes (`rnnkit.analysis.tape`) and `torch.autograd.grad` returns ∂L/∂h_t for
+all of them at once, the total derivative through both the outputs and the recurrence.
+Parameters' `.grad` are left untouched.
 """
 
 from __future__ import annotations
@@ -22,120 +22,98 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
-import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 
+from rnnkit.analysis.tape import record_steps
 from rnnkit.cells.base import RecurrentCell, State
 from rnnkit.errors import ConfigError, ShapeError
-from rnnkit.layers.recurrent import Recurrent
-from rnnkit.layers.stacked import Stacked
-
-Analysable = RecurrentCell | Recurrent | Stacked
+from rnnkit.layers.recurrent import Recurrent, run_cell
 
 
-def _run_keeping_hiddens(
-    cell: RecurrentCell, x: Tensor, state: State, *, reverse: bool
-) -> tuple[Tensor, list[Tensor]]:
-    """Run `cell` over x (T, B, F); return outputs (T, B, H) and h_1…h_T in time order."""
-    projected = cell.project_input(x).unbind(0)  # T × (B, G)
-    order = range(len(projected) - 1, -1, -1) if reverse else range(len(projected))
-    hiddens: list[Tensor] = [x.new_empty(0)] * len(projected)
-    for t in order:
-        state = cell.step(projected[t], state)  # state_t
-        hiddens[t] = state.hidden  # h_t, kept as a graph node
-    return torch.stack(hiddens), hiddens  # (T, B, H)
-
-
-def _recurrent_layers(model: Analysable) -> list[tuple[RecurrentCell, bool]]:
-    """(cell, reverse) for each layer, bottom to top."""
+def _forward(model: nn.Module, x: Tensor, state0: State | None, batch_first: bool) -> Tensor:
+    """The model's outputs for x: a cell runs its own time loop, a layer its forward."""
     if isinstance(model, RecurrentCell):
-        return [(model, False)]
-    if isinstance(model, Recurrent):
-        return [(model.cell, model.reverse)]
-    if isinstance(model, Stacked):
-        if model.num_directions != 1:
-            raise ConfigError(
-                "step_gradient_norms supports stacks of single-direction Recurrent layers; got "
-                "a bidirectional stack. Analyse each direction as its own Recurrent layer."
-            )
-        return [(layer.cell, layer.reverse) for layer in model.layers]
-    raise ConfigError(
-        f"step_gradient_norms takes an rnnkit cell, Recurrent or Stacked; got "
-        f"{type(model).__name__}. For rnnkit.RNN/LSTM/GRU build the same cells into a "
-        f"Stacked of Recurrent layers."
-    )
+        time_major = x.transpose(0, 1) if batch_first else x  # (T, B, F)
+        state = state0 or model.init_state(x.shape[1 - batch_first], dtype=x.dtype, device=x.device)
+        outputs, _ = run_cell(model, time_major, state)
+        return outputs.transpose(0, 1) if batch_first else outputs
+    result = model(x) if state0 is None else model(x, state0)
+    return result[0] if isinstance(result, tuple) else result
 
 
 def step_gradient_norms(
-    model: Analysable,
+    model: nn.Module,
     x: Tensor,
     loss_fn: Callable[[Tensor], Tensor],
     *,
     batch_first: bool | None = None,
     state0: State | None = None,
 ) -> Tensor:
-    """‖∂L/∂h_t‖ for every step t (and every layer of a stack) from one backward pass.
+    """‖∂L/∂h_t‖ for every step t of every cell (layer, direction) from one backward pass.
 
     ‖∂L/∂h_t‖ = (Σ_b Σ_i (∂L/∂h_{t,b,i})²)^½  (Pascanu et al. 2013), over the whole batch.
 
-    A stack runs layer by layer on its own cells, with its dropout between layers when it is in
-    training mode (call `model.eval()` for a deterministic picture).
+    Any rnnkit recurrent model works: a cell, `Recurrent`, `Bidirectional`, `Stacked`, or the
+    drop-in `rnnkit.RNN/LSTM/GRU` (any number of layers and directions). The steps are read
+    from `rnnkit.analysis.tape.record_steps`; a model in training mode applies its dropout
+    (call `model.eval()` for a deterministic picture).
 
     Shapes:
-        x (T, B, F), or (B, T, F) when batch first; `loss_fn` receives the top layer's outputs
-        h_1…h_T in the same layout, (T, B, H) or (B, T, H), and returns a scalar.
-        Returns (T,) for a cell or a Recurrent layer, (L, T) for a Stacked.
+        x as the model takes it: (T, B, F), or (B, T, F) when batch first; `loss_fn` receives
+        the model's outputs in the same layout and returns a scalar.
+        Returns (T,) for a cell or a `Recurrent` layer, else (C, T) with one row per cell:
+        (L, T) for a one-direction stack, (L·D, T) in (layer, direction) order — torch.nn's
+        order of `weight_hh_l{k}[_reverse]` — for a bidirectional one.
 
     Args:
-        model: an rnnkit cell, a `Recurrent` layer or a `Stacked` of single-direction layers.
-        x: the input sequence.
+        model: an rnnkit cell or a module built from rnnkit cells.
+        x: the input sequence, all of it real (no padding).
         loss_fn: maps the outputs to the scalar loss L.
-        batch_first: layout of x; None takes the layer's own `batch_first` (False for a cell).
-        state0: the initial state of a cell or Recurrent layer, zeros if None.
+        batch_first: layout of x for a cell (default False); a layer uses its own.
+        state0: the initial state, passed as the model's second argument (zeros if None).
 
     Returns:
-        The gradient norms, index t − 1 for h_t.
+        The gradient norms, column t − 1 for h_t in time order (a backward direction too).
 
     Raises:
         ShapeError: x is not 3-D with the model's input features.
-        ConfigError: an unsupported model, or state0 given for a stack.
+        ConfigError: the model holds no rnnkit cell.
 
     Example:
-        >>> from rnnkit.cells import ElmanCell
-        >>> cell = ElmanCell(3, 4)
-        >>> norms = step_gradient_norms(cell, torch.randn(6, 2, 3), lambda y: y[-1].sum())
-        >>> norms.shape  # (T,)
-        torch.Size([6])
+        >>> from rnnkit.layers import LSTM
+        >>> layer = LSTM(3, 4, num_layers=2, bidirectional=True)
+        >>> norms = step_gradient_norms(layer, torch.randn(6, 2, 3), lambda y: y[-1].sum())
+        >>> norms.shape  # (L·D, T)
+        torch.Size([4, 6])
     """
-    layers = _recurrent_layers(model)
-    if batch_first is None:
+    if not isinstance(model, nn.Module):
+        raise ConfigError(f"step_gradient_norms takes an rnnkit model; got {type(model).__name__}")
+    if not isinstance(model, RecurrentCell):
         batch_first = bool(getattr(model, "batch_first", False))
-    first = layers[0][0]
-    if x.dim() != 3 or x.shape[-1] != first.input_size:
-        layout = "(B, T, F)" if batch_first else "(T, B, F)"
-        raise ShapeError(
-            f"step_gradient_norms input must be {layout} with F = {first.input_size}; got "
-            f"{tuple(x.shape)}. Check batch_first and the input size."
-        )
-    if state0 is not None and len(layers) > 1:
-        raise ConfigError("step_gradient_norms takes state0 only for one layer; got a stack.")
-    with torch.enable_grad():
-        outputs = x.transpose(0, 1) if batch_first else x  # (T, B, F)
-        outputs = outputs if outputs.requires_grad else outputs.detach().requires_grad_(True)
-        per_layer: list[list[Tensor]] = []
-        for index, (cell, reverse) in enumerate(layers):
-            if index > 0 and getattr(model, "dropout", 0.0) > 0.0 and model.training:
-                outputs = F.dropout(outputs, p=model.dropout, training=True)  # between layers
-            state = state0 or cell.init_state(outputs.shape[1], dtype=x.dtype, device=x.device)
-            outputs, hiddens = _run_keeping_hiddens(cell, outputs, state, reverse=reverse)
-            per_layer.append(hiddens)
-        loss = loss_fn(outputs.transpose(0, 1) if batch_first else outputs)
-        flat = [h for hiddens in per_layer for h in hiddens]
-        gradients = torch.autograd.grad(loss, flat, allow_unused=True)
+    batch_first = bool(batch_first)
+    with record_steps(model) as tape:
+        features = tape[0].cell.input_size  # the bottom layer's F
+        if not isinstance(x, Tensor) or x.dim() != 3 or x.shape[-1] != features:
+            layout = "(B, T, F)" if batch_first else "(T, B, F)"
+            raise ShapeError(
+                f"step_gradient_norms input must be {layout} with F = {features}; got "
+                f"{tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__}. "
+                "Check batch_first and the input size."
+            )
+        with torch.enable_grad():
+            loss = loss_fn(_forward(model, x, state0, batch_first))
+            rows = [cell_steps.hiddens_in_time_order() for cell_steps in tape]
+            flat = [hidden for row in rows for hidden in row]
+            gradients = torch.autograd.grad(loss, flat, allow_unused=True)
     zero = x.new_zeros(())  # ∂L/∂h_t = 0 where L does not depend on h_t
-    norms = [zero if g is None else torch.linalg.vector_norm(g) for g in gradients]
-    result = torch.stack(norms).view(len(layers), -1)  # (L, T)
-    return result if isinstance(model, Stacked) else result[0]
+    norms = torch.stack([zero if g is None else torch.linalg.vector_norm(g) for g in gradients])
+    if len({len(row) for row in rows}) != 1:
+        raise ConfigError(
+            f"step_gradient_norms needs every cell to run the same number of steps; got "
+            f"{[len(row) for row in rows]}."
+        )
+    result = norms.view(len(rows), -1)  # (C, T)
+    return result[0] if isinstance(model, RecurrentCell | Recurrent) else result
 
 
 __all__ = ["step_gradient_norms"]

@@ -11,6 +11,12 @@ With δ_t = ∂L/∂h_t, one step of back-propagation maps δ_{t+1} to δ_{t+1} 
 As in the paper, δ_{t+1} is treated as a constant (detached) and only the Jacobian
 ∂h_{t+1}/∂h_t is differentiated, so ∂Ω/∂W_hh pushes each ratio toward 1: the Jacobians then
 preserve the norm of the error signal in the directions it actually takes.
+
+Two gradients of the same Ω are offered. The paper (eq. 10) takes immediate partial
+derivatives ∂⁺, holding h_t constant as well: `tape_regulariser` and `PascanuObjective` (the
+trainer's loss term) do that, re-running every step from a detached h_t in one batch.
+`pascanu_regulariser` on a connected loop (`regularised_run`) also differentiates through
+h_t's own dependence on the weights (the total derivative). Both are checked by gradcheck.
 The row vector δ_{t+1} · ∂h_{t+1}/∂h_t is a vector-Jacobian product, computed by
 `torch.autograd.grad(h_{t+1}, h_t, grad_outputs=δ_{t+1}, create_graph=True)` without forming
 the Jacobian.
@@ -27,12 +33,15 @@ Choices made here (the paper leaves them open):
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
+from rnnkit.analysis.tape import CellSteps, record_steps
 from rnnkit.cells.base import RecurrentCell, RNNState
 from rnnkit.errors import ConfigError, ShapeError
+from rnnkit.training.program import Objective, StepResult
 
 
 def _step_term(hidden_next: Tensor, hidden: Tensor, delta: Tensor) -> Tensor:
@@ -140,12 +149,7 @@ def regularised_run(
         >>> bool(torch.isclose(total, loss + 0.1 * omega))
         True
     """
-    if cell.state_type is not RNNState:
-        raise ConfigError(
-            f"regularised_run needs a cell whose state is h alone (ElmanCell, GRUCell); got "
-            f"{type(cell).__name__} with {cell.state_type.__name__}. For an LSTM use "
-            f"rnnkit.analysis.jacobian on the full state (h, c)."
-        )
+    _check_rnn_state(cell, "regularised_run")
     if weight < 0:
         raise ConfigError(f"regularised_run weight must be ≥ 0; got {weight}.")
     if x.dim() != 3 or x.shape[-1] != cell.input_size:
@@ -165,4 +169,118 @@ def regularised_run(
     return loss + weight * omega, loss, omega
 
 
-__all__ = ["pascanu_regulariser", "regularised_run"]
+def _check_rnn_state(cell: RecurrentCell, where: str) -> None:
+    if cell.state_type is not RNNState:
+        raise ConfigError(
+            f"{where} needs cells whose state is h alone (ElmanCell, GRUCell); got "
+            f"{type(cell).__name__} with {cell.state_type.__name__}. For an LSTM use "
+            f"rnnkit.analysis.jacobian on the full state (h, c)."
+        )
+
+
+def _cell_regulariser(steps: CellSteps, deltas: list[Tensor]) -> Tensor:
+    """Ω of one cell's recorded steps, all steps in one batched vector-Jacobian product.
+
+    Step t is recomputed as h̃_{t+1} = step(W_ih x_{t+1} + b, h̃_t) from a detached copy h̃_t of
+    h_t, on a batch of T·B rows; rows are independent, so one `autograd.grad` with
+    grad_outputs δ_{t+1} gives δ_{t+1} · ∂h_{t+1}/∂h_t for every t at once, in the graph of
+    the cell's parameters (create_graph=True). Terms as in `pascanu_regulariser`.
+    """
+    previous = torch.stack([state.hidden for state in steps.previous]).detach()  # h_t (T, B, H)
+    previous.requires_grad_(True)
+    projected = torch.stack(steps.projections)  # (T, B, G)
+    rows = previous.shape[0] * previous.shape[1]
+    recomputed = steps.cell.step(projected.reshape(rows, -1), RNNState(previous.view(rows, -1)))
+    delta = torch.stack(deltas).detach()  # δ_{t+1}, (T, B, H), a constant as in the paper
+    (carried,) = torch.autograd.grad(
+        recomputed.hidden, previous, grad_outputs=delta.view(rows, -1), create_graph=True
+    )  # δ_{t+1} · ∂h_{t+1}/∂h_t, (T, B, H)
+    delta_norm = torch.linalg.vector_norm(delta, dim=-1)  # (T, B)
+    valid = delta_norm > 0
+    ratio = torch.linalg.vector_norm(carried, dim=-1) / torch.where(valid, delta_norm, 1.0)
+    squared = torch.where(valid, (ratio - 1.0) ** 2, 0.0)  # (T, B)
+    return (squared.sum(dim=1) / valid.sum(dim=1).clamp(min=1)).sum()  # Σ_t mean_b
+
+
+def tape_regulariser(tape: list[CellSteps], loss: Tensor) -> Tensor:
+    """Ω summed over every cell of a recorded forward pass (`rnnkit.analysis.tape`).
+
+    δ_t = ∂L/∂h_t for every recorded h_t comes from one `autograd.grad` (the graph is kept for
+    the caller's backward); then each cell's Ω is one batched vector-Jacobian product
+    (`_cell_regulariser`). Equal to `pascanu_regulariser` of each cell's own loop.
+
+    Raises:
+        ConfigError: a recorded cell's state is not h alone (an LSTM).
+    """
+    for steps in tape:
+        _check_rnn_state(steps.cell, "the Pascanu regulariser")
+    recorded = [steps for steps in tape if steps.states]
+    hiddens = [state.hidden for steps in recorded for state in steps.states]
+    if not hiddens:
+        return loss.new_zeros(())
+    deltas = torch.autograd.grad(loss, hiddens, retain_graph=True, allow_unused=True)
+    deltas = [torch.zeros_like(h) if d is None else d for h, d in zip(hiddens, deltas, strict=True)]
+    omega, start = loss.new_zeros(()), 0
+    for steps in recorded:
+        count = len(steps.states)
+        omega = omega + _cell_regulariser(steps, deltas[start : start + count])
+        start += count
+    return omega
+
+
+class PascanuObjective(Objective):
+    """An objective plus λ·Ω: the Pascanu et al. (2013) regulariser as a loss term of the trainer.
+
+    L_total = L + λ Ω, Ω over every step of every Elman/GRU cell of the model (any rnnkit
+    layer, drop-in layers included: they run their cells' own steps while recorded). Ω is
+    added only where gradients are taken; evaluation reports the base loss. The last Ω is kept
+    in `last_omega` for logging.
+
+    Args:
+        base: the task's objective, whose loss is regularised.
+        weight: λ ≥ 0.
+
+    Example:
+        >>> from rnnkit.layers import RNN
+        >>> class LastStep(Objective):
+        ...     def loss(self, model, batch, state, *, loss_from=0):
+        ...         outputs, _ = model(batch)
+        ...         return StepResult(outputs[-1].pow(2).mean(), batch.shape[1])
+        >>> objective = PascanuObjective(LastStep(), weight=0.5)
+        >>> result = objective.loss(RNN(3, 4), torch.randn(6, 2, 3), None)
+        >>> bool(torch.isclose(result.loss, objective.last_base + 0.5 * objective.last_omega))
+        True
+    """
+
+    def __init__(self, base: Objective, weight: float) -> None:
+        if weight < 0:
+            raise ConfigError(f"PascanuObjective weight λ must be ≥ 0; got {weight}.")
+        self.base, self.weight = base, float(weight)
+        self.carry_state = base.carry_state
+        self.last_omega: Tensor | None = None
+        self.last_base: Tensor | None = None
+
+    def loss(self, model: nn.Module, batch: Any, state: Any, *, loss_from: int = 0) -> StepResult:
+        """The base loss plus λ·Ω of the steps the model ran for this batch."""
+        if self.weight == 0.0 or not torch.is_grad_enabled():
+            return self.base.loss(model, batch, state, loss_from=loss_from)
+        with record_steps(model) as tape:
+            result = self.base.loss(model, batch, state, loss_from=loss_from)
+        omega = tape_regulariser(tape, result.loss)
+        self.last_base, self.last_omega = result.loss.detach(), omega.detach()
+        return result._replace(loss=result.loss + self.weight * omega)
+
+    def evaluate(self, model: nn.Module, batches: Any) -> dict[str, float]:
+        """The base objective's metrics (no Ω)."""
+        return self.base.evaluate(model, batches)
+
+    def time_length(self, batch: Any) -> int:
+        """As the base objective."""
+        return self.base.time_length(batch)
+
+    def slice_time(self, batch: Any, start: int, stop: int) -> Any:
+        """As the base objective."""
+        return self.base.slice_time(batch, start, stop)
+
+
+__all__ = ["PascanuObjective", "pascanu_regulariser", "regularised_run", "tape_regulariser"]
