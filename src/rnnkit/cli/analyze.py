@@ -10,18 +10,29 @@ from rnnkit.console import console
 
 
 def add_analyze(verbs: argparse._SubParsersAction) -> None:
-    """`rnnkit analyze scalar|spectrum --out DIR [--quick]`: vanishing/exploding experiments."""
+    """`rnnkit analyze scalar|spectrum|tasks|heatmap --out DIR [--quick]`: gradient experiments."""
     from rnnkit.tasks import gradient_experiments as experiments
+    from rnnkit.tasks import gradient_tasks
 
     parser = verbs.add_parser(
         "analyze",
-        help="gradient experiments: repeated scalar products, ‖∂L/∂h_t‖ per spectral radius",
+        help="gradient experiments: scalar products, spectra, long-range tasks, heatmaps",
         description="Run an experiment; it writes its PNG, report.md and config.json to --out.",
     )
     names = parser.add_subparsers(dest="experiment", required=True, metavar="EXPERIMENT")
     choices = {
         "scalar": (experiments.ScalarConfig, experiments.run_scalar, "0.9^n, 1.01^n, ..."),
         "spectrum": (experiments.SpectrumConfig, experiments.run_spectrum, "‖∂L/∂h_t‖ vs rho"),
+        "tasks": (
+            gradient_tasks.TasksConfig,
+            gradient_tasks.run_tasks,
+            "adding / temporal order: RNN, +clip, +clip+Ω, LSTM, GRU success rates",
+        ),
+        "heatmap": (
+            gradient_tasks.HeatmapConfig,
+            gradient_tasks.run_heatmap,
+            "log ‖∂L/∂h_t‖ over time step × training step, RNN vs LSTM",
+        ),
     }
     for name, (config_cls, _, help_text) in choices.items():
         experiment_parser = names.add_parser(name, help=help_text)
