@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import pytest
 import torch
@@ -20,13 +21,17 @@ from rnnkit.tasks.long_range import (
 from rnnkit.training import BatchSource, Trainer, TrainerConfig
 
 
-def test_model_shapes_and_lstm_forget_bias() -> None:
-    model = LastStepModel("lstm", "temporal_order", 8)
-    assert torch.equal(model.recurrent.bias_ih_l0[8:16], torch.ones(8))
-    assert torch.equal(model.recurrent.bias_hh_l0[8:16], torch.zeros(8))
+def test_model_shapes_and_lstm_chrono_biases() -> None:
+    model = LastStepModel("lstm", "temporal_order", 8, 30)
+    biases = model.recurrent.bias_ih_l0.detach()
+    forget, input_gate = biases[8:16], biases[:8]
+    assert float(forget.min()) >= 0.0
+    assert float(forget.max()) <= math.log(29)  # b_f = log u, u ∈ [1, T − 1]
+    assert torch.equal(input_gate, -forget)
+    assert torch.equal(model.recurrent.bias_hh_l0.detach(), torch.zeros(32))
     batch = make_batch("temporal_order", 3, 30, torch.Generator().manual_seed(0))
     assert model(batch.inputs).shape == (3, 4)
-    assert LastStepModel("gru", "adding", 8)(torch.randn(3, 30, 2)).shape == (3, 1)
+    assert LastStepModel("gru", "adding", 8, 30)(torch.randn(3, 30, 2)).shape == (3, 1)
 
 
 def test_success_stops_training_early() -> None:
@@ -59,7 +64,7 @@ def test_omega_variant_trains_and_is_reproducible() -> None:
 
 
 def test_evaluate_metric_is_accuracy_for_temporal_order() -> None:
-    model = LastStepModel("rnn", "temporal_order", 4)
+    model = LastStepModel("rnn", "temporal_order", 4, 20)
     test = make_batch("temporal_order", 40, 20, torch.Generator().manual_seed(3))
     accuracy = evaluate_metric("temporal_order", model, test)
     expected = (model(test.inputs).argmax(-1) == test.targets).float().mean()
@@ -68,7 +73,7 @@ def test_evaluate_metric_is_accuracy_for_temporal_order() -> None:
 
 def test_pascanu_objective_in_the_trainer_lowers_omega() -> None:
     torch.manual_seed(0)
-    model = LastStepModel("rnn", "adding", 8)
+    model = LastStepModel("rnn", "adding", 8, 20)
     with torch.no_grad():
         model.recurrent.weight_hh_l0.mul_(0.2)  # contractive: every ratio far below 1
     data = make_batch("adding", 64, 20, torch.Generator().manual_seed(1))

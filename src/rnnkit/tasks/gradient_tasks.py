@@ -57,8 +57,8 @@ class TasksConfig:
     seeds: int = 3  # runs per (problem, T, variant)
     hidden_size: int = 50  # H
     batch_size: int = 50  # B
-    max_steps: int = 3000  # update budget per run
-    learning_rate: float = 1e-3  # Adam
+    max_steps: int = 4000  # update budget per run
+    learning_rate: float = 3e-3  # Adam
     max_grad_norm: float = 1.0  # clipping threshold
     omega_weight: float = 2.0  # λ of Ω
     eval_every: int = 100  # updates between test evaluations
@@ -129,8 +129,13 @@ def _run_all(settings: list[TrainSettings], workers: int) -> list[TrainOutcome]:
             logger.info("%s", outcomes[-1])
         return outcomes
     context = multiprocessing.get_context("spawn")
+    order = sorted(range(len(settings)), key=lambda i: -settings[i].length)  # longest first
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return list(pool.map(train_quietly, settings))
+        done = list(pool.map(train_quietly, [settings[i] for i in order]))
+    outcomes: list[TrainOutcome] = [done[0]] * len(settings)
+    for position, index in enumerate(order):
+        outcomes[index] = done[position]
+    return outcomes
 
 
 def success_rates(outcomes: list[TrainOutcome]) -> dict[tuple[str, int, str], float]:
@@ -245,7 +250,7 @@ class HeatmapConfig:
     batch_size: int = 50  # B, also the probe batch
     steps: int = 1500  # updates
     every: int = 50  # updates between measurements
-    learning_rate: float = 1e-3  # Adam
+    learning_rate: float = 3e-3  # Adam
     seed: int = 0
     quick: bool = False  # T = 25, 30 updates every 10, H = 16: for tests and CI
 
