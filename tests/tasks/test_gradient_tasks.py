@@ -40,13 +40,19 @@ def test_quick_tasks_write_table_plot_and_results(tmp_path: Path) -> None:
     result = run_tasks(config, tmp_path)
     assert len(result.outcomes) == 2 * 3  # 2 problems × T = 25 × 3 variants × 1 seed
     assert (tmp_path / "tasks.png").read_bytes()[:8] == PNG_MAGIC
-    rows = [json.loads(line) for line in (tmp_path / "results.jsonl").read_text().splitlines()]
+    lines = (tmp_path / "results.jsonl").read_text().splitlines()
+    rows = [json.loads(line)["outcome"] for line in lines]
     assert {row["variant"] for row in rows} == {"rnn", "rnn_clip_omega", "lstm"}
     assert all(row["steps"] == 20 or row["solved"] for row in rows)
     report = (tmp_path / "report.md").read_text(encoding="utf-8")
     assert "| problem | T | rnn | rnn_clip_omega | lstm |" in report
     assert "| temporal_order | 25 |" in report
     assert json.loads((tmp_path / "config.json").read_text())["quick"] is True
+    # a rerun into the same folder trains nothing again: the outcomes come from results.jsonl
+    (tmp_path / "results.jsonl").write_text("\n".join([*lines[:-1], "{not json"]) + "\n")
+    again = run_tasks(config, tmp_path)
+    assert again.outcomes[:-1] == result.outcomes[:-1]
+    assert len((tmp_path / "results.jsonl").read_text().splitlines()) == len(lines) + 1
 
 
 @pytest.mark.slow

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from rich.markup import escape
 
 from rnnkit import __version__
-from rnnkit.cli import analyze, data, runs
+from rnnkit.cli import analyze, data, forecast, predict, runs, tag, word2vec
 from rnnkit.console import console
 from rnnkit.errors import RnnkitError
 
@@ -27,6 +27,10 @@ VERBS: tuple = (
     runs.add_eval,
     runs.add_plot,
     analyze.add_analyze,
+    predict.add_predict,
+    word2vec.add_word2vec,
+    forecast.add_forecast,
+    tag.add_tag,
 )
 
 

@@ -5,7 +5,8 @@
 where W (V, E) is the table, id_t the token id at step t and x_t ∈ {0, 1}^V its one-hot vector
 (`represent.onehot`). Picking row id_t is the same product without the V-fold multiply by zeros.
 Vectors can be loaded from a pretrained word2vec or GloVe text file (`word v_1 … v_E` per line,
-word2vec files start with a "count dim" header line).
+word2vec files start with a "count dim" header line), a word2vec binary file, an rnnkit
+safetensors file (`represent.word2vec.formats`) or a trained `WordVectors`.
 
 References:
     Y. Bengio, R. Ducharme, P. Vincent and C. Jauvin, "A Neural Probabilistic Language Model",
@@ -20,6 +21,7 @@ import logging
 import math
 from collections.abc import Container, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 import torch
 import torch.nn.functional as F
@@ -28,7 +30,11 @@ from torch import Tensor, nn
 from rnnkit.errors import ConfigError, DataError, ShapeError, VocabError
 from rnnkit.text.vocab import Vocab
 
+if TYPE_CHECKING:
+    from rnnkit.represent.word2vec.vectors import WordVectors
+
 logger = logging.getLogger(__name__)
+PretrainedSource = Tensor | Mapping[str, Tensor | Sequence[float]] | str | Path
 
 
 class Embedding(nn.Module):
@@ -101,24 +107,38 @@ class Embedding(nn.Module):
     @classmethod
     def from_pretrained(
         cls,
-        vectors: Tensor | Mapping[str, Tensor | Sequence[float]],
+        vectors: PretrainedSource | WordVectors,
         *,
         vocab: Vocab | None = None,
         freeze: bool = True,
         padding_idx: int | None = None,
         generator: torch.Generator | None = None,
     ) -> Embedding:
-        """A table from a (V, E) tensor, or from a dict token -> vector aligned to `vocab`.
+        """A table from a (V, E) tensor, or from word vectors aligned to `vocab`.
 
-        With a dict, a vocabulary token without a vector gets a random row drawn from
-        N(0, s²), s the standard deviation of the loaded entries; `num_missing` counts such
-        ordinary (non-special) tokens. Row `padding_idx` is set to zero.
+        Word vectors come as a dict token -> vector, a `WordVectors`, or a file path in any
+        format `load_word_vectors` reads. A vocabulary token without a vector gets a random
+        row drawn from N(0, s²), s the standard deviation of the loaded entries;
+        `num_missing` counts such ordinary (non-special) tokens. Row `padding_idx` is set
+        to zero. `freeze=False` makes the loaded table trainable (fine-tuning).
 
         Raises:
             ShapeError: a tensor that is not 2-D float, rows ≠ len(vocab), or vectors of
                 different lengths in the dict.
             DataError: no vocabulary token has a vector (wrong file or case mismatch).
+
+        >>> from rnnkit.represent.word2vec.vectors import WordVectors
+        >>> wv = WordVectors(["cat", "dog"], torch.tensor([[1.0, 2.0], [3.0, 4.0]]))
+        >>> table = Embedding.from_pretrained(wv, vocab=Vocab(["dog", "cat"]), freeze=False)
+        >>> table.weight[4:].tolist(), table.weight.requires_grad  # rows of dog, cat
+        ([[3.0, 4.0], [1.0, 2.0]], True)
         """
+        if isinstance(vectors, str | Path):
+            vectors = load_word_vectors(vectors, words=vocab)
+        elif not isinstance(vectors, Tensor | Mapping):  # WordVectors (imported lazily)
+            vectors = _word_vectors_dict(vectors, vocab)
+            if vocab is None:  # the rows in the WordVectors' own order
+                vectors = torch.stack(list(vectors.values()))
         if isinstance(vectors, Tensor):
             if vectors.dim() != 2 or not vectors.dtype.is_floating_point:
                 raise ShapeError(
@@ -176,14 +196,36 @@ def _align_vectors(
     return weight, len(missing)
 
 
+def _word_vectors_dict(vectors: WordVectors, words: Container[str] | None) -> dict[str, Tensor]:
+    """word -> row of a WordVectors, only those in `words` (all of them when None)."""
+    from rnnkit.represent.word2vec.vectors import WordVectors
+
+    if not isinstance(vectors, WordVectors):
+        raise ShapeError(
+            "pretrained vectors must be a tensor, a dict, a WordVectors or a file path;"
+            f" got {type(vectors).__name__}"
+        )
+    kept = vectors.words if words is None else [word for word in vectors.words if word in words]
+    return {word: vectors.vectors[vectors.index(word)] for word in kept}
+
+
 def load_word_vectors(
-    path: str | Path, *, words: Container[str] | None = None
+    path: str | Path,
+    *,
+    words: Container[str] | None = None,
+    format: Literal["text", "binary", "safetensors"] | None = None,
 ) -> dict[str, Tensor]:
-    """Read a word2vec / GloVe text file: `word v_1 … v_E` per line, optional "count dim" header.
+    """Read a word-vector file: text (word2vec / GloVe), word2vec binary, or rnnkit safetensors.
+
+    The text format is `word v_1 … v_E` per line with an optional "count dim" header (GloVe
+    files have none); the binary and safetensors formats are read by
+    `rnnkit.represent.word2vec.formats`.
 
     Args:
-        path: the text file (UTF-8).
+        path: the file; text files are UTF-8.
         words: keep only these words (e.g. a Vocab), to save memory on large files.
+        format: "text", "binary" or "safetensors"; None picks it from the suffix
+            (.bin binary, .safetensors safetensors, anything else text).
 
     Returns:
         word -> float32 vector (E,); the first of repeated words wins.
@@ -193,7 +235,13 @@ def load_word_vectors(
             or a value that is not a number (the message gives file:line), or the header
             count does not match.
     """
+    from rnnkit.represent.word2vec.formats import detect_format, load_vectors
+
     path = Path(path)
+    chosen = format or detect_format(path)
+    if chosen != "text":
+        loaded = load_vectors(path, format=chosen)
+        return _word_vectors_dict(loaded, words)
     vectors: dict[str, Tensor] = {}
     embed_dim, header_count, rows = None, None, 0
     try:

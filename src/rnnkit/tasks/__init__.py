@@ -4,7 +4,7 @@
 this package registers every task module listed below.
 """
 
-from rnnkit.tasks import charlm  # registers "charlm"
+from rnnkit.tasks import charlm, classify, forecast, ner  # charlm; sentiment, spam; forecast; ner
 from rnnkit.tasks.registry import (
     RESERVED_FIELDS,
     TaskBuilder,
@@ -26,11 +26,14 @@ __all__ = [
     "TaskBuilder",
     "TaskSpec",
     "charlm",
+    "classify",
     "configs_from_flags",
     "default_run_dir",
     "evaluate",
+    "forecast",
     "get_task",
     "known_tasks",
+    "ner",
     "read_config_file",
     "register_task",
     "resume",

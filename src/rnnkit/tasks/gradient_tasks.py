@@ -23,7 +23,7 @@ import json
 import logging
 import math
 import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -120,22 +120,55 @@ class TasksResult:
     files: list[Path] = field(default_factory=list)
 
 
-def _run_all(settings: list[TrainSettings], workers: int) -> list[TrainOutcome]:
-    """Train every setting, in worker processes when workers > 1 (spawned, one thread each)."""
-    if workers == 1:
-        outcomes = []
-        for each in settings:
-            outcomes.append(train_model(each)[1])
-            logger.info("%s", outcomes[-1])
-        return outcomes
-    context = multiprocessing.get_context("spawn")
-    order = sorted(range(len(settings)), key=lambda i: -settings[i].length)  # longest first
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        done = list(pool.map(train_quietly, [settings[i] for i in order]))
-    outcomes: list[TrainOutcome] = [done[0]] * len(settings)
-    for position, index in enumerate(order):
-        outcomes[index] = done[position]
-    return outcomes
+def _load_finished(results: Path, planned: list[TrainSettings]) -> dict[int, TrainOutcome]:
+    """Outcomes in results.jsonl for exactly these settings: index in `planned` → outcome."""
+    if not results.exists():
+        return {}
+    wanted = {json.dumps(dataclasses.asdict(s), sort_keys=True): i for i, s in enumerate(planned)}
+    finished: dict[int, TrainOutcome] = {}
+    for line in results.read_text(encoding="utf-8").splitlines():
+        try:
+            row = json.loads(line)
+            index = wanted.get(json.dumps(row["settings"], sort_keys=True))
+            if index is not None:
+                finished[index] = TrainOutcome(**row["outcome"])
+        except (json.JSONDecodeError, KeyError, TypeError):
+            logger.warning("skipping an unreadable line of %s (a run killed mid-write)", results)
+    return finished
+
+
+def _run_all(settings: list[TrainSettings], workers: int, results: Path) -> list[TrainOutcome]:
+    """Train every setting not yet in `results`, appending each outcome as it finishes.
+
+    Worker processes (spawned, one thread each) when workers > 1, longest sequences first. A
+    killed experiment loses only its unfinished runs: rerun it with the same `--out`.
+    """
+    outcomes: dict[int, TrainOutcome] = _load_finished(results, settings)
+    todo = sorted(set(range(len(settings))) - set(outcomes), key=lambda i: -settings[i].length)
+    if outcomes:
+        logger.info("%d of %d runs already in %s", len(outcomes), len(settings), results)
+    with results.open("a", encoding="utf-8") as file:
+
+        def record(index: int, outcome: TrainOutcome) -> None:
+            outcomes[index] = outcome
+            row = {
+                "settings": dataclasses.asdict(settings[index]),
+                "outcome": dataclasses.asdict(outcome),
+            }
+            file.write(json.dumps(row) + "\n")
+            file.flush()
+            logger.info("%s", outcome)
+
+        if workers == 1:
+            for index in todo:
+                record(index, train_model(settings[index])[1])
+        else:
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                futures = {pool.submit(train_quietly, settings[i]): i for i in todo}
+                for future in as_completed(futures):
+                    record(futures[future], future.result())
+    return [outcomes[i] for i in range(len(settings))]
 
 
 def success_rates(outcomes: list[TrainOutcome]) -> dict[tuple[str, int, str], float]:
@@ -148,18 +181,19 @@ def success_rates(outcomes: list[TrainOutcome]) -> dict[tuple[str, int, str], fl
 
 
 def run_tasks(config: TasksConfig, out_dir: str | Path) -> TasksResult:
-    """Train every run, write results.jsonl, tasks.png, report.md and config.json."""
+    """Train every run, write results.jsonl, tasks.png, report.md and config.json.
+
+    results.jsonl gets one line per run as it finishes (its settings and outcome); runs already
+    there with the same settings are not trained again, so an interrupted experiment resumes.
+    """
     from rnnkit.analysis.plots import plot_panels  # matplotlib loads only here
 
     sized = config.sized()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    outcomes = _run_all(sized.settings(), sized.workers)
-    success = success_rates(outcomes)
     results = out / "results.jsonl"
-    with results.open("w", encoding="utf-8") as file:
-        for outcome in outcomes:
-            file.write(json.dumps(dataclasses.asdict(outcome)) + "\n")
+    outcomes = _run_all(sized.settings(), sized.workers, results)
+    success = success_rates(outcomes)
     plot = plot_panels(
         out / "tasks.png",
         list(sized.lengths),
@@ -301,7 +335,7 @@ def _gradient_map(
             return problem_loss(config.problem, model.readout(outputs[:, -1]), probe.targets)
 
         norms = step_gradient_norms(model.recurrent, probe.inputs, loss_fn)[0]  # (T,)
-        rows.append(norms.clamp_min(1e-300).log10().numpy())
+        rows.append(norms.double().log10().numpy())  # −inf where the norm underflowed to 0
         steps.append(step)
 
     settings = TrainSettings(
@@ -342,6 +376,10 @@ def run_heatmap(config: HeatmapConfig, out_dir: str | Path) -> HeatmapResult:
     )  # fmt: skip
 
 
+def _decades(value: float) -> str:
+    return f"{value:+.1f}" if math.isfinite(value) else "−∞"
+
+
 def _heatmap_report(
     config: HeatmapConfig,
     maps: dict[str, np.ndarray],
@@ -360,11 +398,14 @@ def _heatmap_report(
     ]
     for variant, values in maps.items():
         first, last = values[0, 0] - values[0, -1], values[-1, 0] - values[-1, -1]
-        lines.append(f"| {variant} | {first:+.1f} | {last:+.1f} | {outcomes[variant].metric:.4g} |")
+        cells = [_decades(first), _decades(last), f"{outcomes[variant].metric:.4g}"]
+        lines.append(f"| {variant} | " + " | ".join(cells) + " |")
     lines += [
         "",
         "A value of −k means ‖∂L/∂h_1‖ is 10^k times smaller than ‖∂L/∂h_T‖: the error signal",
         "from the loss at step T has vanished by k decades on its way back to the first step.",
+        "−∞: ‖∂L/∂h_1‖ underflowed to exactly 0 in float32 (below about 10⁻⁴⁵); such cells are",
+        "blank in heatmap.png.",
         "",
     ]
     return "\n".join(lines)

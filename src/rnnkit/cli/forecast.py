@@ -1,0 +1,89 @@
+"""`rnnkit forecast RUN_DIR --horizon 24 [--input FILE.csv] [--plot OUT.png]`: forecast ahead.
+
+The trained forecaster streams the whole series (the run's own series, or `--input`, a CSV with
+the run's columns) one sample at a time, then rolls out `--horizon` steps past its end, feeding
+each forecast back as the next input. It prints one row per step:
+
+    step  after 1960-12    Passengers
+    h=1                      461.5883
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+
+from rnnkit.console import console
+from rnnkit.datasets.timeseries import SERIES, TimeSeries, read_csv_series
+from rnnkit.errors import ConfigError
+from rnnkit.tasks.forecast import LoadedForecaster, load_forecaster
+
+
+def read_input(loaded: LoadedForecaster, path: Path) -> TimeSeries:
+    """A CSV with the run's time and value columns (a built-in series' own, or the run's)."""
+    config, series = loaded.config, loaded.series
+    spec = None if loaded.user_csv else SERIES[config.series]
+    time_column = config.time_column or (spec.time_columns if spec else None)
+    if time_column is None:
+        with path.open(encoding="utf-8") as handle:
+            time_column = handle.readline().split(",")[0].strip().strip('"')
+    return read_csv_series(
+        path, time_column=time_column, value_columns=series.columns, fill=config.fill,
+        min_length=1, name=path.stem, season=series.season, join=spec.join if spec else "-",
+    )  # fmt: skip
+
+
+def format_forecast(forecast: list[list[float]], columns: tuple[str, ...], last: str) -> str:
+    """One row per step h = 1 … k with a value per column.
+
+    >>> print(format_forecast([[1.5], [2.25]], ("v",), "2000"))
+    step  after 2000                v
+    h=1                        1.5000
+    h=2                        2.2500
+    """
+    header = f"{'step  after ' + last:<21}" + "".join(f"{c:>12}" for c in columns)
+    rows = [
+        f"{'h=' + str(h):<21}" + "".join(f"{value:12.4f}" for value in values)
+        for h, values in enumerate(forecast, start=1)
+    ]
+    return "\n".join([header, *rows])
+
+
+def add_forecast(verbs: argparse._SubParsersAction) -> None:
+    """`rnnkit forecast RUN_DIR [--horizon K] [--input FILE] [--plot OUT.png]`."""
+    parser = verbs.add_parser(
+        "forecast",
+        help="forecast the next steps of a series with a trained forecast run",
+        description="Stream the series through RUN_DIR's model, then forecast HORIZON steps"
+        " past its end (each forecast fed back as the next input).",
+    )
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    parser.add_argument("--horizon", type=int, default=None, help="steps ahead (default: run's)")
+    parser.add_argument("--input", type=Path, default=None, help="CSV with the run's columns")
+    parser.add_argument("--plot", type=Path, default=None, help="write a PNG of the forecast")
+    parser.add_argument("--checkpoint", default="latest", help="latest, best or a path")
+
+    def handle(args: argparse.Namespace) -> int:
+        loaded = load_forecaster(args.run_dir, checkpoint=args.checkpoint)
+        horizon = loaded.config.horizon if args.horizon is None else args.horizon
+        if horizon < 1:
+            raise ConfigError(f"--horizon must be a positive integer, got {horizon}")
+        series = loaded.series if args.input is None else read_input(loaded, args.input)
+        history = torch.tensor(series.values, dtype=torch.float32)  # (N, F)
+        with torch.no_grad():
+            forecast = loaded.model.rollout(history, horizon)  # (k, F)
+        table = format_forecast(forecast.tolist(), series.columns, series.timestamps[-1])
+        console.print(table, markup=False, highlight=False)
+        if args.plot is not None:
+            from rnnkit.analysis.forecast_plot import plot_forecast
+
+            path = plot_forecast(
+                args.plot, series.values, {loaded.config.cell.upper(): forecast.numpy()},
+                timestamps=series.timestamps, title=f"{series.name}: {horizon} steps ahead",
+            )  # fmt: skip
+            console.print(f"plot: {path}", markup=False)
+        return 0
+
+    parser.set_defaults(handler=handle)

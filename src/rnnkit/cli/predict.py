@@ -1,0 +1,77 @@
+"""`rnnkit predict RUN_DIR "text" ...`: class probabilities of texts from a trained classifier.
+
+For each text it prints y, one probability per class, as the lecture writes it:
+
+    "the plot is thin and the jokes fall flat"
+      y¹ = 0.9123  negative  ←
+      y² = 0.0877  positive
+
+With no text arguments it reads one text per line from standard input (batch prediction).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rnnkit.console import console
+from rnnkit.errors import ConfigError, DataError
+from rnnkit.tasks.classify import load_classifier, predict_proba
+
+SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def format_prediction(
+    text: str, probabilities: list[float], classes: list[str], chosen: int
+) -> str:
+    """The text, then y^c = p and the class name per line; an arrow marks the decision.
+
+    >>> print(format_prediction("great fun", [0.1, 0.9], ["negative", "positive"], 1))
+    "great fun"
+      y¹ = 0.1000  negative
+      y² = 0.9000  positive  ←
+    """
+    lines = [f'"{text}"']
+    for c, (p, name) in enumerate(zip(probabilities, classes, strict=True)):
+        mark = "  ←" if c == chosen else ""
+        lines.append(f"  y{str(c + 1).translate(SUPERSCRIPTS)} = {p:.4f}  {name}{mark}")
+    return "\n".join(lines)
+
+
+def add_predict(verbs: argparse._SubParsersAction) -> None:
+    """`rnnkit predict RUN_DIR [TEXT ...] [--threshold θ]`: classify texts with a trained run."""
+    parser = verbs.add_parser(
+        "predict",
+        help="class probabilities of texts from a trained sentiment/spam run",
+        description="Print y (one probability per class) for each TEXT; with no TEXT, read one"
+        " text per line from standard input.",
+    )
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    parser.add_argument("texts", nargs="*", metavar="TEXT", help="texts to classify, quoted")
+    parser.add_argument("--checkpoint", default="latest", help="latest, best or a path")
+    parser.add_argument(
+        "--threshold", type=float, default=None,
+        help="θ of a binary run: class 2 iff y² ≥ θ (default: the run's threshold)",
+    )  # fmt: skip
+
+    def handle(args: argparse.Namespace) -> int:
+        loaded = load_classifier(args.run_dir, checkpoint=args.checkpoint)
+        texts = args.texts or [line.rstrip("\n") for line in sys.stdin if line.strip()]
+        if not texts:
+            raise DataError("no text to classify: pass TEXT arguments or lines on stdin")
+        threshold = loaded.config.threshold if args.threshold is None else args.threshold
+        if not 0.0 < threshold < 1.0:
+            raise ConfigError(f"--threshold must be in (0, 1), got {threshold}")
+        probabilities = predict_proba(loaded, texts)  # (N, C)
+        classes = list(loaded.classes)
+        for text, row in zip(texts, probabilities.tolist(), strict=True):
+            binary = len(classes) == 2
+            chosen = (
+                int(row[1] >= threshold) if binary else max(range(len(row)), key=row.__getitem__)
+            )
+            text_block = format_prediction(text, row, classes, chosen)
+            console.print(text_block, markup=False, highlight=False, soft_wrap=True)
+        return 0
+
+    parser.set_defaults(handler=handle)

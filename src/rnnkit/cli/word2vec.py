@@ -1,0 +1,188 @@
+"""`rnnkit word2vec train | similar | analogy | eval | plot | export`: word vectors."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+
+from rnnkit.config import add_config_flags, config_from_args
+from rnnkit.console import console, setup_logging
+from rnnkit.represent.word2vec.config import Word2VecConfig
+from rnnkit.represent.word2vec.formats import save_vectors
+from rnnkit.tasks import word2vec as task
+
+
+def _neighbour_table(title: str, rows: list[tuple[str, float]]) -> Table:
+    table = Table(title=title)
+    table.add_column("rank", justify="right")
+    table.add_column("word")
+    table.add_column("score", justify="right")
+    for rank, (word, score) in enumerate(rows, start=1):
+        table.add_row(str(rank), word, f"{score:.4f}")
+    return table
+
+
+def _train(verbs: argparse._SubParsersAction) -> None:
+    parser = verbs.add_parser(
+        "train",
+        help="train skip-gram or CBOW vectors on a corpus",
+        description="Train on CORPUS (a text file, a .gz, or a folder of them) into --run-dir.",
+    )
+    parser.add_argument("corpus", type=Path, metavar="CORPUS")
+    parser.add_argument("--run-dir", type=Path, required=True, help="output run directory")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    add_config_flags(parser, Word2VecConfig)
+
+    def handle(args: argparse.Namespace) -> int:
+        setup_logging(quiet=args.quiet)
+        config = config_from_args(Word2VecConfig, args)
+        vectors = task.train_run(args.corpus, config, args.run_dir, quiet=args.quiet)
+        console.print(f"{len(vectors):,} words × {vectors.embed_dim}; report", end=" ")
+        console.print(str(args.run_dir / task.REPORT_FILE), markup=False, soft_wrap=True)
+        return 0
+
+    parser.set_defaults(handler=handle)
+
+
+def _similar(verbs: argparse._SubParsersAction) -> None:
+    parser = verbs.add_parser("similar", help="nearest neighbours of a word (cosine)")
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    parser.add_argument("word")
+    parser.add_argument("--topn", type=int, default=10)
+
+    def handle(args: argparse.Namespace) -> int:
+        rows = task.load_run(args.run_dir).nearest(args.word, topn=args.topn)
+        console.print(_neighbour_table(f"nearest to {args.word}", rows))
+        return 0
+
+    parser.set_defaults(handler=handle)
+
+
+def _analogy(verbs: argparse._SubParsersAction) -> None:
+    parser = verbs.add_parser(
+        "analogy",
+        help="a is to b as c is to ? (b − a + c)",
+        description="`analogy RUN_DIR man king woman`: man is to king as woman is to ?",
+    )
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    parser.add_argument("words", nargs=3, metavar=("A", "B", "C"))
+    parser.add_argument("--topn", type=int, default=10)
+    parser.add_argument("--method", choices=("3cosadd", "3cosmul"), default="3cosadd")
+
+    def handle(args: argparse.Namespace) -> int:
+        a, b, c = args.words
+        rows = task.load_run(args.run_dir).most_similar(
+            positive=[b, c], negative=[a], topn=args.topn, method=args.method
+        )
+        console.print(_neighbour_table(f"{a} : {b} :: {c} : ?  ({args.method})", rows))
+        return 0
+
+    parser.set_defaults(handler=handle)
+
+
+def _print_evaluation(evaluation: dict[str, Any]) -> None:
+    if "analogies" in evaluation:
+        table = Table(title=f"analogies ({evaluation['analogies']['method']})")
+        for column in ("section", "accuracy", "correct", "answered", "skipped"):
+            table.add_column(column, justify="left" if column == "section" else "right")
+        for name, row in evaluation["analogies"]["scores"].items():
+            style = "bold" if name in ("semantic", "syntactic", "total") else None
+            cells = (f"{row['accuracy']:.4f}", str(row["correct"]), str(row["answered"]))
+            table.add_row(name, *cells, str(row["skipped"]), style=style)
+        console.print(table)
+    if evaluation.get("pairs"):
+        table = Table(title="word pairs")
+        for column in ("file", "Spearman ρ", "Pearson r", "pairs", "OOV"):
+            table.add_column(column, justify="left" if column == "file" else "right")
+        for name, row in evaluation["pairs"].items():
+            table.add_row(
+                name,
+                f"{row['spearman']:.4f}",
+                f"{row['pearson']:.4f}",
+                str(row["pairs"]),
+                f"{row['oov_ratio']:.1%}",
+            )
+        console.print(table)
+
+
+def _eval(verbs: argparse._SubParsersAction) -> None:
+    parser = verbs.add_parser(
+        "eval",
+        help="analogy accuracy and word-pair correlation",
+        description="Evaluate RUN_DIR's vectors; without --analogies/--pairs the standard sets"
+        " in shared/data/word_embeddings beside the project are used.",
+    )
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    parser.add_argument("--analogies", type=Path, default=None, help="questions-words file")
+    parser.add_argument("--pairs", type=Path, action="append", default=None, help="pair file")
+    parser.add_argument("--restrict-vocab", type=int, default=300_000)
+    parser.add_argument("--method", choices=("3cosadd", "3cosmul"), default="3cosadd")
+
+    def handle(args: argparse.Namespace) -> int:
+        vectors = task.load_run(args.run_dir)
+        analogies, pairs = args.analogies, args.pairs or []
+        if analogies is None and not pairs:
+            analogies, pairs = task.default_eval_files()
+        evaluation = task.evaluate_vectors(
+            vectors,
+            analogies=analogies,
+            pairs=pairs,
+            restrict_vocab=args.restrict_vocab,
+            method=args.method,
+        )
+        _print_evaluation(evaluation)
+        return 0
+
+    parser.set_defaults(handler=handle)
+
+
+def _plot(verbs: argparse._SubParsersAction) -> None:
+    parser = verbs.add_parser("plot", help="2-D PCA / t-SNE picture of chosen words")
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    parser.add_argument("words", nargs="+", metavar="WORD")
+    parser.add_argument("--out", type=Path, required=True, help="image file (.png, .svg)")
+    parser.add_argument("--method", choices=("pca", "tsne"), default="pca")
+    parser.add_argument("--seed", type=int, default=0, help="seed of t-SNE")
+
+    def handle(args: argparse.Namespace) -> int:
+        from rnnkit.represent.word2vec.plot import plot_words  # matplotlib only for this verb
+
+        vectors = task.load_run(args.run_dir)
+        path = plot_words(vectors, args.words, args.out, method=args.method, seed=args.seed)
+        console.print(str(path), markup=False, soft_wrap=True)
+        return 0
+
+    parser.set_defaults(handler=handle)
+
+
+def _export(verbs: argparse._SubParsersAction) -> None:
+    parser = verbs.add_parser(
+        "export", help="write the vectors in the word2vec text or binary format"
+    )
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    parser.add_argument("out", type=Path, metavar="OUT")
+    parser.add_argument("--format", choices=("text", "binary"), default="text")
+
+    def handle(args: argparse.Namespace) -> int:
+        vectors = task.load_run(args.run_dir)
+        path = save_vectors(vectors, args.out, format=args.format)
+        console.print(f"{len(vectors):,} vectors ->", end=" ")
+        console.print(str(path), markup=False, soft_wrap=True)
+        return 0
+
+    parser.set_defaults(handler=handle)
+
+
+def add_word2vec(verbs: argparse._SubParsersAction) -> None:
+    """`rnnkit word2vec COMMAND`: train, query, evaluate, plot and export word vectors."""
+    parser = verbs.add_parser(
+        "word2vec",
+        help="word vectors: skip-gram / CBOW training, queries, evaluation, plots",
+        description="Train word2vec vectors into a run directory and work with them.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in (_train, _similar, _analogy, _eval, _plot, _export):
+        add(commands)

@@ -1,0 +1,247 @@
+"""Readers for the real time series of `shared/data/timeseries` and for your own CSV series.
+
+Every series becomes a `TimeSeries`: values (N, F) float64, one timestamp string per row, the
+column names and the season length m used by the seasonal-naive forecast and MASE. Files
+(`shared/data/README.md` §6; copied unchanged from the statsmodels 0.15.0 and sktime 1.2.0
+wheels, both BSD-3-Clause):
+
+    name        file                        columns                  N      m   source
+    sunspots    statsmodels/sunspots.csv    YEAR, SUNACTIVITY        309   11   NOAA NGDC
+    co2         statsmodels/co2.csv         date, co2 (has gaps)     2284  52   Scripps / CDIAC
+    nile        statsmodels/nile.csv        year, volume             100    1   Cobb 1978
+    elec_equip  statsmodels/elec_equip.csv  DATE, STS.M.I7.…         257   12   Eurostat
+    macrodata   statsmodels/macrodata.csv   year, quarter, realgdp…  203    4   FRED, BLS
+    airline     sktime/Airline.csv          Date, Passengers         144   12   Box & Jenkins 1976
+    lynx        sktime/Lynx.csv             (unnamed), 0             114   10   Campbell & Walker
+    shampoo     sktime/ShampooSales.csv     Time, Sales              36    12   Makridakis et al.
+
+The statsmodels series are public domain (US and EU agencies, Cobb 1978); the sktime ones are
+classic textbook series, also shipped with R's `datasets`.
+m is the calendar period (12 months, 52 weeks, 4 quarters), the ≈ 11-year solar cycle for the
+sunspots, the ≈ 10-year lynx cycle, and 1 (no season) for the Nile. No series has a published
+split: `holdout_split` keeps the last k points for testing.
+
+References:
+    https://www.statsmodels.org/stable/datasets/index.html
+    https://www.sktime.net/en/stable/api_reference/datasets.html
+    Box, Jenkins & Reinsel. Time Series Analysis: Forecasting and Control. 1976 (airline).
+    Campbell & Walker. A Survey of Statistical Work on the Mackenzie River Series of Annual
+        Canadian Lynx Trappings. JRSS A 140(4), 1977.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from rnnkit.errors import DataError
+
+Fill = Literal["error", "interpolate"]
+
+
+@dataclass(frozen=True)
+class TimeSeries:
+    """A regularly sampled series: values (N, F) float64, timestamps (N,), columns (F,), m."""
+
+    name: str
+    values: np.ndarray  # (N, F)
+    timestamps: tuple[str, ...]  # (N,)
+    columns: tuple[str, ...]  # (F,)
+    season: int = 1  # m, the seasonal period (1: no season)
+
+    def __len__(self) -> int:
+        return int(self.values.shape[0])
+
+    def slice(self, start: int | None, stop: int | None) -> TimeSeries:
+        """Rows [start, stop) as a new series with the same name, columns and m."""
+        return TimeSeries(
+            self.name, self.values[start:stop], self.timestamps[start:stop], self.columns,
+            self.season,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SeriesSpec:
+    """Where a built-in series lives and how to read it."""
+
+    path: str  # under the timeseries folder
+    time_columns: tuple[str, ...]  # joined with `join` into the timestamp
+    value_columns: tuple[str, ...]
+    season: int  # m
+    fill: Fill = "error"
+    join: str = "-"
+
+
+SERIES: dict[str, SeriesSpec] = {
+    "sunspots": SeriesSpec("statsmodels/sunspots.csv", ("YEAR",), ("SUNACTIVITY",), 11),
+    "co2": SeriesSpec("statsmodels/co2.csv", ("date",), ("co2",), 52, fill="interpolate"),
+    "nile": SeriesSpec("statsmodels/nile.csv", ("year",), ("volume",), 1),
+    "elec_equip": SeriesSpec(
+        "statsmodels/elec_equip.csv", ("DATE",), ("STS.M.I7.W.TOVT.NS0016.4.000",), 12
+    ),
+    "macrodata": SeriesSpec(
+        "statsmodels/macrodata.csv",
+        ("year", "quarter"),
+        ("realgdp", "realcons", "realinv"),
+        4,
+        join="Q",
+    ),
+    "airline": SeriesSpec("sktime/Airline.csv", ("Date",), ("Passengers",), 12),
+    "lynx": SeriesSpec("sktime/Lynx.csv", ("",), ("0",), 10),
+    "shampoo": SeriesSpec("sktime/ShampooSales.csv", ("Time",), ("Sales",), 12),
+}
+
+
+def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of a CSV file, as strings."""
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.reader(handle))
+    except FileNotFoundError as err:
+        raise DataError(f"series file not found: {path}") from err
+    except UnicodeDecodeError as err:
+        raise DataError(f"{path} is not UTF-8 text (byte {err.start})") from err
+    if not rows:
+        raise DataError(f"{path} is empty; expected a header row and one row per time step")
+    return [name.strip() for name in rows[0]], rows[1:]
+
+
+def _column_index(header: list[str], name: str, path: Path) -> int:
+    if name not in header:
+        raise DataError(
+            f"{path} has no column {name!r}; found columns {header}. Name the columns with "
+            "--time-column and --value-column"
+        )
+    return header.index(name)
+
+
+def _parse_values(rows: list[list[str]], indices: list[int], path: Path, fill: Fill) -> np.ndarray:
+    """(N, F) float64; empty cells are NaN until `fill` decides."""
+    values = np.empty((len(rows), len(indices)), dtype=np.float64)
+    for r, row in enumerate(rows):
+        for f, index in enumerate(indices):
+            cell = row[index].strip() if index < len(row) else ""
+            if cell == "":
+                if fill == "error":
+                    raise DataError(
+                        f"{path}:{r + 2}: empty value (a gap in the series); fill gaps with "
+                        "fill='interpolate' (--fill interpolate) or remove the row"
+                    )
+                values[r, f] = np.nan
+                continue
+            try:
+                values[r, f] = float(cell)
+            except ValueError as err:
+                raise DataError(f"{path}:{r + 2}: {cell!r} is not a number") from err
+    return _interpolate(values) if fill == "interpolate" else values
+
+
+def _interpolate(values: np.ndarray) -> np.ndarray:
+    """Linear interpolation over NaN gaps of each column; end gaps take the nearest value."""
+    filled = values.copy()
+    steps = np.arange(values.shape[0])
+    for f in range(values.shape[1]):
+        known = ~np.isnan(values[:, f])
+        if not known.any():
+            raise DataError(f"column {f} holds no value at all; nothing to interpolate from")
+        filled[:, f] = np.interp(steps, steps[known], values[known, f])
+    return filled
+
+
+def read_csv_series(
+    path: str | Path,
+    *,
+    time_column: str | Sequence[str],
+    value_columns: str | Sequence[str],
+    fill: Fill = "error",
+    min_length: int = 2,
+    name: str | None = None,
+    season: int = 1,
+    join: str = "-",
+) -> TimeSeries:
+    """A series from a CSV file with a header: a timestamp column and one or more value columns.
+
+    Args:
+        path: the CSV file (UTF-8, header row, one row per time step, oldest first).
+        time_column: the timestamp column, or several joined with `join` (year, quarter).
+        value_columns: the value column(s), giving F features in this order.
+        fill: "error" refuses empty values (gaps); "interpolate" fills them linearly.
+        min_length: fewest rows accepted (a run needs window + horizon + 1).
+        name: the series name (default: the file stem).
+        season: m, the seasonal period.
+        join: separator between several time columns.
+
+    Raises:
+        DataError: missing file or column (the message lists the columns found), a value that
+            is not a number or empty with fill="error" (file:line), or fewer than `min_length` rows.
+
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "s.csv"
+    >>> _ = path.write_text("day,temp\\nmon,1.5\\ntue,\\nwed,2.5\\n")
+    >>> read_csv_series(path, time_column="day", value_columns="temp", fill="interpolate").values
+    array([[1.5],
+           [2. ],
+           [2.5]])
+    """
+    path = Path(path)
+    time_names = [time_column] if isinstance(time_column, str) else list(time_column)
+    value_names = [value_columns] if isinstance(value_columns, str) else list(value_columns)
+    if not value_names:
+        raise DataError("read_csv_series needs at least one value column")
+    header, rows = _read_rows(path)
+    time_indices = [_column_index(header, column, path) for column in time_names]
+    value_indices = [_column_index(header, column, path) for column in value_names]
+    rows = [row for row in rows if any(cell.strip() for cell in row)]  # blank lines
+    if len(rows) < min_length:
+        raise DataError(
+            f"{path} holds {len(rows)} time steps; this run needs at least {min_length} "
+            "(window + horizon + 1). Use a shorter --window or --horizon, or a longer series"
+        )
+    values = _parse_values(rows, value_indices, path, fill)
+    timestamps = tuple(join.join(row[i].strip() for i in time_indices) for row in rows)
+    return TimeSeries(name or path.stem, values, timestamps, tuple(value_names), season)
+
+
+def load_series(
+    name: str,
+    root: str | Path,
+    *,
+    columns: Sequence[str] | None = None,
+    min_length: int = 2,
+) -> TimeSeries:
+    """A built-in series by name from the `timeseries` folder `root` (see the module table).
+
+    `columns` picks value columns of a multivariate file (macrodata). co2 is read with its
+    gaps interpolated.
+
+    Raises:
+        DataError: an unknown name (the message lists the known ones), a column the file lacks,
+            or the file is missing under `root`.
+    """
+    if name not in SERIES:
+        raise DataError(f"unknown series {name!r}; known series: {sorted(SERIES)}")
+    spec = SERIES[name]
+    chosen = tuple(columns) if columns else spec.value_columns
+    return read_csv_series(
+        Path(root) / spec.path, time_column=spec.time_columns, value_columns=chosen,
+        fill=spec.fill, min_length=min_length, name=name, season=spec.season, join=spec.join,
+    )  # fmt: skip
+
+
+def holdout_split(series: TimeSeries, k: int) -> tuple[TimeSeries, TimeSeries]:
+    """Chronological split: the first N − k points train, the last k are held out.
+
+    >>> s = TimeSeries("s", np.arange(5.0)[:, None], tuple("abcde"), ("v",))
+    >>> [part.timestamps for part in holdout_split(s, 2)]
+    [('a', 'b', 'c'), ('d', 'e')]
+    """
+    if not 1 <= k < len(series):
+        raise DataError(
+            f"hold-out size k must be in [1, {len(series) - 1}] for {series.name}; got {k}"
+        )
+    return series.slice(None, len(series) - k), series.slice(len(series) - k, None)

@@ -1,0 +1,168 @@
+"""Labelled-text readers: the real polarity and SMS files, k-fold splits, every bad-file error."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from rnnkit.datasets.labelled_text import (
+    detect_dataset,
+    load_labelled,
+    load_labelled_file,
+    load_movie_reviews,
+    load_rt_polarity,
+    load_sms_spam,
+    split_fold,
+    stratified_folds,
+)
+from rnnkit.errors import DataError
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
+def _shared(folder: str) -> Path:
+    path = SHARED / folder
+    if not path.exists():
+        pytest.fail(f"shared data missing: expected {path} beside the repository (README §2-3)")
+    return path
+
+
+# -- the real files -----------------------------------------------------------------------------
+def test_sentence_polarity_counts_and_first_lines() -> None:
+    data = load_rt_polarity(_shared("sentiment_rt_polarity"))
+    assert data.class_counts() == [5331, 5331]
+    assert data.classes == ("negative", "positive")
+    first_positive = data.texts[data.labels.index(1)]
+    assert first_positive.startswith("the rock is destined to be the 21st century's new ")
+    assert data.tokenizer("a splash , even")[-2:] == [",", "even"]  # already tokenised
+    assert data.folds is None
+
+
+def test_movie_reviews_counts_and_published_folds() -> None:
+    data = load_movie_reviews(_shared("sentiment_movie_reviews"))
+    assert data.class_counts() == [1000, 1000]
+    assert data.folds is not None
+    per_fold = Counter(zip(data.folds, data.labels, strict=True))
+    assert per_fold == {(fold, label): 100 for fold in range(10) for label in (0, 1)}
+    assert "\n" not in data.texts[0]
+    assert len(data.texts[0].split()) > 100
+    train, test = split_fold(data, 3, 10)
+    assert len(test) == 200
+    assert len(train) == 1800
+    assert set(test.folds or []) == {3}
+
+
+def test_sms_spam_counts() -> None:
+    data = load_labelled("auto", _shared("sms_spam"))
+    assert data.name == "sms_spam"
+    assert len(data) == 5574
+    assert data.class_counts() == [4827, 747]
+    assert data.texts[1] == "Ok lar... Joking wif u oni..."
+    assert data.tokenizer("Free ENTRY!")[:2] == ["free", "entry"]  # lower-cased words
+
+
+def test_stratified_folds_partition_every_class_evenly() -> None:
+    labels = [0] * 53 + [1] * 20 + [2] * 7
+    folds = stratified_folds(labels, 5, seed=3)
+    assert folds == stratified_folds(labels, 5, seed=3)  # seeded
+    assert folds != stratified_folds(labels, 5, seed=4)
+    for label, size in ((0, 53), (1, 20), (2, 7)):
+        counts = Counter(f for f, y in zip(folds, labels, strict=True) if y == label)
+        assert sum(counts.values()) == size
+        assert max(counts.values()) - min(counts.values()) <= 1
+    assert sorted(Counter(folds).values()) == [16] * 5
+
+
+def test_split_fold_on_sms_is_a_stratified_80_20_split() -> None:
+    data = load_sms_spam(_shared("sms_spam"))
+    train, test = split_fold(data, 0, 5, seed=0)
+    assert (len(train), len(test)) == (4459, 1115)
+    assert test.class_counts()[1] in (149, 150)
+    both = [a + b for a, b in zip(train.class_counts(), test.class_counts(), strict=True)]
+    assert both == [4827, 747]
+
+
+# -- bad files ----------------------------------------------------------------------------------
+def test_missing_files(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="not found"):
+        load_rt_polarity(tmp_path)
+    with pytest.raises(DataError, match="not found"):
+        load_movie_reviews(tmp_path / "movie_reviews.zip")
+    with pytest.raises(DataError, match="not found"):
+        load_labelled("auto", tmp_path / "nothing.csv")
+    with pytest.raises(DataError, match="holds none of"):
+        detect_dataset(tmp_path)
+
+
+def test_csv_without_the_columns_lists_the_ones_found(tmp_path: Path) -> None:
+    path = tmp_path / "reviews.csv"
+    path.write_text("review,stars\ngood,5\nbad,1\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"\['text', 'label'\]; found \['review', 'stars'\]"):
+        load_labelled_file(path)
+
+
+def test_empty_text_names_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "reviews.csv"
+    path.write_text("text,label\ngood film,pos\n  ,neg\n", encoding="utf-8")
+    with pytest.raises(DataError, match="line 3 holds an empty text"):
+        load_labelled_file(path)
+    (tmp_path / "rt-polarity.pos").write_text("fine\n\nok\n", encoding="utf-8")
+    (tmp_path / "rt-polarity.neg").write_text("bad\n", encoding="utf-8")
+    with pytest.raises(DataError, match="line 2 holds an empty text"):
+        load_rt_polarity(tmp_path)
+
+
+def test_a_single_class_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "mails.jsonl"
+    lines = [json.dumps({"text": f"message {i}", "label": "ham"}) for i in range(3)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match="at least two classes; every label is 'ham'"):
+        load_labelled_file(path)
+    sms = tmp_path / "SMSSpamCollection"
+    sms.write_text("ham\thello\nham\tthere\n", encoding="utf-8")
+    with pytest.raises(DataError, match="at least two classes"):
+        load_sms_spam(sms)
+
+
+def test_jsonl_and_sms_syntax_errors(tmp_path: Path) -> None:
+    path = tmp_path / "data.jsonl"
+    path.write_text('{"text": "a", "label": "x"}\n{not json}\n', encoding="utf-8")
+    with pytest.raises(DataError, match="line 2 is not JSON"):
+        load_labelled_file(path)
+    sms = tmp_path / "SMSSpamCollection"
+    sms.write_text("ham\thello\nmaybe spam\n", encoding="utf-8")
+    with pytest.raises(DataError, match="line 2 must be"):
+        load_sms_spam(sms)
+
+
+def test_a_good_user_file_loads_with_sorted_classes(tmp_path: Path) -> None:
+    path = tmp_path / "data.jsonl"
+    rows = [{"text": "Great!", "label": "pos"}, {"text": "Awful.", "label": "neg"}]
+    path.write_text("\n".join(json.dumps(row) for row in rows), encoding="utf-8")
+    data = load_labelled("auto", path)
+    assert data.classes == ("neg", "pos")
+    assert data.labels == [1, 0]
+    assert data.tokenizer(data.texts[0]) == ["great", "!"]
+
+
+def test_a_zip_without_reviews_is_refused(tmp_path: Path) -> None:
+    archive = tmp_path / "movie_reviews.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("movie_reviews/README", "nothing here")
+    with pytest.raises(DataError, match="holds no movie_reviews"):
+        load_movie_reviews(tmp_path)
+    (tmp_path / "broken.zip").write_bytes(b"not a zip")
+    with pytest.raises(DataError, match="not a zip"):
+        load_movie_reviews(tmp_path / "broken.zip")
+    with pytest.raises(DataError, match="fold must be in"):
+        split_fold(load_labelled_file(_write_csv(tmp_path)), 4, 4)
+
+
+def _write_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "small.csv"
+    path.write_text("text,label\n" + "".join(f"t{i},{i % 2}\n" for i in range(8)), encoding="utf-8")
+    return path

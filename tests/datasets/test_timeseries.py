@@ -1,0 +1,102 @@
+"""Time-series readers: every real file with its length, user CSVs good and bad, the split."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rnnkit.datasets.timeseries import SERIES, holdout_split, load_series, read_csv_series
+from rnnkit.errors import DataError
+
+ROOT = Path(__file__).resolve().parents[3] / "shared" / "data" / "timeseries"
+LENGTHS = {"sunspots": 309, "co2": 2284, "nile": 100, "elec_equip": 257, "macrodata": 203,
+           "airline": 144, "lynx": 114, "shampoo": 36}  # fmt: skip
+FIRST = {"sunspots": ("1700", 5.0), "nile": ("1871", 1120.0), "airline": ("1949-01", 112.0),
+         "lynx": ("1821", 269.0), "elec_equip": ("Jan-1-1995", 66.19),
+         "shampoo": ("1991-01", 266.0), "co2": ("19580329", 316.1)}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(SERIES))
+def test_each_real_series_loads_with_its_length(name: str) -> None:
+    series = load_series(name, ROOT)
+    assert len(series) == LENGTHS[name] == len(series.timestamps)
+    assert series.values.dtype == np.float64
+    assert np.isfinite(series.values).all()  # co2's gaps are interpolated
+    if name in FIRST:
+        assert (series.timestamps[0], series.values[0, 0]) == FIRST[name]
+
+
+def test_co2_gaps_are_interpolated_linearly() -> None:
+    series = load_series("co2", ROOT)
+    # 19580503 = 316.9, 19580510 empty, 19580517 = 317.5
+    assert series.timestamps[6] == "19580510"
+    assert series.values[6, 0] == pytest.approx((316.9 + 317.5) / 2)
+
+
+def test_macrodata_is_multivariate_and_columns_can_be_chosen() -> None:
+    default = load_series("macrodata", ROOT)
+    assert default.values.shape == (203, 3)
+    assert default.timestamps[:2] == ("1959Q1", "1959Q2")
+    chosen = load_series("macrodata", ROOT, columns=["unemp", "infl"])
+    assert chosen.columns == ("unemp", "infl")
+    assert chosen.values[0].tolist() == [5.8, 0.0]
+
+
+def _csv(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "series.csv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_user_csv_reads_named_columns(tmp_path: Path) -> None:
+    path = _csv(tmp_path, "when,a,b\nd1,1,10\nd2,2,20\nd3,3,30\n")
+    series = read_csv_series(path, time_column="when", value_columns=["b", "a"])
+    assert series.values.tolist() == [[10, 1], [20, 2], [30, 3]]
+    assert series.timestamps == ("d1", "d2", "d3")
+    assert series.name == "series"
+
+
+def test_missing_column_lists_the_found_ones(tmp_path: Path) -> None:
+    path = _csv(tmp_path, "when,a\nd1,1\nd2,2\n")
+    with pytest.raises(DataError, match=r"no column 'value'; found columns \['when', 'a'\]"):
+        read_csv_series(path, time_column="when", value_columns="value")
+
+
+def test_non_numeric_value_names_the_line(tmp_path: Path) -> None:
+    path = _csv(tmp_path, "when,a\nd1,1\nd2,two\nd3,3\n")
+    with pytest.raises(DataError, match=r"series.csv:3: 'two' is not a number"):
+        read_csv_series(path, time_column="when", value_columns="a")
+
+
+def test_gap_is_an_error_that_names_the_fill_option(tmp_path: Path) -> None:
+    path = _csv(tmp_path, "when,a\nd1,1\nd2,\nd3,3\nd4,\n")
+    with pytest.raises(DataError, match=r"series.csv:3: empty value.*fill='interpolate'"):
+        read_csv_series(path, time_column="when", value_columns="a")
+    filled = read_csv_series(path, time_column="when", value_columns="a", fill="interpolate")
+    assert filled.values[:, 0].tolist() == [1.0, 2.0, 3.0, 3.0]  # the end gap keeps 3
+
+
+def test_too_short_series_is_refused(tmp_path: Path) -> None:
+    path = _csv(tmp_path, "when,a\nd1,1\nd2,2\nd3,3\n")
+    with pytest.raises(DataError, match=r"holds 3 time steps; this run needs at least 10"):
+        read_csv_series(path, time_column="when", value_columns="a", min_length=10)
+
+
+def test_missing_file_and_unknown_series(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="not found"):
+        read_csv_series(tmp_path / "none.csv", time_column="t", value_columns="v")
+    with pytest.raises(DataError, match=r"unknown series 'tides'; known series: \['airline'"):
+        load_series("tides", ROOT)
+
+
+def test_holdout_split_is_chronological() -> None:
+    series = load_series("airline", ROOT)
+    train, test = holdout_split(series, 12)
+    assert (len(train), len(test)) == (132, 12)
+    assert train.timestamps[-1] == "1959-12"
+    assert test.timestamps[0] == "1960-01"
+    np.testing.assert_array_equal(np.concatenate([train.values, test.values]), series.values)
+    with pytest.raises(DataError, match=r"k must be in \[1, 143\]"):
+        holdout_split(series, 144)
