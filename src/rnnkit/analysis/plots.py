@@ -73,10 +73,12 @@ def plot_panels(
     xlabel: str,
     ylabel: str,
     ylim: tuple[float, float] | None = None,
+    spread: float = 0.0,
 ) -> Path:
     """Write one PNG with a panel per entry of `panels`, each with labelled curves over `x`.
 
-    Used for success rate against sequence length, one panel per problem.
+    Used for success rate against sequence length, one panel per problem. `spread` shifts
+    curve k of n by (k − (n − 1)/2)·spread in y, so curves with equal values stay visible.
 
     Raises:
         ShapeError: a curve's length differs from len(x).
@@ -84,12 +86,13 @@ def plot_panels(
     figure = Figure(figsize=(4.2 * len(panels), 3.8), dpi=100, layout="constrained")
     for index, (name, curves) in enumerate(panels.items()):
         axes = figure.add_subplot(1, len(panels), index + 1)
-        for label, values in curves.items():
+        for k, (label, values) in enumerate(curves.items()):
             if len(values) != len(x):
                 raise ShapeError(
                     f"curve {label!r} must have len(x) = {len(x)} values; got {len(values)}."
                 )
-            axes.plot(list(x), list(values), marker="o", label=label)
+            shift = (k - (len(curves) - 1) / 2) * spread
+            axes.plot(list(x), [v + shift for v in values], marker="o", label=label)
         axes.set_title(name)
         axes.set_xlabel(xlabel)
         axes.set_ylabel(ylabel)
