@@ -38,6 +38,7 @@ from torch import Tensor, nn
 from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.layers import GRU, LSTM, RNN
 from rnnkit.layers.lengths import check_lengths, last_valid, lengths_mask
+from rnnkit.represent.embedding import copy_pretrained
 from rnnkit.represent.hashing import WordHasher
 from rnnkit.text.vocab import Vocab
 
@@ -195,15 +196,7 @@ class SequenceClassifier(nn.Module):
         """Copy a (V, E) table (e.g. word2vec rows aligned to the vocabulary) into E."""
         if self.config.representation != "embedding":
             raise ConfigError("pretrained vectors need representation='embedding'")
-        expected = tuple(self.embedding.weight.shape)
-        if tuple(vectors.shape) != expected:
-            raise ShapeError(
-                f"pretrained vectors must be (V, E) = {expected}; got {tuple(vectors.shape)}"
-            )
-        with torch.no_grad():
-            self.embedding.weight.copy_(vectors)
-            self.embedding.weight[self.config.pad_id] = 0.0
-        self.embedding.weight.requires_grad_(not freeze)
+        copy_pretrained(self.embedding.weight, vectors, pad_id=self.config.pad_id, freeze=freeze)
 
     def represent(self, token_ids: Tensor) -> Tensor:
         """x_t for every step: (B, T) -> (B, T, F)."""

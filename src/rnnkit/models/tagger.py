@@ -29,6 +29,7 @@ from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.layers import LSTM
 from rnnkit.layers.lengths import check_lengths, lengths_mask
 from rnnkit.models.crf import CRF
+from rnnkit.represent.embedding import copy_pretrained
 from rnnkit.text.tags import allowed_transitions
 
 
@@ -126,15 +127,7 @@ class SequenceTagger(nn.Module):
 
     def load_pretrained(self, vectors: Tensor, *, freeze: bool = False) -> None:
         """Copy a (V, E) table (word2vec rows aligned to the vocabulary) into E."""
-        expected = tuple(self.embedding.weight.shape)
-        if tuple(vectors.shape) != expected:
-            raise ShapeError(
-                f"pretrained vectors must be (V, E) = {expected}; got {tuple(vectors.shape)}"
-            )
-        with torch.no_grad():
-            self.embedding.weight.copy_(vectors)
-            self.embedding.weight[self.config.pad_id] = 0.0
-        self.embedding.weight.requires_grad_(not freeze)
+        copy_pretrained(self.embedding.weight, vectors, pad_id=self.config.pad_id, freeze=freeze)
 
     def forward(
         self,

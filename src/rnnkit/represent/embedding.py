@@ -285,3 +285,25 @@ def _parse_values(word: str, fields: list[str], where: str, embed_dim: int | Non
     if not all(math.isfinite(value) for value in values):
         raise DataError(f"{where}: a value is NaN or infinite")
     return values
+
+
+def copy_pretrained(
+    weight: nn.Parameter, vectors: Tensor, *, pad_id: int | None, freeze: bool
+) -> None:
+    """Copy a (V, E) table of pretrained rows into an embedding weight, in place.
+
+    Row `pad_id` is zeroed again; `freeze` stops the table's gradient (a static embedding).
+
+    Raises:
+        ShapeError: `vectors` is not the weight's (V, E).
+    """
+    expected = tuple(weight.shape)
+    if tuple(vectors.shape) != expected:
+        raise ShapeError(
+            f"pretrained vectors must be (V, E) = {expected}; got {tuple(vectors.shape)}"
+        )
+    with torch.no_grad():
+        weight.copy_(vectors)
+        if pad_id is not None:
+            weight[pad_id] = 0.0
+    weight.requires_grad_(not freeze)
