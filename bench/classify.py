@@ -50,7 +50,7 @@ from pathlib import Path
 import torch
 
 from rnnkit.seeding import seed_everything
-from rnnkit.tasks.classify import ClassifyConfig, build
+from rnnkit.tasks.classify import DATA_DIRS, ClassifyConfig, build
 from rnnkit.training import Trainer, TrainerConfig
 
 
@@ -84,11 +84,6 @@ MODELS = {
     "bilstm": ("BiLSTM", {"model": "lstm", "bidirectional": True}),
 }
 FOLDS = {"rt_polarity": 10, "movie_reviews": 10, "sms_spam": 5}
-DATA_DIRS = {
-    "rt_polarity": "sentiment_rt_polarity",
-    "movie_reviews": "sentiment_movie_reviews",
-    "sms_spam": "sms_spam",
-}
 
 
 def run_one(
