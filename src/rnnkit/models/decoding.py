@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
 from torch import Tensor
@@ -128,3 +129,179 @@ def beam_search(
         sequences = torch.cat([sequences[beam_index], token.unsqueeze(-1)], dim=-1)
         logits, state = step(token.unsqueeze(-1), select_state(state, beam_index))
     return sequences[0].tolist()
+
+
+# -- decoding until <eos>: encoder–decoder and conditioned decoders ------------------------------
+# step(tokens (N,), state) -> (logits (N, V), state), where N = B sequences (greedy) or B·K beams.
+SearchStep = Callable[[Tensor, object], tuple[Tensor, object]]
+# reorder(state, index (N',)) -> the state of rows `index` (beams kept, or copied K times).
+ReorderState = Callable[[object, Tensor], object]
+
+
+class Hypothesis(NamedTuple):
+    """One decoded sequence: its tokens (ending with <eos> when finished) and its scores.
+
+    score = Σ_t log Pr(y_t | y_<t, x) and normalised = score / |y|^α (Wu et al. 2016 use a
+    related length penalty; α = 0 ranks by the raw sum, which favours short outputs).
+    """
+
+    tokens: list[int]
+    score: float
+    normalised: float
+    finished: bool
+
+
+def _normalised(score: float, length: int, length_penalty: float) -> float:
+    """score / |y|^α, the length-normalised log-probability."""
+    return score / max(length, 1) ** length_penalty
+
+
+def greedy_decode(
+    step: SearchStep,
+    state: object,
+    *,
+    batch_size: int,
+    bos_id: int,
+    eos_id: int,
+    max_length: int,
+    length_penalty: float = 1.0,
+) -> list[Hypothesis]:
+    """The argmax token at each step, for B sequences at once, until <eos> or `max_length`.
+
+    y_t = argmax_v Pr(v | y_<t, x),  y_0 = <bos>; a sequence stops at its first <eos>.
+    `length_penalty` α only sets `Hypothesis.normalised`, as in `beam_decode`.
+    """
+    _check_search(max_length=max_length, length_penalty=length_penalty)
+    tokens = torch.full((batch_size,), bos_id, dtype=torch.long)  # (B,)
+    finished = torch.zeros(batch_size, dtype=torch.bool)
+    scores = torch.zeros(batch_size, dtype=torch.float64)
+    columns: list[Tensor] = []
+    for _ in range(max_length):
+        logits, state = step(tokens, state)  # (B, V)
+        log_probs = logits.double().log_softmax(dim=-1).cpu()
+        tokens = log_probs.argmax(dim=-1)  # y_t, (B,)
+        chosen = log_probs.gather(-1, tokens.unsqueeze(-1)).squeeze(-1)
+        scores += torch.where(finished, torch.zeros_like(chosen), chosen)
+        columns.append(torch.where(finished, torch.full_like(tokens, -1), tokens))
+        finished |= tokens == eos_id
+        if bool(finished.all()):
+            break
+    rows = torch.stack(columns, dim=1).tolist() if columns else [[] for _ in range(batch_size)]
+    hypotheses = []
+    for row, score, done in zip(rows, scores.tolist(), finished.tolist(), strict=True):
+        kept = [token for token in row if token >= 0]
+        normalised = _normalised(score, len(kept), length_penalty)
+        hypotheses.append(Hypothesis(kept, score, normalised, done))
+    return hypotheses
+
+
+def beam_decode(
+    step: SearchStep,
+    state: object,
+    *,
+    reorder: ReorderState,
+    batch_size: int,
+    bos_id: int,
+    eos_id: int,
+    beam_size: int = 5,
+    max_length: int = 100,
+    length_penalty: float = 1.0,
+) -> list[list[Hypothesis]]:
+    """The `beam_size` best hypotheses of each of B sequences, best first, by beam search.
+
+    Every sequence keeps K live beams. At each step all K·V one-token extensions are scored by
+    Σ log Pr; an extension ending in <eos> joins the sequence's finished list, the K best others
+    stay live. A sequence is done once it has K finished hypotheses (as fairseq stops a
+    sentence); at `max_length` its live beams are added unfinished. Finished hypotheses are
+    ranked by score / |y|^α, α = `length_penalty`. With K = 1 this is `greedy_decode`.
+
+    `state` is the state of the B sequences; `reorder(state, index)` selects its rows.
+    """
+    _check_search(max_length=max_length, beam_size=beam_size, length_penalty=length_penalty)
+    B, K = batch_size, beam_size
+    state = reorder(state, torch.arange(B).repeat_interleave(K))  # K copies, (B·K, …)
+    scores = torch.full((B, K), float("-inf"), dtype=torch.float64)
+    scores[:, 0] = 0.0  # one live beam at first: the copies would repeat it
+    prefixes = torch.zeros(B * K, 0, dtype=torch.long)  # (B·K, t)
+    tokens = torch.full((B * K,), bos_id, dtype=torch.long)
+    finished: list[list[Hypothesis]] = [[] for _ in range(B)]
+    for _ in range(max_length):
+        logits, state = step(tokens, state)  # (B·K, V)
+        log_probs = logits.double().log_softmax(dim=-1).cpu()
+        V = log_probs.shape[-1]
+        extended = (scores.unsqueeze(-1) + log_probs.view(B, K, V)).view(B, K * V)
+        top_scores, top_flat = extended.topk(min(2 * K, K * V), dim=-1)  # (B, 2K)
+        live = [
+            _extend(b, top_scores[b].tolist(), top_flat[b].tolist(), prefixes, finished, V,
+                    beam_size=K, eos_id=eos_id, length_penalty=length_penalty)
+            for b in range(B)
+        ]  # fmt: skip
+        index = torch.tensor([b * K + beam for b in range(B) for beam, _, _ in live[b]])
+        tokens = torch.tensor([token for row in live for _, token, _ in row])  # (B·K,)
+        scores = torch.tensor([[score for _, _, score in row] for row in live], dtype=torch.float64)
+        prefixes = torch.cat([prefixes[index], tokens.unsqueeze(-1)], dim=-1)
+        if all(len(done) >= K for done in finished):
+            break
+        state = reorder(state, index)
+    return [
+        _best(finished[b], prefixes[b * K : (b + 1) * K], scores[b], K, length_penalty)
+        for b in range(B)
+    ]
+
+
+def _extend(
+    b: int,
+    candidate_scores: list[float],
+    candidates: list[int],
+    prefixes: Tensor,
+    finished: list[list[Hypothesis]],
+    vocab_size: int,
+    *,
+    beam_size: int,
+    eos_id: int,
+    length_penalty: float,
+) -> list[tuple[int, int, float]]:
+    """Sort sequence b's best extensions into finished ones and the K live (beam, token, score)."""
+    V, K = vocab_size, beam_size
+    live: list[tuple[int, int, float]] = []
+    done = len(finished[b]) >= K
+    for score, flat in zip(candidate_scores, candidates, strict=True):
+        beam, token = divmod(flat, V)
+        if done or score == float("-inf") or len(live) == K:
+            break
+        if token == eos_id:
+            sequence = [*prefixes[b * K + beam].tolist(), token]
+            normalised = _normalised(score, len(sequence), length_penalty)
+            finished[b].append(Hypothesis(sequence, score, normalised, True))
+            done = len(finished[b]) >= K
+        else:
+            live.append((beam, token, score))
+    while len(live) < K:  # a done sequence, or too few extensions: dead beams
+        live.append((0, eos_id, float("-inf")))
+    return live
+
+
+def _best(
+    finished: list[Hypothesis],
+    prefixes: Tensor,
+    scores: Tensor,
+    beam_size: int,
+    length_penalty: float,
+) -> list[Hypothesis]:
+    """The K best of a sequence's finished hypotheses, topped up with live beams if too few."""
+    hypotheses = list(finished)
+    if len(hypotheses) < beam_size:
+        for prefix, score in zip(prefixes.tolist(), scores.tolist(), strict=True):
+            if score > float("-inf"):
+                normalised = _normalised(score, len(prefix), length_penalty)
+                hypotheses.append(Hypothesis(prefix, score, normalised, False))
+    return sorted(hypotheses, key=lambda h: h.normalised, reverse=True)[:beam_size]
+
+
+def _check_search(*, max_length: int, beam_size: int = 1, length_penalty: float = 0.0) -> None:
+    if max_length < 1:
+        raise ConfigError(f"max_length must be a positive integer, got {max_length}")
+    if beam_size < 1:
+        raise ConfigError(f"beam_size must be a positive integer, got {beam_size}")
+    if length_penalty < 0:
+        raise ConfigError(f"length_penalty must be ≥ 0, got {length_penalty}")

@@ -4,7 +4,7 @@
 this package registers every task module listed below.
 """
 
-from rnnkit.tasks import charlm, classify, forecast, ner  # charlm; sentiment, spam; forecast; ner
+from rnnkit.tasks import charlm, classify, forecast, ner, translate  # translate: also chat
 from rnnkit.tasks.registry import (
     RESERVED_FIELDS,
     TaskBuilder,
@@ -39,4 +39,5 @@ __all__ = [
     "resume",
     "split_config",
     "train",
+    "translate",
 ]

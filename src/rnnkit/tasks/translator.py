@@ -1,0 +1,130 @@
+"""A trained translate / chat run in use: load it, translate texts, read the attention weights.
+
+    loaded = load_translator("runs/translate-…")
+    [best] = translate(loaded, ["A man is riding a bicycle."], beam_size=5)
+    best.text, best.score            # "Ein Mann fährt Fahrrad.", Σ log Pr
+    attention_of(loaded, best)       # α (T, S): target token × source token
+
+The command line (`rnnkit translate`, `rnnkit chat`) and the web page call these.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NamedTuple
+
+import torch
+from torch import Tensor
+
+from rnnkit.config import config_from_dict
+from rnnkit.errors import CheckpointError, ConfigError, DataError
+from rnnkit.models.seq2seq import Seq2Seq, Seq2SeqConfig
+from rnnkit.tasks.translate import decode_text
+from rnnkit.tasks.translation_data import ChatConfig, TranslateConfig, tokenizer_of
+from rnnkit.text.batching import pad_sequences
+from rnnkit.text.vocab import Vocab
+from rnnkit.training.checkpoint import CheckpointManager, read_checkpoint
+from rnnkit.training.runs import read_run_config
+from rnnkit.training.state_dicts import load_model_tensors
+
+TASK_CONFIGS = {"translate": TranslateConfig, "chat": ChatConfig}
+MAX_SOURCE_TOKENS = 200  # longest input accepted (tokens)
+BATCH = 64  # sentences decoded together
+
+
+class LoadedTranslator(NamedTuple):
+    """A trained encoder–decoder in eval mode, with its vocabularies and run config."""
+
+    model: Seq2Seq
+    source: Vocab
+    target: Vocab
+    config: TranslateConfig
+    task: str
+    checkpoint: Path
+
+
+class Translation(NamedTuple):
+    """One output: the source tokens read, the output tokens and text, and its scores."""
+
+    source_tokens: list[str]
+    tokens: list[str]  # without <eos>
+    text: str
+    score: float  # Σ log Pr(y_t | y_<t, x)
+    finished: bool  # ended with <eos> (False: stopped at max_length)
+
+
+def load_translator(run_dir: str | Path, *, checkpoint: str = "best") -> LoadedTranslator:
+    """The model of a translate / chat run at its "best" or "latest" checkpoint, or at a path."""
+    run_dir = Path(run_dir)
+    config = read_run_config(run_dir)
+    task = config.get("task")
+    if task not in TASK_CONFIGS or "seq2seq" not in config:
+        raise ConfigError(f"{run_dir} is not a translate or chat run (task {task!r})")
+    manager = CheckpointManager(run_dir / "checkpoints")
+    named = {"best": manager.best() or manager.latest(), "latest": manager.latest()}
+    path = named[checkpoint] if checkpoint in named else Path(checkpoint)
+    if path is None:
+        raise CheckpointError(f"{run_dir / 'checkpoints'} holds no checkpoint yet")
+    model = Seq2Seq(config_from_dict(Seq2SeqConfig, config["seq2seq"]))
+    load_model_tensors(model, read_checkpoint(path).tensors["model.safetensors"], source=path)
+    source = Vocab.from_dict(config["source_vocab"])
+    target = source if config["seq2seq"]["share_embeddings"] else None
+    task_config = config_from_dict(TASK_CONFIGS[task], config["task_config"])
+    return LoadedTranslator(model.eval(), source,
+                            target or Vocab.from_dict(config["target_vocab"]),
+                            task_config, task, path)  # fmt: skip
+
+
+def source_tokens(loaded: LoadedTranslator, text: str, position: int = 0) -> list[str]:
+    """The tokens of one input; DataError if it is not text, holds no word or is too long."""
+    if not isinstance(text, str):
+        raise DataError(f"input {position} must be text, got {type(text).__name__}")
+    tokens = tokenizer_of(loaded.config)(text)
+    if not tokens:
+        raise DataError(f"input {position} holds no word to read: {text!r}")
+    if len(tokens) > MAX_SOURCE_TOKENS:
+        raise DataError(f"input {position} has {len(tokens)} tokens; the most is "
+                        f"{MAX_SOURCE_TOKENS}: split it into sentences")  # fmt: skip
+    return tokens
+
+
+def translate(
+    loaded: LoadedTranslator,
+    texts: list[str],
+    *,
+    beam_size: int = 1,
+    max_length: int | None = None,
+    length_penalty: float = 1.0,
+) -> list[Translation]:
+    """The best output for each text (greedy, or beam search with `beam_size` > 1), in order.
+
+    Unknown words read as <unk>; decoding stops at <eos> or after `max_length` tokens
+    (default 2·S + 10).
+    """
+    if not texts:
+        raise DataError("translate needs at least one text")
+    tokenized = [source_tokens(loaded, text, k) for k, text in enumerate(texts)]
+    results: list[Translation] = []
+    for start in range(0, len(tokenized), BATCH):
+        chunk = tokenized[start : start + BATCH]
+        ids, lengths = pad_sequences([loaded.source.encode(t) for t in chunk], pad_id=0)
+        found = loaded.model.search(ids, lengths, beam_size=beam_size, max_length=max_length,
+                                    length_penalty=length_penalty)  # fmt: skip
+        for tokens, hypotheses in zip(chunk, found, strict=True):
+            best = hypotheses[0]
+            kept = [t for t in best.tokens if t != loaded.target.eos_id]
+            results.append(Translation(tokens, loaded.target.decode(kept),
+                                       decode_text(best.tokens, loaded.target),
+                                       best.score, best.finished))  # fmt: skip
+    return results
+
+
+def attention_of(loaded: LoadedTranslator, translation: Translation) -> Tensor:
+    """α (T, S) of an output over its source: row t is output token t (then <eos> if it ended)."""
+    source = loaded.source.encode(translation.source_tokens).unsqueeze(0)  # (1, S)
+    output = loaded.target.encode(translation.tokens)
+    target_in = torch.cat([torch.tensor([loaded.target.bos_id]), output]).unsqueeze(0)
+    if not translation.finished:
+        target_in = target_in[:, :-1]  # no <eos> row: the last token was never followed
+    weights = loaded.model.attention_weights(source, torch.tensor([source.shape[1]]), target_in)
+    return weights[0]  # (T, S)
