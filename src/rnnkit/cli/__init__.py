@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from rich.markup import escape
 
 from rnnkit import __version__
-from rnnkit.cli import analyze, data, forecast, predict, runs, tag, translate, word2vec
+from rnnkit.cli import analyze, caption, data, forecast, predict, runs, tag, translate, word2vec
 from rnnkit.console import console
 from rnnkit.errors import RnnkitError
 
@@ -33,6 +33,7 @@ VERBS: tuple = (
     tag.add_tag,
     translate.add_translate,
     translate.add_chat,
+    caption.add_caption,
 )
 
 

@@ -10,8 +10,9 @@ from pathlib import Path
 from rnnkit import tasks
 from rnnkit.config import add_config_flags
 from rnnkit.console import console, setup_logging
+from rnnkit.errors import ConfigError
 from rnnkit.models.decoding import SamplingConfig
-from rnnkit.tasks import charlm
+from rnnkit.tasks import charlm, condlm
 from rnnkit.tasks.registry import TaskSpec
 from rnnkit.tasks.textgen import generate_text
 from rnnkit.training import FitResult, TrainerConfig, read_run_config
@@ -77,8 +78,13 @@ def add_generate(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=None, help="seed of the sampler")
     parser.add_argument("--checkpoint", default="best", help="best, latest or a path")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    parser.add_argument("--condition", default=None, metavar="CLASS",
+                        help="condlm runs: the class to write (e.g. positive)")  # fmt: skip
+    parser.add_argument("--count", type=int, default=5, help="condlm runs: texts to write")
 
     def handle(args: argparse.Namespace) -> int:
+        if read_run_config(args.run_dir).get("task") == "condlm":
+            return generate_from_class(args)
         loaded = charlm.load_language_model(
             args.run_dir, checkpoint=args.checkpoint, device=args.device
         )
@@ -99,6 +105,21 @@ def add_generate(verbs: argparse._SubParsersAction) -> None:
         return 0
 
     parser.set_defaults(handler=handle)
+
+
+def generate_from_class(args: argparse.Namespace) -> int:
+    """`rnnkit generate RUN_DIR --condition CLASS` for a condlm run: one text per line."""
+    loaded = condlm.load_condlm(args.run_dir, checkpoint=args.checkpoint)
+    if args.condition is None:
+        raise ConfigError(f"{args.run_dir} writes text given a class: pass --condition, one of "
+                          f"{list(loaded.classes)}")  # fmt: skip
+    texts = condlm.generate_conditioned(
+        loaded, args.condition, args.count, temperature=0.0 if args.greedy else args.temperature,
+        top_k=args.top_k, max_length=min(args.length, 200), seed=args.seed,
+    )  # fmt: skip
+    for text in texts:
+        console.print(text, markup=False, highlight=False)
+    return 0
 
 
 def add_resume(verbs: argparse._SubParsersAction) -> None:

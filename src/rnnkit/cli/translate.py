@@ -50,6 +50,20 @@ def attention_paths(path: Path, count: int) -> list[Path]:
     return [path.with_name(f"{path.stem}-{k + 1}{path.suffix}") for k in range(count)]
 
 
+def stdin_texts(stream: BinaryIO) -> list[str]:
+    """The non-blank lines of `stream`; DataError naming the first line that is not UTF-8."""
+    texts = []
+    for number, raw in enumerate(stream, start=1):
+        try:
+            line = raw.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError as err:
+            raise DataError(f"standard input, line {number} is not UTF-8 text (byte "
+                            f"{err.start} of the line); re-save it as UTF-8") from err  # fmt: skip
+        if line.strip():
+            texts.append(line)
+    return texts
+
+
 def add_translate(verbs: argparse._SubParsersAction) -> None:
     """`rnnkit translate RUN_DIR [TEXT ...]`: outputs of a trained translate run."""
     parser = verbs.add_parser(
@@ -66,7 +80,7 @@ def add_translate(verbs: argparse._SubParsersAction) -> None:
 
     def handle(args: argparse.Namespace) -> int:
         loaded = load_translator(args.run_dir, checkpoint=args.checkpoint)
-        texts = args.texts or [line.rstrip("\n") for line in sys.stdin if line.strip()]
+        texts = args.texts or stdin_texts(sys.stdin.buffer)
         if not texts:
             raise DataError("no text to translate: pass TEXT arguments or lines on stdin")
         if args.plot_attention is not None and loaded.model.attention is None:

@@ -210,10 +210,12 @@ def beam_decode(
     """The `beam_size` best hypotheses of each of B sequences, best first, by beam search.
 
     Every sequence keeps K live beams. At each step all K·V one-token extensions are scored by
-    Σ log Pr; an extension ending in <eos> joins the sequence's finished list, the K best others
-    stay live. A sequence is done once it has K finished hypotheses (as fairseq stops a
-    sentence); at `max_length` its live beams are added unfinished. Finished hypotheses are
-    ranked by score / |y|^α, α = `length_penalty`. With K = 1 this is `greedy_decode`.
+    Σ log Pr; an extension ending in <eos> among the K best joins the sequence's finished list,
+    the K best others stay live. Finished hypotheses are ranked by score / |y|^α, α =
+    `length_penalty`. A sequence is done once it has K finished hypotheses and its best live
+    beam, normalised at its current length, no longer beats the K-th best of them (the stopping
+    rule of Hugging Face's beam search without early stopping); at `max_length` its live beams
+    are added unfinished. With K = 1 this is `greedy_decode`.
 
     `state` is the state of the B sequences; `reorder(state, index)` selects its rows.
     """
@@ -225,7 +227,8 @@ def beam_decode(
     prefixes = torch.zeros(B * K, 0, dtype=torch.long)  # (B·K, t)
     tokens = torch.full((B * K,), bos_id, dtype=torch.long)
     finished: list[list[Hypothesis]] = [[] for _ in range(B)]
-    for _ in range(max_length):
+    done = [False] * B
+    for t in range(1, max_length + 1):
         logits, state = step(tokens, state)  # (B·K, V)
         log_probs = logits.double().log_softmax(dim=-1).cpu()
         V = log_probs.shape[-1]
@@ -233,20 +236,32 @@ def beam_decode(
         top_scores, top_flat = extended.topk(min(2 * K, K * V), dim=-1)  # (B, 2K)
         live = [
             _extend(b, top_scores[b].tolist(), top_flat[b].tolist(), prefixes, finished, V,
-                    beam_size=K, eos_id=eos_id, length_penalty=length_penalty)
+                    beam_size=K, eos_id=eos_id, length_penalty=length_penalty, done=done[b])
             for b in range(B)
         ]  # fmt: skip
         index = torch.tensor([b * K + beam for b in range(B) for beam, _, _ in live[b]])
         tokens = torch.tensor([token for row in live for _, token, _ in row])  # (B·K,)
         scores = torch.tensor([[score for _, _, score in row] for row in live], dtype=torch.float64)
         prefixes = torch.cat([prefixes[index], tokens.unsqueeze(-1)], dim=-1)
-        if all(len(done) >= K for done in finished):
+        done = [done[b] or _settled(finished[b], live[b][0][2], t, K, length_penalty)
+                for b in range(B)]  # fmt: skip
+        if all(done):
             break
         state = reorder(state, index)
     return [
         _best(finished[b], prefixes[b * K : (b + 1) * K], scores[b], K, length_penalty)
         for b in range(B)
     ]
+
+
+def _settled(
+    finished: list[Hypothesis], best_live: float, length: int, beam_size: int, alpha: float
+) -> bool:
+    """Whether K hypotheses have finished and the best live beam no longer beats the K-th."""
+    if len(finished) < beam_size:
+        return False
+    kth_best = sorted((h.normalised for h in finished), reverse=True)[beam_size - 1]
+    return _normalised(best_live, length, alpha) <= kth_best
 
 
 def _extend(
@@ -260,21 +275,24 @@ def _extend(
     beam_size: int,
     eos_id: int,
     length_penalty: float,
+    done: bool,
 ) -> list[tuple[int, int, float]]:
-    """Sort sequence b's best extensions into finished ones and the K live (beam, token, score)."""
+    """Sort sequence b's best extensions into finished ones and the K live (beam, token, score).
+
+    An extension ending in <eos> finishes only if it ranks among the K best extensions, as in
+    fairseq: one ranked lower is worse than K live beams.
+    """
     V, K = vocab_size, beam_size
     live: list[tuple[int, int, float]] = []
-    done = len(finished[b]) >= K
-    for score, flat in zip(candidate_scores, candidates, strict=True):
+    for rank, (score, flat) in enumerate(zip(candidate_scores, candidates, strict=True)):
         beam, token = divmod(flat, V)
         if done or score == float("-inf") or len(live) == K:
             break
-        if token == eos_id:
+        if token == eos_id and rank < K:
             sequence = [*prefixes[b * K + beam].tolist(), token]
             normalised = _normalised(score, len(sequence), length_penalty)
             finished[b].append(Hypothesis(sequence, score, normalised, True))
-            done = len(finished[b]) >= K
-        else:
+        elif token != eos_id:
             live.append((beam, token, score))
     while len(live) < K:  # a done sequence, or too few extensions: dead beams
         live.append((0, eos_id, float("-inf")))

@@ -4,7 +4,7 @@
 this package registers every task module listed below.
 """
 
-from rnnkit.tasks import charlm, classify, forecast, ner, translate  # translate: also chat
+from rnnkit.tasks import caption, charlm, classify, condlm, forecast, ner, translate  # + chat
 from rnnkit.tasks.registry import (
     RESERVED_FIELDS,
     TaskBuilder,
@@ -25,8 +25,10 @@ __all__ = [
     "RESERVED_FIELDS",
     "TaskBuilder",
     "TaskSpec",
+    "caption",
     "charlm",
     "classify",
+    "condlm",
     "configs_from_flags",
     "default_run_dir",
     "evaluate",

@@ -53,6 +53,7 @@ from rnnkit.training import (
     StepResult,
     TrainingSetup,
     read_metrics,
+    read_run_config,
 )
 from rnnkit.training.text_metrics import corpus_scores
 
@@ -61,7 +62,8 @@ from rnnkit.training.text_metrics import corpus_scores
 def teacher_forcing_ratio(config: TranslateConfig, updates: int) -> float:
     """r_i: fixed, or Bengio et al.'s inverse-sigmoid decay k / (k + exp(i / k)), floored at r.
 
-    >>> round(teacher_forcing_ratio(TranslateConfig(scheduled_sampling=100.0), 500), 3)
+    >>> decay = TranslateConfig(teacher_forcing=0.0, scheduled_sampling=100.0)  # floor r = 0
+    >>> round(teacher_forcing_ratio(decay, 500), 3)  # 100 / (100 + e⁵)
     0.403
     """
     k = config.scheduled_sampling
@@ -179,7 +181,7 @@ def report(run_dir: Path, result: FitResult) -> None:
         console.print(f"step {last['step']}: BLEU {last['val_bleu']:.2f}   chrF "
                       f"{last['val_chrf']:.2f}   perplexity {last['val_perplexity']:.2f}",
                       markup=False)  # fmt: skip
-    verb = "chat" if "chat" in run_dir.name else "translate"
+    verb = "chat" if read_run_config(run_dir).get("task") == "chat" else "translate"
     example = "" if verb == "chat" else ' "A man is riding a bicycle."'
     console.print(f"use it with:\n  rnnkit {verb} {run_dir}{example}", markup=False)
 

@@ -56,7 +56,7 @@ class TranslateConfig:
     reverse_source: bool = False  # Sutskever et al. 2014
     dropout: float = 0.3
     teacher_forcing: float = 1.0  # r, probability of feeding the reference token
-    scheduled_sampling: float = 0.0  # k of r_i = k / (k + exp(i / k)) (0: fixed r)
+    scheduled_sampling: float = 0.0  # k of r_i = max(r, k / (k + exp(i / k))) (0: fixed r)
     label_smoothing: float = 0.0  # ε
     batch_size: int = 64  # B sentence pairs per update
     eval_beam: int = 1  # beam size of the BLEU evaluation while training (1: greedy)
@@ -70,6 +70,9 @@ class TranslateConfig:
             raise ConfigError(f"teacher_forcing must be in [0, 1], got {self.teacher_forcing}")
         if self.scheduled_sampling < 0:
             raise ConfigError(f"scheduled_sampling must be ≥ 0, got {self.scheduled_sampling}")
+        if self.scheduled_sampling > 0 and self.teacher_forcing == 1.0:
+            raise ConfigError("scheduled sampling decays r down to teacher_forcing, which is 1: "
+                              "pass --teacher-forcing below 1 (e.g. 0.5) as the floor")  # fmt: skip
         if self.source_lang == self.target_lang and self.corpus == "multi30k":
             raise ConfigError("source_lang and target_lang must differ for Multi30k")
 
