@@ -11,11 +11,10 @@ from torch import nn
 from rnnkit.cells import ElmanCell, GRUCell, LSTMCell
 from rnnkit.config import config_from_dict, config_to_dict
 from rnnkit.errors import ConfigError, ShapeError
+from rnnkit.models.captioner import Captioner, CaptionerConfig
 from rnnkit.models.decoding import beam_decode
 from rnnkit.models.image_encoder import FeatureInputConfig, ImageEncoderConfig
 from rnnkit.models.one_to_many import (
-    Captioner,
-    CaptionerConfig,
     ConditionedDecoder,
     ConditionedDecoderConfig,
     reorder_state,

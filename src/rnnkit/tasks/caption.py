@@ -39,8 +39,9 @@ from rnnkit.datasets.images import ImageConfig, load_features, load_images
 from rnnkit.datasets.shared import find_shared
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.losses.sequence import sequence_cross_entropy
+from rnnkit.models.captioner import Captioner, CaptionerConfig
 from rnnkit.models.image_encoder import FeatureInputConfig, ImageEncoderConfig
-from rnnkit.models.one_to_many import Captioner, CaptionerConfig, ConditionedDecoderConfig
+from rnnkit.models.one_to_many import ConditionedDecoderConfig
 from rnnkit.tasks.registry import register_task
 from rnnkit.text.batching import pad_sequences
 from rnnkit.text.vocab import Vocab
@@ -66,7 +67,7 @@ class CaptionConfig:
     eval_split: Literal["dev", "test"] = "dev"  # COCO sets have one held-out split, val
     features: str | None = None  # precomputed vectors per image file name (replaces the CNN)
     image_size: int = 64  # S, images resized and centre-cropped to S × S
-    cnn_width: int = 32  # channels of the first CNN stage (then ×2 per stage, 4 stages)
+    cnn_width: int = 16  # channels of the first CNN stage (then ×2 per stage, 4 stages)
     flip: bool = True  # mirror training images left–right with probability ½
     conditioning: Literal["init", "every_step"] = "init"  # how v enters the decoder
     cell: Literal["rnn", "lstm", "gru"] = "lstm"

@@ -16,8 +16,9 @@ import torch
 from rnnkit.config import config_from_dict
 from rnnkit.datasets.images import ImageConfig, load_image
 from rnnkit.errors import CheckpointError, ConfigError, DataError
+from rnnkit.models.captioner import Captioner, CaptionerConfig
 from rnnkit.models.image_encoder import FeatureInputConfig, ImageEncoderConfig
-from rnnkit.models.one_to_many import Captioner, CaptionerConfig, ConditionedDecoderConfig
+from rnnkit.models.one_to_many import ConditionedDecoderConfig
 from rnnkit.tasks.caption import CaptionConfig, caption_text
 from rnnkit.text.vocab import Vocab
 from rnnkit.training.checkpoint import CheckpointManager, read_checkpoint
