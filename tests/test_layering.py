@@ -8,7 +8,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "rnnkit"
 STAGES = [
     "text", "represent", "cells", "layers", "models", "losses", "training",
-    "analysis", "datasets", "tasks", "cli", "web",
+    "analysis", "datasets", "tasks", "web", "cli",
 ]  # fmt: skip
 ROOT_MODULES = {"errors", "config", "seeding", "console", "__init__", "__main__"}
 

@@ -11,10 +11,10 @@ import pytest
 import torch
 
 from rnnkit.cli import main
-from rnnkit.cli.tag import load_tagger, tag_sentences
 from rnnkit.datasets.conll import tagged_corpus, write_conll
 from rnnkit.errors import DataError
 from rnnkit.tasks.ner import NerConfig, TagBatch, TaggingObjective, entity_scores, find_data
+from rnnkit.tasks.tagger import load_tagger, tag_sentences
 from rnnkit.training import read_metrics
 
 PEOPLE = [["Harry", "Potter"], ["Hermione", "Granger"], ["Ron"], ["Albus", "Dumbledore"]]
