@@ -16,8 +16,8 @@ from rnnkit.datasets.captions import CaptionedImage, CaptionSet
 from rnnkit.datasets.images import load_features, save_features
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.losses.sequence import sequence_cross_entropy
-from rnnkit.models.image_encoder import FeatureInput
 from rnnkit.models.captioner import Captioner
+from rnnkit.models.image_encoder import FeatureInput
 from rnnkit.tasks.caption import (
     CaptionConfig,
     CaptionObjective,
@@ -197,7 +197,7 @@ def test_caption_text_stops_at_eos() -> None:
 
 
 def test_caption_bleu_is_bleu_up_to_on_tokenised_references() -> None:
-    outputs = ["a red square .", "the square is blue"]
+    outputs = ["a red square .", "the big square is blue"]
     references = [("A red square.", "The square is RED."), ("The square is blue.",)]
     tokenised = [["a red square .", "the square is red ."], ["the square is blue ."]]
     scores = caption_bleu(outputs, references)
@@ -258,8 +258,10 @@ def test_objective_flips_about_half_the_images_with_the_real_generator() -> None
     objective = CaptionObjective(CaptionConfig(), vocab)
     for _ in range(100):
         objective.loss(model, batch, None)
-    mirrored = [bool(seen[0, 0, 0, 1] == 1.0) for seen in model.seen]  # bright pixel moved right
+    mirrored = [torch.equal(seen[0], images[0].flip(-1)) for seen in model.seen]
+    kept = [torch.equal(seen[0], images[0]) for seen in model.seen]
     assert 30 <= sum(mirrored) <= 70
+    assert sum(mirrored) + sum(kept) == 100
     features = batch._replace(inputs=torch.randn(2, 5))
     objective.loss(model, features, None)  # features (N, F_in) are never flipped
     assert torch.equal(model.seen[-1], features.inputs)
@@ -280,7 +282,7 @@ def test_loss_is_masked_cross_entropy_over_caption_tokens() -> None:
     result = CaptionObjective(CaptionConfig(), vocab).loss(model, batch, None)
     logits = model(inputs[[1, 0]], batch.target_in)
     expected = sequence_cross_entropy(logits, batch.target_out, ignore_index=vocab.pad_id)
-    assert float(result.loss) == pytest.approx(float(expected), abs=1e-6)
+    assert float(result.loss.detach()) == pytest.approx(float(expected.detach()), abs=1e-6)
     assert result.num_tokens == 5 + 3  # tokens and <eos>, no <pad>
 
 
@@ -341,9 +343,9 @@ def test_train_from_coco_files_learns_colour_words(
     run = train_colours(tmp_path, "--conditioning", conditioning)
     out = capsys.readouterr().out
     assert "BLEU-1" in out
-    assert f"rnnkit caption {run} IMAGE.jpg" in out
+    assert f"rnnkit caption {run} IMAGE.jpg".replace(" ", "") in "".join(out.split())  # wrapped
     last = last_eval(run)
-    assert last["val_bleu_1"] >= 90.0  # 100.0 for both conditionings (150 updates)
+    assert last["val_bleu_1"] >= 90.0  # 100.0 for both (150 updates; "init" with seeds 1–6 too)
     assert last["val_bleu_4"] >= 60.0  # 100.0 for both
     config = json.loads((run / "config.json").read_text())
     assert config["split"] == {"train_images": 12, "train_captions": 24, "val": 6}
@@ -359,7 +361,7 @@ def test_train_from_coco_files_learns_colour_words(
     assert not {"green", "blue"} & set(lines[0].split())
 
 
-def _colour_vectors(root: Path, path: Path) -> Path:
+def colour_features(root: Path, path: Path) -> Path:
     """One vector (6,) per image name: its colour one-hot, then noise."""
     vectors = {}
     for split in ("train", "val"):
@@ -377,12 +379,12 @@ def test_train_on_feature_files_without_images(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     root = write_coco_corpus(tmp_path / "data")
-    features = _colour_vectors(root, tmp_path / "features.safetensors")
+    features = colour_features(root, tmp_path / "features.safetensors")
     for split in ("train2017", "val2017"):  # a features run never opens an image
         for image in (root / split).iterdir():
             image.unlink()
-    run = train_colours(tmp_path, "--features", str(features), steps=100)
-    assert last_eval(run)["val_bleu_1"] >= 90.0  # 100.0
+    run = train_colours(tmp_path, "--features", str(features))
+    assert last_eval(run)["val_bleu_1"] >= 90.0  # 100.0 (150 updates; seeds 1, 2, 3 too)
     config = json.loads((run / "config.json").read_text())
     assert config["captioner"]["encoder"] == "features"
     assert config["captioner"]["features"]["input_size"] == 6

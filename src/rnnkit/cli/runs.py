@@ -85,6 +85,9 @@ def add_generate(verbs: argparse._SubParsersAction) -> None:
     def handle(args: argparse.Namespace) -> int:
         if read_run_config(args.run_dir).get("task") == "condlm":
             return generate_from_class(args)
+        if args.condition is not None:
+            raise ConfigError(f"--condition is for condlm runs; {args.run_dir} is a language "
+                              "model that continues --prime")  # fmt: skip
         loaded = charlm.load_language_model(
             args.run_dir, checkpoint=args.checkpoint, device=args.device
         )
@@ -109,6 +112,12 @@ def add_generate(verbs: argparse._SubParsersAction) -> None:
 
 def generate_from_class(args: argparse.Namespace) -> int:
     """`rnnkit generate RUN_DIR --condition CLASS` for a condlm run: one text per line."""
+    unused = [flag for flag, value in (("--prime", args.prime), ("--top-p", args.top_p),
+                                       ("--beam", args.beam)) if value]  # fmt: skip
+    if unused:
+        raise ConfigError(f"{', '.join(unused)} do not apply to a condlm run: it samples "
+                          "from <bos> given --condition (use --temperature, --top-k, "
+                          "--count)")  # fmt: skip
     loaded = condlm.load_condlm(args.run_dir, checkpoint=args.checkpoint)
     if args.condition is None:
         raise ConfigError(f"{args.run_dir} writes text given a class: pass --condition, one of "

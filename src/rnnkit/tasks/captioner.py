@@ -78,6 +78,6 @@ def caption_images(
     pixels = torch.stack(
         [load_image(image, ImageConfig(size=loaded.config.image_size)) for image in images]
     )  # fmt: skip  (N, 3, S, S)
-    found = loaded.model.caption(pixels, beam_size=beam_size,
-                                 max_length=max_length or loaded.config.max_length)  # fmt: skip
+    length = loaded.config.max_length if max_length is None else max_length  # 0 is refused
+    found = loaded.model.caption(pixels, beam_size=beam_size, max_length=length)
     return [caption_text(best[0].tokens, loaded.vocab) for best in found]

@@ -328,6 +328,9 @@ def report(run_dir: Path, result: FitResult) -> None:
     console.print("generate more text with:")
     console.print(f'  rnnkit generate {run_dir} --prime "ROMEO:" --length 500 --temperature 0.8')
     console.print(f"continue training with:\n  rnnkit resume {run_dir} --max-steps N")
+    console.print(
+        f"try it in the browser, and look inside the network, with:\n  rnnkit serve {run_dir}"
+    )
 
 
 # The main job's trainer defaults: Adam at 8e-3 with warm-up and cosine decay, a validation pass
