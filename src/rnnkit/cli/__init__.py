@@ -13,7 +13,18 @@ from collections.abc import Sequence
 from rich.markup import escape
 
 from rnnkit import __version__
-from rnnkit.cli import analyze, caption, data, forecast, predict, runs, tag, translate, word2vec
+from rnnkit.cli import (
+    analyze,
+    caption,
+    data,
+    forecast,
+    predict,
+    runs,
+    serve,
+    tag,
+    translate,
+    word2vec,
+)
 from rnnkit.console import console
 from rnnkit.errors import RnnkitError
 
@@ -34,6 +45,7 @@ VERBS: tuple = (
     translate.add_translate,
     translate.add_chat,
     caption.add_caption,
+    serve.add_serve,
 )
 
 

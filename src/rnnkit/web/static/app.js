@@ -12,9 +12,10 @@
  * Page:      page-status (loading / load errors), models, model-nav
  * Per model: tab-<capability> (role=tab button), panel-<capability> (role=tabpanel),
  *            <capability>-error (role=alert; empty while all is well), model-info
- * generate:  generate-prime, generate-length, generate-temperature, generate-topk, generate-seed,
+ * generate:  generate-prime (not for condlm), generate-length, generate-temperature, generate-topk, generate-seed,
  *            generate-condition (condlm only), generate-run, generate-stop,
- *            generate-output (prime + streamed text), generate-done ("stopped: …" once finished)
+ *            generate-output (span.prime, then span.streamed growing token by token),
+ *            generate-done ("stopped: <reason> … (<n> tokens)", shown once the stream ends)
  * classify:  classify-text, classify-run, classify-bars, classify-bar (one per class, with
  *            data-class and data-probability; class "predicted" on the chosen one), classify-label
  * tag:       tag-text, tag-run, tag-output (tokens; entities are <mark data-type>), tag-legend
@@ -31,15 +32,27 @@
 "use strict";
 
 (() => {
-  // The server's defaults (rnnkit.web.settings.ServeSettings); the server checks them again.
+  // The server's defaults (rnnkit.web.settings.ServeSettings), replaced at start-up by the limits
+  // in force that /openapi.json states (see `loadLimits`); the server checks them again.
   const LIMITS = {
     maxTextChars: 2000,
     maxGenerateTokens: 1000,
     maxBeam: 10,
     maxUploadBytes: 5000000,
     maxHorizon: 500,
+    maxHistoryPoints: 10000,
     maxTemperature: 5.0,
     maxInspectUnits: 64,
+  };
+  // LIMITS key <- [request schema, property, schema keyword] in /openapi.json.
+  const SCHEMA_LIMITS = {
+    maxTextChars: ["TextRequest", "text", "maxLength"],
+    maxGenerateTokens: ["GenerateRequest", "length", "maximum"],
+    maxTemperature: ["GenerateRequest", "temperature", "maximum"],
+    maxBeam: ["TranslateRequest", "beam", "maximum"],
+    maxHorizon: ["ForecastRequest", "horizon", "maximum"],
+    maxHistoryPoints: ["ForecastRequest", "history", "maxItems"],
+    maxInspectUnits: ["InspectRequest", "units", "maximum"],
   };
   const IMAGE_TYPES = ["image/jpeg", "image/png", "image/webp", "image/bmp", "image/gif"];
   const TAB_TITLES = {
@@ -49,8 +62,8 @@
   };
   const MAP_TITLES = {
     hidden: "hidden state h_t", cell: "cell state c_t", input_gate: "input gate i_t",
-    forget_gate: "forget gate f_t", output_gate: "output gate o_t", candidate: "candidate",
-    reset_gate: "reset gate r_t", update_gate: "update gate z_t",
+    forget_gate: "forget gate f_t", output_gate: "output gate o_t", reset_gate: "reset gate r_t",
+    update_gate: "update gate z_t", candidate: "candidate",
   };
   const MAP_ORDER = Object.keys(MAP_TITLES);
   const STOP_REASONS = {
@@ -117,7 +130,8 @@
     if (typeof detail === "string") return detail;
     if (Array.isArray(detail)) {
       return detail.map((item) => {
-        const where = Array.isArray(item.loc) ? item.loc.filter((p) => p !== "body").join(".") : "";
+        const where = Array.isArray(item.loc)
+          ? item.loc.filter((p) => p !== "body" && p !== "query").join(".") : "";
         return where ? `${where}: ${item.msg}` : String(item.msg || JSON.stringify(item));
       }).join("; ");
     }
@@ -207,7 +221,9 @@
     const values = raw.split(/[\s,;]+/).filter(Boolean).map(Number);
     const bad = values.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) throw new InputError(control, `history value ${bad + 1} is not a number`);
-    if (values.length < 2) throw new InputError(control, "history needs at least 2 numbers, or leave it empty");
+    if (values.length > LIMITS.maxHistoryPoints) {
+      throw new InputError(control, `history has ${values.length} numbers; the limit is ${LIMITS.maxHistoryPoints}`);
+    }
     return values;
   }
 
@@ -261,7 +277,8 @@
 
   /**
    * A heatmap of grid[r][c] with row and column labels; hovering reports a cell via `describe`.
-   * opts: rowLabels, colLabels, scale {kind, min, max}, maxHeight, describe(r, c) -> string.
+   * opts: rowLabels, colLabels, scale {kind, min, max}, maxHeight, maxCell (px),
+   * describe(r, c) -> string.
    */
   function drawHeatmap(canvas, grid, opts) {
     const rows = grid.length;
@@ -273,8 +290,9 @@
     const upright = colLabels.every((label) => label.length <= 1);
     const left = Math.ceil(widest(rowLabels)) + 10;
     const top = upright ? 18 : Math.ceil(Math.min(90, widest(colLabels) * 0.75)) + 12;
-    const cellW = clamp((availableWidth(canvas) - left - 10) / Math.max(cols, 1), 6, 30);
-    const cellH = clamp((opts.maxHeight || 320) / Math.max(rows, 1), 4, 22);
+    const largest = opts.maxCell || 30;
+    const cellW = clamp((availableWidth(canvas) - left - 10) / Math.max(cols, 1), 6, largest);
+    const cellH = clamp((opts.maxHeight || 320) / Math.max(rows, 1), 4, Math.min(largest, 22));
     const width = Math.ceil(left + cols * cellW + 10);
     const height = Math.ceil(top + rows * cellH + 6);
     const ctx = prepareCanvas(canvas, width, height);
@@ -321,6 +339,10 @@
     });
   }
 
+  function formatEnd(value) {
+    return (Number.isInteger(value) ? String(value) : formatValue(value)).replace("-", "−");
+  }
+
   function drawLegend(canvas, scale, caption) {
     const width = 260;
     const ctx = prepareCanvas(canvas, width, 40);
@@ -334,12 +356,12 @@
     ctx.fillStyle = "#222222";
     ctx.textBaseline = "top";
     ctx.textAlign = "left";
-    ctx.fillText(formatValue(scale.min), 10, 22);
+    ctx.fillText(formatEnd(scale.min), 10, 22);
     ctx.textAlign = "right";
-    ctx.fillText(formatValue(scale.max), width - 10, 22);
+    ctx.fillText(formatEnd(scale.max), width - 10, 22);
     ctx.textAlign = "center";
     ctx.fillText(caption, width / 2, 22);
-    canvas.setAttribute("aria-label", `colour scale from ${formatValue(scale.min)} to ${formatValue(scale.max)}: ${caption}`);
+    canvas.setAttribute("aria-label", `colour scale from ${formatEnd(scale.min)} to ${formatEnd(scale.max)}: ${caption}`);
     canvas.dataset.drawn = "true";
   }
 
@@ -353,6 +375,16 @@
     return ticks;
   }
 
+  /** The whole powers of ten in [lo, hi] (log10 values), at most 8 of them. */
+  function decades(lo, hi) {
+    const first = Math.ceil(lo - 1e-9);
+    const last = Math.floor(hi + 1e-9);
+    const stride = Math.max(1, Math.ceil((last - first + 1) / 8));
+    const ticks = [];
+    for (let t = first; t <= last; t += stride) ticks.push(t);
+    return ticks;
+  }
+
   /** Axes over box {x, y, w, h}; returns the y mapping. Log axes take log10 values. */
   function drawAxes(ctx, box, yLo, yHi, logY) {
     ctx.strokeStyle = "#dddddd";
@@ -360,15 +392,16 @@
     ctx.textAlign = "right";
     ctx.textBaseline = "middle";
     const y = (v) => box.y + box.h - ((v - yLo) / (yHi - yLo || 1)) * box.h;
-    const ticks = logY
-      ? niceTicks(Math.floor(yLo), Math.ceil(yHi), 6).filter((t) => Number.isInteger(t) && t >= yLo && t <= yHi)
-      : niceTicks(yLo, yHi, 5);
+    const ticks = logY ? decades(yLo, yHi) : niceTicks(yLo, yHi, 5);
+    const step = ticks.length > 1 ? ticks[1] - ticks[0] : Math.max(Math.abs(yHi - yLo), 1e-9);
+    const decimals = clamp(-Math.floor(Math.log10(step) + 1e-9), 0, 6);
+    const label = (t) => (logY ? `1e${t}` : (Math.abs(t) < step / 2 ? 0 : t).toFixed(decimals).replace("-", "−"));
     for (const tick of ticks) {
       ctx.beginPath();
       ctx.moveTo(box.x, Math.round(y(tick)) + 0.5);
       ctx.lineTo(box.x + box.w, Math.round(y(tick)) + 0.5);
       ctx.stroke();
-      ctx.fillText(logY ? `1e${tick}` : formatValue(tick), box.x - 4, y(tick));
+      ctx.fillText(label(tick), box.x - 4, y(tick));
     }
     ctx.strokeStyle = "#555555";
     ctx.strokeRect(box.x + 0.5, box.y + 0.5, box.w, box.h);
@@ -464,8 +497,9 @@
 
   function buildGenerate(model, make) {
     const { panel, error } = panelShell(make, "generate");
-    const prime = field(make, "generate-prime", "Prime text",
-      textArea(2, "the text the model continues", model.task === "charlm" ? "The " : ""));
+    const conditioned = model.task === "condlm"; // writes from <bos> given a class, no prime
+    const prime = conditioned ? null : field(make, "generate-prime", "Prime text",
+      textArea(2, "the text the model continues", "The "));
     const length = field(make, "generate-length", "Length (tokens)",
       numberInput({ min: 1, max: LIMITS.maxGenerateTokens, step: 1, value: 200 }));
     const temperature = field(make, "generate-temperature", "Temperature τ",
@@ -476,7 +510,7 @@
     const seed = field(make, "generate-seed", "Seed",
       numberInput({ step: 1, placeholder: "random" }), "same seed, same text");
     const conditions = model.info.conditions || model.info.condition_classes || model.info.classes || [];
-    const condition = model.task === "condlm"
+    const condition = conditioned
       ? field(make, "generate-condition", "Condition", {
         tag: "select", attrs: {}, children: conditions.map((c) => el("option", { value: c, text: c })),
       })
@@ -487,7 +521,7 @@
     const streamed = el("span", { class: "streamed" });
     const output = make("generate-output", "pre", { class: "output", "aria-live": "polite" }, primeOut, streamed);
     const done = make("generate-done", "p", { class: "done", hidden: true });
-    panel.append(el("div", { class: "controls" }, prime.wrapper, length.wrapper, temperature.wrapper,
+    panel.append(el("div", { class: "controls" }, prime && prime.wrapper, length.wrapper, temperature.wrapper,
       topK.wrapper, seed.wrapper, condition && condition.wrapper),
     el("div", { class: "actions" }, run, stop), error, output, done);
 
@@ -509,7 +543,7 @@
       let params;
       try {
         params = new URLSearchParams({
-          prime: readText(prime.control, "the prime", { allowEmpty: true }),
+          prime: prime ? readText(prime.control, "the prime", { allowEmpty: true }) : "",
           length: readNumber(length.control, "length", { lo: 1, hi: LIMITS.maxGenerateTokens, integer: true }),
           temperature: readNumber(temperature.control, "temperature", { lo: 0, hi: LIMITS.maxTemperature }),
         });
@@ -618,7 +652,7 @@
   }
 
   function entityTypes(model, entities) {
-    const fromTags = (model.info.tags || []).filter((t) => t !== "O").map((t) => t.replace(/^[BIES]-/, ""));
+    const fromTags = (model.info.entity_types || model.info.tags || []).filter((t) => t !== "O").map((t) => t.replace(/^[BIES]-/, ""));
     return [...new Set([...fromTags, ...entities.map((e) => e.type)])].sort();
   }
 
@@ -667,10 +701,11 @@
     const output = make("translate-output", "p", { class: "result", "aria-live": "polite" });
     const score = make("translate-score", "p", { class: "hint" });
     const canvas = make("translate-attention", "canvas", { role: "img", "aria-label": "attention weights" });
-    const note = el("p", { class: "hint" });
+    const legend = el("canvas", { role: "img", hidden: true });
+    const note = el("p", { class: "hint", "aria-live": "polite" });
     panel.append(el("div", { class: "controls" }, text.wrapper, beam.wrapper),
       el("div", { class: "actions" }, run), error, output, score,
-      el("div", { class: "figure" }, canvas), note);
+      el("div", { class: "figure" }, canvas), legend, note);
     run.addEventListener("click", () => guarded(panel, run, async () => {
       const body = {
         text: readText(text.control, "the text"),
@@ -681,20 +716,23 @@
       score.textContent = `log-probability score ${formatValue(result.score)}`;
       if (!result.attention) {
         canvas.hidden = true;
+        legend.hidden = true;
         note.textContent = "This model has no attention, so there is no alignment to show.";
         return;
       }
       const rows = result.attention.length;
       const labels = result.tokens.concat(["<eos>"]).slice(0, rows);
+      const scale = { kind: "sequential", min: 0, max: 1 };
       canvas.hidden = false;
+      legend.hidden = false;
       note.textContent = "Rows: output tokens; columns: source tokens; darker = more attention.";
+      drawLegend(legend, scale, "attention weight");
       drawHeatmap(canvas, result.attention, {
-        rowLabels: labels, colLabels: result.source_tokens, scale: { kind: "sequential", min: 0, max: 1 },
-        maxHeight: 22 * rows,
+        rowLabels: labels, colLabels: result.source_tokens, scale, maxHeight: 40 * rows, maxCell: 48,
         describe: (r, c) => `${labels[r]} ← ${result.source_tokens[c]}: ${formatValue(result.attention[r][c])}`,
       });
     }));
-    attachReadout(canvas, score);
+    attachReadout(canvas, note);
     return panel;
   }
 
@@ -721,6 +759,7 @@
       }
       return image;
     }
+    preview.addEventListener("error", () => { preview.hidden = true; });
     file.control.addEventListener("change", () => guarded(panel, null, async () => {
       if (preview.src) URL.revokeObjectURL(preview.src);
       preview.hidden = true;
@@ -838,6 +877,7 @@
 
   function guardedSync(panel, work) {
     setError(panel, "");
+    panel.querySelectorAll("[aria-invalid]").forEach((node) => node.removeAttribute("aria-invalid"));
     try {
       work();
     } catch (err) {
@@ -967,12 +1007,24 @@
     return section;
   }
 
+  /** Take the limits in force from the OpenAPI schema; keep the defaults where it says nothing. */
+  async function loadLimits() {
+    try {
+      const schemas = (await api("/openapi.json")).components.schemas;
+      for (const [key, [model, property, keyword]] of Object.entries(SCHEMA_LIMITS)) {
+        const schema = ((schemas[model] || {}).properties || {})[property] || {};
+        const branch = (schema.anyOf || [schema]).find((b) => Number.isFinite(b[keyword]));
+        if (branch) LIMITS[key] = branch[keyword];
+      }
+    } catch (_) { /* no schema: the defaults stand, and the server still checks every request */ }
+  }
+
   async function start() {
     const status = document.getElementById("page-status");
     const host = document.getElementById("models");
     const nav = document.getElementById("model-nav");
     try {
-      const { models } = await api("/api/models");
+      const [{ models }] = await Promise.all([api("/api/models"), loadLimits()]);
       host.replaceChildren(...models.map(buildModel));
       nav.replaceChildren(...models.map((model, i) => el("a", { href: `#m${i}`, text: model.id })));
       status.textContent = models.length

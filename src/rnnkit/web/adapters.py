@@ -1,0 +1,297 @@
+"""One small adapter per task: a loaded run, what it can do, and its calls for the web API.
+
+An adapter holds what the task's loader returned (`rnnkit.tasks.*.load_*`, the model in eval
+mode) and turns a request into the task's own call, and the result into a response. It says
+what the run can do (`offers`) and what the page shows about it (`info`). A request builds its
+own recurrent state and random generator, and the routes run it under `torch.no_grad()`, so
+the shared model is only read and requests can run at once.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+import torch
+import torch.nn.functional as F
+
+from rnnkit.errors import ConfigError, DataError
+from rnnkit.models.decoding import SamplingConfig, choose_next
+from rnnkit.models.many_to_one import SequenceClassifier
+from rnnkit.tasks.captioner import caption_images
+from rnnkit.tasks.classify import ClassificationObjective, predict_proba
+from rnnkit.tasks.ner import tokenize
+from rnnkit.tasks.tagger import tag_sentences
+from rnnkit.tasks.textgen import generate_text
+from rnnkit.tasks.translator import attention_of, translate
+from rnnkit.text.tags import entity_spans
+from rnnkit.web import schemas
+from rnnkit.web.inspect import next_token_gradient_norms, record_maps
+
+
+def _fresh_seed(seed: int | None) -> int:
+    """The request's seed, or a random one: every request samples from its own generator."""
+    return secrets.randbits(63) if seed is None else seed
+
+
+def _need_tokens(tokens: list[str], text: str) -> list[str]:
+    if not tokens:
+        raise DataError(f"the text holds no token to read: {text[:50]!r}")
+    return tokens
+
+
+class Adapter:
+    """A loaded run and what it can do; subclasses add one method per capability."""
+
+    capabilities: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, loaded: Any) -> None:
+        self.loaded = loaded
+
+    def offers(self) -> tuple[str, ...]:
+        return self.capabilities
+
+    def info(self) -> dict[str, Any]:
+        return {}
+
+
+class CharLMAdapter(Adapter):
+    """A language model: sampled text, gate maps and gradient norms over a text."""
+
+    capabilities = ("generate", "inspect", "gradients")
+
+    def info(self) -> dict[str, Any]:
+        config, vocab = self.loaded.model.config, self.loaded.vocab
+        level = vocab.tokenizer.kind if vocab.tokenizer is not None else "char"
+        return {
+            "cell": config.cell,
+            "vocab_size": len(vocab),
+            "hidden_size": config.hidden_size,
+            "num_layers": config.num_layers,
+            "level": level,
+        }
+
+    def pieces(self, request: schemas.GenerateRequest) -> Iterator[str]:
+        """The text of each sampled token after the prime (`rnnkit.tasks.textgen`)."""
+        if request.condition is not None:
+            raise ConfigError("this charlm run takes no condition; leave condition out")
+        sampling = SamplingConfig(temperature=request.temperature, top_k=request.top_k)
+        return generate_text(
+            self.loaded.model,
+            self.loaded.vocab,
+            request.prime,
+            request.length,
+            sampling,
+            seed=_fresh_seed(request.seed),
+        )
+
+    def _ids(self, text: str) -> tuple[list[str], torch.Tensor]:
+        tokens = _need_tokens(self.loaded.vocab.tokenize(text), text)
+        return tokens, self.loaded.vocab.encode(tokens)  # (T,) unknown tokens -> <unk>
+
+    def inspect(self, text: str, units: int) -> schemas.InspectResponse:
+        tokens, ids = self._ids(text)
+        cell, layers, _ = record_maps(self.loaded.model, lambda m: m(ids.unsqueeze(0))[0], units)
+        return schemas.InspectResponse(tokens=tokens, cell=cell, layers=layers)
+
+    def gradients(self, text: str) -> schemas.GradientsResponse:
+        tokens, ids = self._ids(text)
+        norms = next_token_gradient_norms(self.loaded.model, ids)  # (T-1,)
+        return schemas.GradientsResponse(tokens=tokens[:-1], norms=norms.tolist())
+
+
+class CondLMAdapter(Adapter):
+    """A language model given a class: text sampled from <bos> until <eos>."""
+
+    capabilities = ("generate",)
+
+    def info(self) -> dict[str, Any]:
+        config = self.loaded.model.config
+        return {
+            "cell": config.cell,
+            "vocab_size": len(self.loaded.vocab),
+            "conditions": list(self.loaded.classes),
+        }
+
+    def pieces(self, request: schemas.GenerateRequest) -> Iterator[str]:
+        """Word by word, as `rnnkit.tasks.condlm.generate_conditioned` samples them."""
+        classes = list(self.loaded.classes)
+        if request.condition not in classes:
+            raise ConfigError(f"condition must be one of {classes}, got {request.condition!r}")
+        if request.prime:
+            raise ConfigError("a condlm run writes from <bos> given its condition; send no prime")
+        sampling = SamplingConfig(temperature=request.temperature, top_k=request.top_k)
+        v = F.one_hot(torch.tensor([classes.index(request.condition)]), len(classes)).float()
+        generator = torch.Generator().manual_seed(_fresh_seed(request.seed))
+        return self._sample(v, sampling, generator, request.length)
+
+    def _sample(
+        self, v: torch.Tensor, sampling: SamplingConfig, generator: torch.Generator, length: int
+    ) -> Iterator[str]:
+        model, vocab = self.loaded.model, self.loaded.vocab
+        with torch.no_grad():
+            state = model.start(v)  # v = onehot(c), (1, C)
+        token = torch.tensor([model.config.bos_id])
+        for position in range(length):
+            logits, state = model.decode_step(token, state)  # (1, V)
+            token = choose_next(logits, sampling, generator)  # y_t, (1,)
+            if int(token) == model.config.eos_id:
+                return
+            yield (" " if position else "") + vocab.id_to_token(int(token))
+
+
+class ClassifierAdapter(Adapter):
+    """A sentiment or spam classifier: class probabilities, and gate maps for a recurrent one."""
+
+    capabilities = ("classify", "inspect")
+
+    def offers(self) -> tuple[str, ...]:
+        recurrent = isinstance(self.loaded.model, SequenceClassifier)
+        return self.capabilities if recurrent else ("classify",)
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "classes": list(self.loaded.classes),
+            "cell": self.loaded.config.model,
+            "vocab_size": len(self.loaded.vocab),
+        }
+
+    def classify(self, text: str) -> schemas.ClassifyResponse:
+        _need_tokens(self.loaded.vocab.tokenize(text), text)
+        probabilities = predict_proba(self.loaded, [text])  # (1, C)
+        config, classes = self.loaded.config, self.loaded.classes
+        label = ClassificationObjective(classes, threshold=config.threshold).decide(probabilities)
+        return schemas.ClassifyResponse(
+            classes=list(classes),
+            label=classes[int(label[0])],
+            probabilities=probabilities[0].tolist(),
+        )
+
+    def inspect(self, text: str, units: int) -> schemas.InspectResponse:
+        config, vocab = self.loaded.config, self.loaded.vocab
+        tokens = _need_tokens(vocab.tokenize(text), text)
+        if config.max_tokens is not None:  # the tokens the model reads (`encode_texts`)
+            keep = config.max_tokens
+            tokens = tokens[:keep] if config.keep == "first" else tokens[-keep:]
+        ids = vocab.encode(tokens).unsqueeze(0)  # (1, T)
+        lengths = torch.tensor([ids.shape[1]])
+        cell, layers, logits = record_maps(self.loaded.model, lambda m: m(ids, lengths), units)
+        return schemas.InspectResponse(
+            tokens=tokens, cell=cell, layers=layers, probabilities=logits.softmax(-1)[0].tolist()
+        )
+
+
+class TaggerAdapter(Adapter):
+    """A named-entity tagger: BIO tags of the words of a text, and its entities."""
+
+    capabilities = ("tag",)
+
+    def info(self) -> dict[str, Any]:
+        kinds = sorted({tag.split("-", 1)[1] for tag in self.loaded.tags if "-" in tag})
+        return {
+            "tags": list(self.loaded.tags),
+            "entity_types": kinds,
+            "vocab_size": len(self.loaded.words),
+        }
+
+    def tag(self, text: str) -> schemas.TagResponse:
+        tokens = _need_tokens(tokenize(text), text)
+        [tags] = tag_sentences(self.loaded, [tokens])
+        entities = [
+            schemas.Entity(type=kind, start=start, end=end, text=" ".join(tokens[start:end]))
+            for kind, start, end in entity_spans(tags)
+        ]
+        return schemas.TagResponse(tokens=tokens, tags=tags, entities=entities)
+
+
+class TranslatorAdapter(Adapter):
+    """An encoder–decoder (translate or chat): the best output of a beam search, its attention."""
+
+    capabilities = ("translate",)
+
+    def info(self) -> dict[str, Any]:
+        config, model = self.loaded.config, self.loaded.model
+        return {
+            "source_language": config.source_lang,
+            "target_language": config.target_lang,
+            "cell": model.config.cell,
+            "attention": model.config.attention,
+            "source_vocab_size": len(self.loaded.source),
+            "target_vocab_size": len(self.loaded.target),
+        }
+
+    def translate(self, text: str, beam: int) -> schemas.TranslateResponse:
+        [best] = translate(self.loaded, [text], beam_size=beam)
+        attention = None
+        if self.loaded.model.attention is not None:
+            attention = attention_of(self.loaded, best).tolist()  # (T, S)
+        return schemas.TranslateResponse(
+            text=best.text,
+            tokens=best.tokens,
+            score=best.score,
+            source_tokens=best.source_tokens,
+            attention=attention,
+        )
+
+
+class CaptionerAdapter(Adapter):
+    """An image captioner: a caption for the bytes of an uploaded image."""
+
+    capabilities = ("caption",)
+
+    def info(self) -> dict[str, Any]:
+        decoder = self.loaded.model.config.decoder
+        return {
+            "cell": decoder.cell,
+            "vocab_size": len(self.loaded.vocab),
+            "image_size": self.loaded.config.image_size,
+        }
+
+    def caption(self, image: bytes, beam: int) -> schemas.CaptionResponse:
+        [caption] = caption_images(self.loaded, [image], beam_size=beam)
+        return schemas.CaptionResponse(caption=caption)
+
+
+class ForecasterAdapter(Adapter):
+    """A forecaster: the next `horizon` values after the run's series or a given history."""
+
+    capabilities = ("forecast",)
+
+    def info(self) -> dict[str, Any]:
+        series = self.loaded.series
+        return {
+            "series": series.name,
+            "columns": list(series.columns),
+            "length": len(series),
+            "cell": self.loaded.config.cell,
+            "horizon": self.loaded.config.horizon,
+        }
+
+    def forecast(self, horizon: int, history: list[float] | None) -> schemas.ForecastResponse:
+        series = self.loaded.series
+        if history is None:
+            values = torch.tensor(series.values, dtype=torch.float32)  # (N, F)
+        elif len(series.columns) == 1:
+            values = torch.tensor(history, dtype=torch.float32).unsqueeze(-1)  # (n, 1)
+        else:
+            raise ConfigError(
+                f"this run reads {len(series.columns)} columns {series.columns}; "
+                "a history holds one: leave history out"
+            )
+        forecast = self.loaded.model.rollout(values, horizon)  # (k, F)
+        return schemas.ForecastResponse(
+            history=values[:, 0].tolist(), series=series.name, forecast=forecast[:, 0].tolist()
+        )
+
+
+__all__ = [
+    "Adapter",
+    "CaptionerAdapter",
+    "CharLMAdapter",
+    "ClassifierAdapter",
+    "CondLMAdapter",
+    "ForecasterAdapter",
+    "TaggerAdapter",
+    "TranslatorAdapter",
+]

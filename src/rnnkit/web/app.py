@@ -1,0 +1,272 @@
+"""The FastAPI app of `rnnkit serve`: the demo page at /, the JSON API under /api, errors as JSON.
+
+    app = create_app([Path("runs/charlm-…")])       # loads each run once, read-only
+    uvicorn.run(app, host="127.0.0.1", port=8000)   # what `rnnkit serve` does
+
+Routes (the OpenAPI schema is at /openapi.json, its pages at /docs):
+
+    GET  /api/models                              the served runs and what each can do
+    POST /api/models/{id}/generate                text after a prime (charlm) or a class (condlm)
+    GET  /api/models/{id}/generate/stream         the same as server-sent events, token by token
+    POST /api/models/{id}/classify | tag | translate | forecast | inspect | gradients
+    POST /api/models/{id}/caption                 multipart form: image (file), beam
+
+Every error is a 4xx JSON body {"detail": …}: an unknown id 404, a capability the run does not
+offer 400, a request over a limit of `ServeSettings` 422 (pydantic's error list, as for any
+invalid request), a body or upload too large 413, an upload that is not an image 415, and a
+RnnkitError raised by a task 422 with its message.
+
+References:
+    https://fastapi.tiangolo.com/
+    https://www.starlette.io/responses/#streamingresponse
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import torch
+from fastapi import APIRouter, FastAPI, File, Form, Query, UploadFile
+from fastapi import Request as HTTPRequest
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import HTTPException, RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+
+from rnnkit import __version__
+from rnnkit.errors import RnnkitError
+from rnnkit.web import schemas
+from rnnkit.web.generation import Generation, sse_events
+from rnnkit.web.limits import BodyLimit
+from rnnkit.web.models import Adapter, load_runs
+from rnnkit.web.settings import ServeSettings
+
+logger = logging.getLogger(__name__)
+
+STATIC = Path(__file__).resolve().parent / "static"
+IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/bmp", "image/gif")
+STREAM_PATH = "/api/models/{model_id}/generate/stream"
+ERRORS = {code: {"model": schemas.ErrorResponse} for code in (400, 404)}
+
+api = APIRouter(prefix="/api")
+
+
+def settings_of(request: HTTPRequest) -> ServeSettings:
+    return request.app.state.settings
+
+
+def adapter_for(request: HTTPRequest, model_id: str, capability: str) -> Adapter:
+    """The adapter of model `model_id`; 404 if there is none, 400 if it lacks `capability`."""
+    served = request.app.state.models.get(model_id)
+    if served is None:
+        known = ", ".join(request.app.state.models) or "none"
+        raise HTTPException(404, f"no model {model_id!r}; the models served are: {known}")
+    offered = served.adapter.offers()
+    if capability not in offered:
+        raise HTTPException(
+            400,
+            f"model {model_id!r} ({served.task}) cannot {capability}; "
+            f"it offers: {', '.join(offered)}",
+        )
+    return served.adapter
+
+
+@api.get("/models", response_model=schemas.ModelList)
+def list_models(request: HTTPRequest) -> schemas.ModelList:
+    """The served runs, with their capabilities and facts for the page."""
+    return schemas.ModelList(models=[m.describe() for m in request.app.state.models.values()])
+
+
+def _generation(
+    request: HTTPRequest, model_id: str, body: schemas.GenerateRequest, where: str
+) -> Generation:
+    settings = settings_of(request)
+    adapter = adapter_for(request, model_id, "generate")
+    schemas.check_limits(body, settings, where)
+    pieces = adapter.pieces(body)
+    return Generation(pieces, length=body.length, seconds=settings.generation_seconds)
+
+
+@api.post("/models/{model_id}/generate", response_model=schemas.GenerateResponse, responses=ERRORS)
+def generate(
+    request: HTTPRequest, model_id: str, body: schemas.GenerateRequest
+) -> schemas.GenerateResponse:
+    """Text after `prime` (charlm) or for `condition` (condlm), without the prime."""
+    generation = _generation(request, model_id, body, "body")
+    text = "".join(generation)
+    return schemas.GenerateResponse(text=text, tokens=generation.tokens, stopped=generation.stopped)
+
+
+@api.get(
+    STREAM_PATH.removeprefix("/api"),
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {"text/event-stream": {}},
+            "description": "events token …, then done (or error)",
+        },
+        **ERRORS,
+    },
+)
+def generate_stream(
+    request: HTTPRequest, model_id: str, query: Annotated[schemas.GenerateQuery, Query()]
+) -> StreamingResponse:
+    """The same generation as server-sent events: `token` per token, then `done`."""
+    generation = _generation(request, model_id, query, "query")
+    return StreamingResponse(
+        sse_events(generation),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache"},
+    )
+
+
+@api.post("/models/{model_id}/classify", response_model=schemas.ClassifyResponse, responses=ERRORS)
+def classify(
+    request: HTTPRequest, model_id: str, body: schemas.TextRequest
+) -> schemas.ClassifyResponse:
+    """The probability of each class and the label decided."""
+    adapter = adapter_for(request, model_id, "classify")
+    schemas.check_limits(body, settings_of(request))
+    with torch.no_grad():
+        return adapter.classify(body.text)
+
+
+@api.post("/models/{model_id}/tag", response_model=schemas.TagResponse, responses=ERRORS)
+def tag(request: HTTPRequest, model_id: str, body: schemas.TextRequest) -> schemas.TagResponse:
+    """The BIO tag of every word and the entities (token spans, end exclusive)."""
+    adapter = adapter_for(request, model_id, "tag")
+    schemas.check_limits(body, settings_of(request))
+    with torch.no_grad():
+        return adapter.tag(body.text)
+
+
+@api.post(
+    "/models/{model_id}/translate", response_model=schemas.TranslateResponse, responses=ERRORS
+)
+def translate(
+    request: HTTPRequest, model_id: str, body: schemas.TranslateRequest
+) -> schemas.TranslateResponse:
+    """The best output of a beam search, with the attention weights when the model has them."""
+    adapter = adapter_for(request, model_id, "translate")
+    schemas.check_limits(body, settings_of(request))
+    with torch.no_grad():
+        return adapter.translate(body.text, body.beam)
+
+
+@api.post(
+    "/models/{model_id}/caption",
+    response_model=schemas.CaptionResponse,
+    responses={
+        **ERRORS,
+        413: {"model": schemas.ErrorResponse},
+        415: {"model": schemas.ErrorResponse},
+    },
+)
+def caption(
+    request: HTTPRequest,
+    model_id: str,
+    image: Annotated[UploadFile, File(description="JPEG, PNG, WebP, BMP or GIF")],
+    beam: Annotated[int, Form(ge=1, description="beam width; 1: greedy")] = 3,
+) -> schemas.CaptionResponse:
+    """A caption for the uploaded image."""
+    settings = settings_of(request)
+    adapter = adapter_for(request, model_id, "caption")
+    if beam > settings.max_beam:
+        raise schemas.limit_error("body", "beam", beam, settings.max_beam)
+    if image.content_type not in IMAGE_TYPES:
+        raise HTTPException(
+            415, f"the upload is {image.content_type!r}; send an image: {', '.join(IMAGE_TYPES)}"
+        )
+    data = image.file.read(settings.max_upload_bytes + 1)
+    if len(data) > settings.max_upload_bytes:
+        raise HTTPException(
+            413, f"the image is over {settings.max_upload_bytes} bytes; send a smaller one"
+        )
+    try:
+        with torch.no_grad():
+            return adapter.caption(data, beam)
+    except RnnkitError as err:  # not an image Pillow can read, or too many pixels
+        raise HTTPException(415, str(err)) from err
+
+
+@api.post("/models/{model_id}/forecast", response_model=schemas.ForecastResponse, responses=ERRORS)
+def forecast(
+    request: HTTPRequest, model_id: str, body: schemas.ForecastRequest
+) -> schemas.ForecastResponse:
+    """`horizon` values after the history, each forecast fed back as the next input."""
+    adapter = adapter_for(request, model_id, "forecast")
+    schemas.check_limits(body, settings_of(request))
+    with torch.no_grad():
+        return adapter.forecast(body.horizon, body.history)
+
+
+@api.post("/models/{model_id}/inspect", response_model=schemas.InspectResponse, responses=ERRORS)
+def inspect(
+    request: HTTPRequest, model_id: str, body: schemas.InspectRequest
+) -> schemas.InspectResponse:
+    """Every gate, cell and hidden value (T × U) of every layer while reading the text."""
+    adapter = adapter_for(request, model_id, "inspect")
+    schemas.check_limits(body, settings_of(request))
+    return adapter.inspect(body.text, body.units)
+
+
+@api.post(
+    "/models/{model_id}/gradients", response_model=schemas.GradientsResponse, responses=ERRORS
+)
+def gradients(
+    request: HTTPRequest, model_id: str, body: schemas.TextRequest
+) -> schemas.GradientsResponse:
+    """‖∂L/∂h_t‖ of the next-token loss over the text, for each input token."""
+    adapter = adapter_for(request, model_id, "gradients")
+    schemas.check_limits(body, settings_of(request))
+    return adapter.gradients(body.text)
+
+
+def validation_error(request: HTTPRequest, err: Exception) -> JSONResponse:
+    """FastAPI's 422 {"detail": [errors]}, with an input NaN or ±inf written as a string."""
+    assert isinstance(err, RequestValidationError)
+    return JSONResponse({"detail": schemas.json_safe(jsonable_encoder(err.errors()))}, 422)
+
+
+def rnnkit_error(request: HTTPRequest, err: Exception) -> JSONResponse:
+    """A RnnkitError raised by a task: the request cannot be served as sent (422)."""
+    return JSONResponse({"detail": str(err)}, status_code=422)
+
+
+def index() -> FileResponse:
+    """The demo page."""
+    page = STATIC / "index.html"
+    if not page.is_file():
+        raise HTTPException(404, f"the page is missing: {page}")
+    return FileResponse(page)
+
+
+def create_app(run_dirs: list[Path], settings: ServeSettings | None = None) -> FastAPI:
+    """The app serving `run_dirs` (each loaded now, once) under the limits of `settings`."""
+    settings = settings or ServeSettings()
+    app = FastAPI(
+        title="rnnkit",
+        version=__version__,
+        description="Recurrent models trained with rnnkit, served for the demo page.",
+    )
+    app.state.settings = settings
+    app.state.models = load_runs(run_dirs)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(RnnkitError, rnnkit_error)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes + 65_536)
+    app.include_router(api)
+    app.add_api_route("/", index, include_in_schema=False)
+    app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
+    base_openapi = app.openapi
+
+    def openapi() -> dict:
+        routes = {STREAM_PATH: schemas.GenerateQuery}
+        return schemas.document_limits(base_openapi(), settings, routes)
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+__all__ = ["create_app"]

@@ -1,0 +1,280 @@
+"""Request and response bodies of the web API, as pydantic models; FastAPI derives /openapi.json.
+
+The limits that depend on the server's `ServeSettings` (longest text, most tokens, widest
+beam …) are named in each request model's `limits`: `check_limits` applies them after pydantic
+has parsed a request and answers as pydantic would (422, FastAPI's error list), and
+`document_limits` writes them into the OpenAPI schema, so the schema states the limits in force.
+
+References:
+    https://fastapi.tiangolo.com/tutorial/body/
+    https://spec.openapis.org/oas/v3.1.0 (the schema keywords maximum, maxLength, maxItems)
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar, Literal
+
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, model_validator
+
+from rnnkit.web.settings import ServeSettings
+
+Capability = Literal[
+    "generate", "classify", "tag", "translate", "caption", "forecast", "inspect", "gradients"
+]
+Stopped = Literal["length", "time_limit", "eos"]
+MAX_SEED = 2**63 - 1  # torch.Generator.manual_seed takes 64-bit seeds
+
+
+class Request(BaseModel):
+    """A request body: unknown fields are refused; `limits` maps a field to a ServeSettings one."""
+
+    model_config = ConfigDict(extra="forbid")
+    limits: ClassVar[dict[str, str]] = {}
+
+
+class GenerateRequest(Request):
+    """Sample `length` tokens after `prime` (a condlm run needs `condition` and no prime)."""
+
+    prime: str = Field("", description="text read before sampling; empty: a newline")
+    length: int = Field(200, ge=1, description="tokens to generate (condlm: at most)")
+    temperature: FiniteFloat = Field(1.0, ge=0.0, description="τ; 0: greedy")
+    top_k: int | None = Field(None, ge=1, description="sample among the k most probable tokens")
+    condition: str | None = Field(None, description="condlm: the class to write for")
+    seed: int | None = Field(None, ge=0, le=MAX_SEED, description="same seed, same text")
+    limits: ClassVar[dict[str, str]] = {
+        "prime": "max_text_chars",
+        "length": "max_generate_tokens",
+        "temperature": "max_temperature",
+    }
+
+
+class GenerateQuery(GenerateRequest):
+    """GenerateRequest read from a query string, where an empty value means the default."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_empty(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {key: value for key, value in data.items() if value != "" or key == "prime"}
+        return data
+
+
+class TextRequest(Request):
+    """One text to read."""
+
+    text: str = Field(min_length=1, description="the text, in characters")
+    limits: ClassVar[dict[str, str]] = {"text": "max_text_chars"}
+
+
+class TranslateRequest(TextRequest):
+    """A text to translate (or answer) with a beam of `beam` hypotheses."""
+
+    beam: int = Field(5, ge=1, description="beam width; 1: greedy")
+    limits: ClassVar[dict[str, str]] = {"text": "max_text_chars", "beam": "max_beam"}
+
+
+class InspectRequest(TextRequest):
+    """A text to read while recording every gate; maps keep the first `units` units."""
+
+    units: int = Field(32, ge=1, description="U, the first units of each map")
+    limits: ClassVar[dict[str, str]] = {"text": "max_text_chars", "units": "max_inspect_units"}
+
+
+class ForecastRequest(Request):
+    """Forecast `horizon` steps after `history` (the run's own series when null)."""
+
+    horizon: int = Field(24, ge=1, description="k, steps ahead")
+    history: list[FiniteFloat] | None = Field(
+        None, min_length=1, description="one value per step (one-column runs only)"
+    )
+    limits: ClassVar[dict[str, str]] = {"horizon": "max_horizon", "history": "max_history_points"}
+
+
+class ModelInfo(BaseModel):
+    """One served run: its id, task, folder name, what it can do and facts about it."""
+
+    id: str
+    task: str
+    run: str
+    capabilities: list[Capability]
+    info: dict[str, Any]
+
+
+class ModelList(BaseModel):
+    models: list[ModelInfo]
+
+
+class GenerateResponse(BaseModel):
+    """The generated text (without the prime), its token count and why it stopped."""
+
+    text: str
+    tokens: int
+    stopped: Stopped
+
+
+class ClassifyResponse(BaseModel):
+    classes: list[str]
+    probabilities: list[float]
+    label: str
+
+
+class Entity(BaseModel):
+    """An entity: its type and tokens [start, end) (end exclusive)."""
+
+    type: str
+    start: int
+    end: int
+    text: str
+
+
+class TagResponse(BaseModel):
+    tokens: list[str]
+    tags: list[str]
+    entities: list[Entity]
+
+
+class TranslateResponse(BaseModel):
+    """The output; attention α (T, S): output token (then <eos> if it ended) × source token."""
+
+    text: str
+    tokens: list[str]
+    source_tokens: list[str]
+    attention: list[list[float]] | None
+    score: float
+
+
+class CaptionResponse(BaseModel):
+    caption: str
+
+
+class ForecastResponse(BaseModel):
+    """The history read and the forecast after it (first column), and the series' name."""
+
+    history: list[float]
+    forecast: list[float]
+    series: str
+
+
+class LayerMaps(BaseModel):
+    """Maps (T × U) of one cell: hidden, and cell/gates as its equations define them."""
+
+    layer: int
+    direction: int
+    maps: dict[str, list[list[float]]]
+
+
+class InspectResponse(BaseModel):
+    tokens: list[str]
+    cell: Literal["lstm", "gru", "rnn"]
+    layers: list[LayerMaps]
+    probabilities: list[float] | None = None
+
+
+class GradientsResponse(BaseModel):
+    """‖∂L/∂h_t‖ of the top layer for every input token x_t (the text's last token is a target)."""
+
+    tokens: list[str]
+    norms: list[float]
+
+
+class ErrorResponse(BaseModel):
+    detail: str
+
+
+def _limit_error(where: str, field: str, value: Any, limit: int | float) -> dict | None:
+    """Pydantic's error for `value` over `limit` (too long a str or list, too large a number)."""
+    location = (where, field)
+    if isinstance(value, str):
+        if len(value) <= limit:
+            return None
+        return {
+            "type": "string_too_long",
+            "loc": location,
+            "input": value[:100] + "…",
+            "msg": f"String should have at most {limit} characters",
+            "ctx": {"max_length": limit},
+        }
+    if isinstance(value, list):
+        if len(value) <= limit:
+            return None
+        return {
+            "type": "too_long",
+            "loc": location,
+            "input": f"{len(value)} items",
+            "msg": f"List should have at most {limit} items",
+            "ctx": {"field_type": "List", "max_length": limit, "actual_length": len(value)},
+        }
+    if value is None or value <= limit:
+        return None
+    return {
+        "type": "less_than_equal",
+        "loc": location,
+        "input": value,
+        "msg": f"Input should be less than or equal to {limit}",
+        "ctx": {"le": limit},
+    }
+
+
+def check_limits(request: Request, settings: ServeSettings, where: str = "body") -> None:
+    """Raise RequestValidationError (422) for every field of `request` over its setting."""
+    errors = []
+    for field, setting in type(request).limits.items():
+        error = _limit_error(where, field, getattr(request, field), getattr(settings, setting))
+        if error is not None:
+            errors.append(error)
+    if errors:
+        raise RequestValidationError(errors)
+
+
+def limit_error(where: str, field: str, value: Any, limit: int | float) -> RequestValidationError:
+    """The 422 error of one value over its limit (for form fields outside a Request model)."""
+    return RequestValidationError([_limit_error(where, field, value, limit)])
+
+
+def json_safe(value: Any) -> Any:
+    """`value` with every NaN or ±inf float written as a string (JSON has no such numbers).
+
+    >>> json_safe({"input": [1.0, float("nan")], "loc": ("body", "history")})
+    {'input': [1.0, 'nan'], 'loc': ('body', 'history')}
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(json_safe(item) for item in value)
+    return value
+
+
+def _constrain(schema: dict, limit: int | float) -> None:
+    """Put `limit` on a property's schema (each non-null branch of an anyOf)."""
+    for branch in schema.get("anyOf", [schema]):
+        kind = branch.get("type")
+        if kind == "null":
+            continue
+        key = {"string": "maxLength", "array": "maxItems"}.get(kind, "maximum")
+        branch[key] = limit
+
+
+def document_limits(openapi: dict, settings: ServeSettings, routes: dict[str, type]) -> dict:
+    """Write the limits of `settings` into an OpenAPI schema (in place; returns it).
+
+    `routes` maps a GET path whose query parameters come from a Request model to that model.
+    """
+    components = openapi.get("components", {}).get("schemas", {})
+    for model in REQUEST_MODELS:
+        properties = components.get(model.__name__, {}).get("properties", {})
+        for field, setting in model.limits.items():
+            if field in properties:
+                _constrain(properties[field], getattr(settings, setting))
+    for path, model in routes.items():
+        for parameter in openapi["paths"][path]["get"].get("parameters", []):
+            setting = model.limits.get(parameter["name"])
+            if setting is not None:
+                _constrain(parameter["schema"], getattr(settings, setting))
+    return openapi
+
+
+REQUEST_MODELS = (GenerateRequest, TextRequest, TranslateRequest, InspectRequest, ForecastRequest)
