@@ -80,7 +80,7 @@ def model_rows(run_dir: Path, checkpoint: Path, test: CaptionSet, pixels: torch.
         found = loaded.model.caption(pixels, beam_size=size, max_length=loaded.config.max_length)
         outputs = [caption_text(best[0].tokens, loaded.vocab) for best in found]
         rows[name] = {**caption_bleu(outputs, references), "train_s": seconds,
-                      "samples": outputs[:4]}  # fmt: skip
+                      "distinct": len(set(outputs)), "samples": outputs[:4]}  # fmt: skip
     return rows
 
 
@@ -114,19 +114,19 @@ def baseline_rows(train: CaptionSet, test: CaptionSet, train_pixels: torch.Tenso
         "NN pixels": nearest_captions(*thumbnails, train),
         "NN features": nearest_captions(*features, train),
     }
-    return {name: {**caption_bleu(rows, references), "samples": rows[:4]}
-            for name, rows in outputs.items()}  # fmt: skip
+    return {name: {**caption_bleu(rows, references), "distinct": len(set(rows)),
+                   "samples": rows[:4]} for name, rows in outputs.items()}  # fmt: skip
 
 
 def print_tables(rows: dict[str, dict], test: CaptionSet) -> None:
     """The Markdown table and a few captions next to a reference."""
-    print("| model | decoding | train time | BLEU-1 | BLEU-4 |")
-    print("|---|---|---|---|---|")
+    print(f"| model | decoding | train time | BLEU-1 | BLEU-4 | distinct captions of {len(test)} |")
+    print("|---|---|---|---|---|---|")
     for name, row in rows.items():
         model, _, decoding = name.partition(" / ")
         time = f"{row['train_s'] / 60:.1f} min" if "train_s" in row else "–"
         print(f"| {model} | {decoding or '–'} | {time} | {row['bleu_1']:.2f} | "
-              f"{row['bleu_4']:.2f} |")  # fmt: skip
+              f"{row['bleu_4']:.2f} | {row['distinct']} |")  # fmt: skip
     print("\nsamples (first four test images):")
     for k, item in enumerate(test.items[:4]):
         print(f"  {item.image}\n    reference  {item.captions[0]}")

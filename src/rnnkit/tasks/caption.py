@@ -43,7 +43,7 @@ from rnnkit.models.captioner import Captioner, CaptionerConfig
 from rnnkit.models.image_encoder import FeatureInputConfig, ImageEncoderConfig
 from rnnkit.models.one_to_many import ConditionedDecoderConfig
 from rnnkit.tasks.registry import register_task
-from rnnkit.text.batching import pad_sequences
+from rnnkit.text.batching import pad_sequences, shift_right
 from rnnkit.text.vocab import Vocab
 from rnnkit.training import (
     BatchSource,
@@ -147,9 +147,9 @@ def collate_rows(
 ) -> CaptionBatch:
     """A batch of (image row, caption ids); target_in = <bos> y_1 … y_n, target_out = y … <eos>."""
     target_out, _ = pad_sequences([ids for _, ids in rows], pad_id=vocab.pad_id)  # (B, T)
-    bos = torch.full((len(rows), 1), vocab.bos_id, dtype=torch.long)
-    target_in = torch.cat([bos, target_out[:, :-1]], dim=1)
-    target_in = target_in.masked_fill(target_in == vocab.eos_id, vocab.pad_id)
+    target_in = shift_right(
+        target_out, bos_id=vocab.bos_id, eos_id=vocab.eos_id, pad_id=vocab.pad_id
+    )  # (B, T)
     image_index = torch.tensor([row for row, _ in rows])
     return CaptionBatch(inputs, image_index, target_in, target_out, references)
 

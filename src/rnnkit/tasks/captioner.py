@@ -15,14 +15,14 @@ import torch
 
 from rnnkit.config import config_from_dict
 from rnnkit.datasets.images import ImageConfig, load_image
-from rnnkit.errors import CheckpointError, ConfigError, DataError
+from rnnkit.errors import ConfigError, DataError
 from rnnkit.models.captioner import Captioner, CaptionerConfig
 from rnnkit.models.image_encoder import FeatureInputConfig, ImageEncoderConfig
 from rnnkit.models.one_to_many import ConditionedDecoderConfig
 from rnnkit.tasks.caption import CaptionConfig, caption_text
 from rnnkit.text.vocab import Vocab
-from rnnkit.training.checkpoint import CheckpointManager, read_checkpoint
-from rnnkit.training.runs import read_run_config
+from rnnkit.training.checkpoint import read_checkpoint
+from rnnkit.training.runs import read_run_config, run_checkpoint
 from rnnkit.training.state_dicts import load_model_tensors
 
 
@@ -51,11 +51,7 @@ def load_captioner(run_dir: str | Path, *, checkpoint: str = "best") -> LoadedCa
     config = read_run_config(run_dir)
     if config.get("task") != "caption" or "captioner" not in config:
         raise ConfigError(f"{run_dir} is not a caption run (task {config.get('task')!r})")
-    manager = CheckpointManager(run_dir / "checkpoints")
-    named = {"best": manager.best() or manager.latest(), "latest": manager.latest()}
-    path = named[checkpoint] if checkpoint in named else Path(checkpoint)
-    if path is None:
-        raise CheckpointError(f"{run_dir / 'checkpoints'} holds no checkpoint yet")
+    path = run_checkpoint(run_dir, checkpoint)
     model = Captioner(captioner_from_dict(config["captioner"]))
     load_model_tensors(model, read_checkpoint(path).tensors["model.safetensors"], source=path)
     task_config = config_from_dict(CaptionConfig, config["task_config"])

@@ -27,7 +27,7 @@ from torch import Tensor, nn
 
 from rnnkit.config import config_from_dict
 from rnnkit.console import console
-from rnnkit.errors import CheckpointError, ConfigError, DataError
+from rnnkit.errors import ConfigError, DataError
 from rnnkit.losses.sequence import bits_per_char, perplexity, sequence_cross_entropy
 from rnnkit.models.decoding import SamplingConfig
 from rnnkit.models.many_to_many import LanguageModel, LanguageModelConfig
@@ -46,8 +46,9 @@ from rnnkit.training import (
     read_metrics,
     read_run_config,
 )
-from rnnkit.training.checkpoint import CheckpointManager, read_checkpoint
+from rnnkit.training.checkpoint import read_checkpoint
 from rnnkit.training.plots import plot_run
+from rnnkit.training.runs import run_checkpoint
 from rnnkit.training.state_dicts import load_model_tensors
 
 
@@ -261,11 +262,7 @@ def load_language_model(
         raise ConfigError(f"{run_dir} is not a language-model run (task {config.get('task')!r})")
     task_config = config_from_dict(CharLMConfig, config["task_config"])
     vocab = Vocab.from_dict(config["vocab"])
-    manager = CheckpointManager(run_dir / "checkpoints")
-    named = {"best": manager.best() or manager.latest(), "latest": manager.latest()}
-    path = named[checkpoint] if checkpoint in named else Path(checkpoint)
-    if path is None:
-        raise CheckpointError(f"{run_dir / 'checkpoints'} holds no checkpoint yet")
+    path = run_checkpoint(run_dir, checkpoint)
     weights = read_checkpoint(path).tensors["model.safetensors"]
     model = LanguageModel(task_config.model_config(len(vocab)))
     load_model_tensors(model, weights, source=path)

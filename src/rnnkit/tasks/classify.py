@@ -34,7 +34,7 @@ from rnnkit.config import config_from_dict, config_to_dict
 from rnnkit.console import console
 from rnnkit.datasets.labelled_text import load_labelled, split_fold
 from rnnkit.datasets.shared import find_shared
-from rnnkit.errors import CheckpointError, ConfigError, DataError
+from rnnkit.errors import ConfigError, DataError
 from rnnkit.models.bow_classifier import BowClassifier, BowClassifierConfig
 from rnnkit.models.many_to_one import (
     SequenceClassifier,
@@ -54,9 +54,9 @@ from rnnkit.training import (
     TrainingSetup,
     read_metrics,
 )
-from rnnkit.training.checkpoint import CheckpointManager, read_checkpoint
+from rnnkit.training.checkpoint import read_checkpoint
 from rnnkit.training.classification_metrics import classification_scores, confusion_from_row
-from rnnkit.training.runs import read_run_config
+from rnnkit.training.runs import read_run_config, run_checkpoint
 from rnnkit.training.state_dicts import load_model_tensors
 
 Dataset = Literal["auto", "rt_polarity", "movie_reviews", "sms_spam", "csv"]
@@ -282,11 +282,7 @@ def load_classifier(run_dir: str | Path, *, checkpoint: str = "latest") -> Loade
         raise ConfigError(f"{run_dir} is not a classification run (task {config.get('task')!r})")
     task_config = config_from_dict(TASKS[config["task"]], config["task_config"])
     vocab = Vocab.from_dict(config["vocab"])
-    manager = CheckpointManager(run_dir / "checkpoints")
-    named = {"best": manager.best() or manager.latest(), "latest": manager.latest()}
-    path = named[checkpoint] if checkpoint in named else Path(checkpoint)
-    if path is None:
-        raise CheckpointError(f"{run_dir / 'checkpoints'} holds no checkpoint yet")
+    path = run_checkpoint(run_dir, checkpoint)
     description = config["classifier"]
     if description["kind"] == "bow":
         model: nn.Module = BowClassifier(

@@ -30,11 +30,11 @@ from rnnkit.config import config_from_dict, config_to_dict
 from rnnkit.console import console
 from rnnkit.datasets.labelled_text import LabelledTexts, load_labelled, stratified_folds
 from rnnkit.datasets.shared import find_shared
-from rnnkit.errors import CheckpointError, ConfigError
+from rnnkit.errors import ConfigError
 from rnnkit.losses.sequence import sequence_cross_entropy
 from rnnkit.models.one_to_many import ConditionedDecoder, ConditionedDecoderConfig
 from rnnkit.tasks.registry import register_task
-from rnnkit.text.batching import pad_sequences
+from rnnkit.text.batching import pad_sequences, shift_right
 from rnnkit.text.vocab import Vocab
 from rnnkit.training import (
     BatchSource,
@@ -44,8 +44,8 @@ from rnnkit.training import (
     TrainingSetup,
     read_metrics,
 )
-from rnnkit.training.checkpoint import CheckpointManager, read_checkpoint
-from rnnkit.training.runs import read_run_config
+from rnnkit.training.checkpoint import read_checkpoint
+from rnnkit.training.runs import read_run_config, run_checkpoint
 from rnnkit.training.state_dicts import load_model_tensors
 
 DATA_DIRS = {"rt_polarity": "sentiment_rt_polarity", "sms_spam": "sms_spam"}
@@ -91,9 +91,9 @@ def load_texts(config: CondLMConfig, data: Path | None) -> LabelledTexts:
 def collate(rows: list[tuple[int, Tensor]], classes: int, vocab: Vocab) -> ConditionedBatch:
     """v = onehot(c), target_in = <bos> y_1 … y_n, target_out = y_1 … y_n <eos>."""
     target_out, _ = pad_sequences([ids for _, ids in rows], pad_id=vocab.pad_id)  # (B, T)
-    bos = torch.full((len(rows), 1), vocab.bos_id, dtype=torch.long)
-    target_in = torch.cat([bos, target_out[:, :-1]], dim=1)
-    target_in = target_in.masked_fill(target_in == vocab.eos_id, vocab.pad_id)
+    target_in = shift_right(
+        target_out, bos_id=vocab.bos_id, eos_id=vocab.eos_id, pad_id=vocab.pad_id
+    )  # (B, T)
     condition = F.one_hot(torch.tensor([label for label, _ in rows]), classes).float()  # (B, C)
     return ConditionedBatch(condition, target_in, target_out)
 
@@ -164,11 +164,7 @@ def load_condlm(run_dir: str | Path, *, checkpoint: str = "best") -> LoadedCondL
     config = read_run_config(run_dir)
     if config.get("task") != "condlm" or "decoder" not in config:
         raise ConfigError(f"{run_dir} is not a condlm run (task {config.get('task')!r})")
-    manager = CheckpointManager(run_dir / "checkpoints")
-    named = {"best": manager.best() or manager.latest(), "latest": manager.latest()}
-    path = named[checkpoint] if checkpoint in named else Path(checkpoint)
-    if path is None:
-        raise CheckpointError(f"{run_dir / 'checkpoints'} holds no checkpoint yet")
+    path = run_checkpoint(run_dir, checkpoint)
     model = ConditionedDecoder(config_from_dict(ConditionedDecoderConfig, config["decoder"]))
     load_model_tensors(model, read_checkpoint(path).tensors["model.safetensors"], source=path)
     return LoadedCondLM(model.eval(), Vocab.from_dict(config["vocab"]), tuple(config["classes"]))

@@ -32,19 +32,19 @@ from rnnkit.config import config_from_dict, config_to_dict
 from rnnkit.console import console
 from rnnkit.datasets.shared import find_shared
 from rnnkit.datasets.timeseries import TimeSeries, holdout_split, load_series, read_csv_series
-from rnnkit.errors import CheckpointError, ConfigError, DataError
+from rnnkit.errors import ConfigError, DataError
 from rnnkit.losses.regression import masked_mse
 from rnnkit.models.forecaster import Forecaster, ForecasterConfig
 from rnnkit.tasks.registry import register_task
 from rnnkit.training import BatchSource, FitResult, Objective, StepResult, TrainingSetup
-from rnnkit.training.checkpoint import CheckpointManager, read_checkpoint
+from rnnkit.training.checkpoint import read_checkpoint
 from rnnkit.training.forecast_metrics import (
     compare_with_baselines,
     mase,
     naive_forecast,
     seasonal_naive_forecast,
 )
-from rnnkit.training.runs import read_run_config
+from rnnkit.training.runs import read_run_config, run_checkpoint
 from rnnkit.training.state_dicts import load_model_tensors
 
 SeriesName = Literal[
@@ -234,11 +234,7 @@ def load_forecaster(run_dir: str | Path, *, checkpoint: str = "latest") -> Loade
     if config.get("task") != "forecast" or "forecaster" not in config:
         raise ConfigError(f"{run_dir} is not a forecast run (task {config.get('task')!r})")
     task_config = config_from_dict(ForecastConfig, config["task_config"])
-    manager = CheckpointManager(run_dir / "checkpoints")
-    named = {"best": manager.best() or manager.latest(), "latest": manager.latest()}
-    path = named[checkpoint] if checkpoint in named else Path(checkpoint)
-    if path is None:
-        raise CheckpointError(f"{run_dir / 'checkpoints'} holds no checkpoint yet")
+    path = run_checkpoint(run_dir, checkpoint)
     model = Forecaster(config_from_dict(ForecasterConfig, config["forecaster"]))
     load_model_tensors(model, read_checkpoint(path).tensors["model.safetensors"], source=path)
     data = None if config.get("data") is None else Path(config["data"])

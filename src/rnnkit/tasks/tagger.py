@@ -14,13 +14,13 @@ from typing import NamedTuple
 import torch
 
 from rnnkit.config import config_from_dict
-from rnnkit.errors import CheckpointError, ConfigError
+from rnnkit.errors import ConfigError
 from rnnkit.models.tagger import SequenceTagger, SequenceTaggerConfig
 from rnnkit.tasks.ner import NerConfig, collate, encode_sentence
 from rnnkit.text.tags import bioes_to_bio
 from rnnkit.text.vocab import Vocab
-from rnnkit.training.checkpoint import CheckpointManager, read_checkpoint
-from rnnkit.training.runs import read_run_config
+from rnnkit.training.checkpoint import read_checkpoint
+from rnnkit.training.runs import read_run_config, run_checkpoint
 from rnnkit.training.state_dicts import load_model_tensors
 
 
@@ -41,11 +41,7 @@ def load_tagger(run_dir: str | Path, *, checkpoint: str = "latest") -> LoadedTag
     config = read_run_config(run_dir)
     if config.get("task") != "ner" or "tagger" not in config:
         raise ConfigError(f"{run_dir} is not an ner run (task {config.get('task')!r})")
-    manager = CheckpointManager(run_dir / "checkpoints")
-    named = {"best": manager.best() or manager.latest(), "latest": manager.latest()}
-    path = named[checkpoint] if checkpoint in named else Path(checkpoint)
-    if path is None:
-        raise CheckpointError(f"{run_dir / 'checkpoints'} holds no checkpoint yet")
+    path = run_checkpoint(run_dir, checkpoint)
     model = SequenceTagger(config_from_dict(SequenceTaggerConfig, config["tagger"]))
     load_model_tensors(model, read_checkpoint(path).tensors["model.safetensors"], source=path)
     return LoadedTagger(

@@ -25,7 +25,7 @@ from rnnkit.datasets.translation import (
 )
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.seeding import make_generator
-from rnnkit.text.batching import BucketBatchSampler, pad_sequences
+from rnnkit.text.batching import BucketBatchSampler, pad_sequences, shift_right
 from rnnkit.text.vocab import Vocab
 
 Corpus = Literal["multi30k", "dialogue", "custom"]
@@ -167,9 +167,7 @@ def collate(pairs: list[tuple[Tensor, Tensor, str]], ids: SpecialIds) -> Transla
     """
     source_ids, lengths = pad_sequences([p[0] for p in pairs], pad_id=ids.pad)  # (B, S), (B,)
     target_out, _ = pad_sequences([p[1] for p in pairs], pad_id=ids.pad)  # (B, T)
-    bos = torch.full((len(pairs), 1), ids.bos, dtype=torch.long)
-    target_in = torch.cat([bos, target_out[:, :-1]], dim=1)  # (B, T)
-    target_in = target_in.masked_fill(target_in == ids.eos, ids.pad)  # <eos> is never an input
+    target_in = shift_right(target_out, bos_id=ids.bos, eos_id=ids.eos, pad_id=ids.pad)
     references = tuple(p[2] for p in pairs)
     return TranslationBatch(source_ids, lengths, target_in, target_out, references)
 

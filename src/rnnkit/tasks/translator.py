@@ -17,14 +17,14 @@ import torch
 from torch import Tensor
 
 from rnnkit.config import config_from_dict
-from rnnkit.errors import CheckpointError, ConfigError, DataError
+from rnnkit.errors import ConfigError, DataError
 from rnnkit.models.seq2seq import Seq2Seq, Seq2SeqConfig
 from rnnkit.tasks.translate import decode_text
 from rnnkit.tasks.translation_data import ChatConfig, TranslateConfig, tokenizer_of
 from rnnkit.text.batching import pad_sequences
 from rnnkit.text.vocab import Vocab
-from rnnkit.training.checkpoint import CheckpointManager, read_checkpoint
-from rnnkit.training.runs import read_run_config
+from rnnkit.training.checkpoint import read_checkpoint
+from rnnkit.training.runs import read_run_config, run_checkpoint
 from rnnkit.training.state_dicts import load_model_tensors
 
 TASK_CONFIGS = {"translate": TranslateConfig, "chat": ChatConfig}
@@ -60,11 +60,7 @@ def load_translator(run_dir: str | Path, *, checkpoint: str = "best") -> LoadedT
     task = config.get("task")
     if task not in TASK_CONFIGS or "seq2seq" not in config:
         raise ConfigError(f"{run_dir} is not a translate or chat run (task {task!r})")
-    manager = CheckpointManager(run_dir / "checkpoints")
-    named = {"best": manager.best() or manager.latest(), "latest": manager.latest()}
-    path = named[checkpoint] if checkpoint in named else Path(checkpoint)
-    if path is None:
-        raise CheckpointError(f"{run_dir / 'checkpoints'} holds no checkpoint yet")
+    path = run_checkpoint(run_dir, checkpoint)
     model = Seq2Seq(config_from_dict(Seq2SeqConfig, config["seq2seq"]))
     load_model_tensors(model, read_checkpoint(path).tensors["model.safetensors"], source=path)
     source = Vocab.from_dict(config["source_vocab"])

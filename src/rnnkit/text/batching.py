@@ -57,6 +57,20 @@ def pad_sequences(sequences: Sequence[Tensor], pad_id: int) -> tuple[Tensor, Ten
     return token_ids, lengths
 
 
+def shift_right(target_out: Tensor, *, bos_id: int, eos_id: int, pad_id: int) -> Tensor:
+    """The decoder input of teacher forcing: the targets shifted right behind <bos>.
+
+    target_out = y_1 … y_n <eos> <pad>…  ->  target_in = <bos> y_1 … y_n <pad>…  (<eos> is
+    never an input). Shapes: (B, T) -> (B, T).
+
+    >>> shift_right(torch.tensor([[7, 8, 3], [9, 3, 0]]), bos_id=2, eos_id=3, pad_id=0).tolist()
+    [[2, 7, 8], [2, 9, 0]]
+    """
+    bos = torch.full((target_out.shape[0], 1), bos_id, dtype=target_out.dtype)
+    target_in = torch.cat([bos, target_out[:, :-1]], dim=1)  # (B, T)
+    return target_in.masked_fill(target_in == eos_id, pad_id)
+
+
 def lengths_to_mask(lengths: Tensor, max_len: int | None = None) -> Tensor:
     """mask[b, t] = t < lengths[b]: True on real steps, False on padding.
 

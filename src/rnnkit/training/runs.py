@@ -24,8 +24,8 @@ from typing import Any
 import torch
 
 from rnnkit import __version__
-from rnnkit.errors import ConfigError, DataError
-from rnnkit.training.checkpoint import atomic_write_text
+from rnnkit.errors import CheckpointError, ConfigError, DataError
+from rnnkit.training.checkpoint import CheckpointManager, atomic_write_text
 
 CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.jsonl"
@@ -105,3 +105,17 @@ def read_metrics(run_dir: str | Path) -> list[dict[str, Any]]:
                 break
             raise DataError(f"{path}:{number} is not a JSON object: {err}") from err
     return rows
+
+
+def run_checkpoint(run_dir: str | Path, checkpoint: str = "best") -> Path:
+    """A run's "best" checkpoint (the latest when none is marked best), its "latest", or a path.
+
+    Raises:
+        CheckpointError: the run holds no checkpoint yet.
+    """
+    manager = CheckpointManager(Path(run_dir) / "checkpoints")
+    named = {"best": manager.best() or manager.latest(), "latest": manager.latest()}
+    path = named[checkpoint] if checkpoint in named else Path(checkpoint)
+    if path is None:
+        raise CheckpointError(f"{Path(run_dir) / 'checkpoints'} holds no checkpoint yet")
+    return path
