@@ -5,7 +5,8 @@ Usage:
 
 Trains, on the sentence-polarity set with the same held-out tenth (stratified, seed 0):
     condlm       `rnnkit train condlm`: an LSTM decoder conditioned on v = onehot(class) at every
-                 step (E = 256, H = 512), which writes a sentence given "negative" or "positive"
+                 step (E = 256, H = --hidden-size), which writes a sentence given "negative" or
+                 "positive"
     classifier   `rnnkit train sentiment`: the many-to-one LSTM of issue 9 (mean pooling)
 then samples N sentences per class from the decoder (temperature 1 and 0.7) and reports the
 share the classifier rates positive, next to its share on the real held-out sentences of each
@@ -54,13 +55,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("runs/bench-condgen"))
     parser.add_argument("--steps", type=int, default=1500, help="condlm updates (150 = 1 epoch)")
     parser.add_argument("--samples", type=int, default=200, help="sentences per class")
+    parser.add_argument("--hidden-size", type=int, default=512, help="H of the decoder")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     small = {"embed_dim": 32, "hidden_size": 32} if args.quick else {}
-    lm_config = CondLMConfig(**small)
+    lm_config = CondLMConfig(**(small or {"hidden_size": args.hidden_size}))
     ensure_run("condlm", lm_config, condlm.TRAINER_DEFAULTS, args.out / "condlm",
                60 if args.quick else args.steps)  # fmt: skip
     ensure_run("sentiment", ClassifyConfig(**small), classify.TRAINER_DEFAULTS,

@@ -122,6 +122,9 @@ def restore(trainer: Trainer, path: Path | None) -> Path:
         _restore(trainer, checkpoint.path, checkpoint.tensors, checkpoint.state)
     except KeyError as err:
         raise CheckpointError(f"{path / STATE_FILE} lacks the entry {err}") from err
+    except (TypeError, ValueError, IndexError, OverflowError, RuntimeError, AttributeError) as err:
+        # an entry of the right name but the wrong shape or range (a hand edit, a faulty writer)
+        raise CheckpointError(f"{path / STATE_FILE} holds a malformed entry: {err}") from err
     trainer.last_checkpoint = path
     trainer.metrics_log.truncate_after(trainer.loop.step)
     return path
