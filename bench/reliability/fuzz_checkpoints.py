@@ -1,4 +1,4 @@
-"""Tiny real checkpoints for the fuzz targets `checkpoint` and `resume`, made once per process.
+"""Tiny real checkpoints for the fuzz targets `checkpoint` and `resume`, and their mutations.
 
 `checkpoint` mutates a directory written by `write_checkpoint` from a small LSTM language
 model, its Adam state after one update and a carried `LSTMState`; `resume` feeds a fuzzed
@@ -9,6 +9,8 @@ Each iteration works on a fresh copy of the pristine directory.
 from __future__ import annotations
 
 import atexit
+import hashlib
+import json
 import shutil
 import tempfile
 from functools import cache
@@ -20,7 +22,13 @@ from torch import Tensor, nn
 
 from rnnkit.cells.base import LSTMState
 from rnnkit.training import BatchSource, Objective, StepResult, Trainer, TrainerConfig
-from rnnkit.training.checkpoint import STATE_FILE, TENSOR_FILES, write_checkpoint
+from rnnkit.training.checkpoint import (
+    DIGEST_KEY,
+    STATE_FILE,
+    TENSOR_FILES,
+    state_digest,
+    write_checkpoint,
+)
 from rnnkit.training.state_dicts import model_tensors, optimizer_tensors, structure_to_tensors
 
 VOCAB_SIZE = 6  # V
@@ -82,8 +90,11 @@ def pristine() -> Path:
     model, optimizer = fresh_model()
     optimizer_state, meta = optimizer_tensors(optimizer)
     carry, structure = structure_to_tensors(LSTMState(torch.zeros(1, 2, 5), torch.ones(1, 2, 5)))
-    tensors = {"model.safetensors": model_tensors(model), "optimizer.safetensors": optimizer_state,
-               "loop.safetensors": carry}  # fmt: skip
+    tensors = {
+        "model.safetensors": model_tensors(model),
+        "optimizer.safetensors": optimizer_state,
+        "loop.safetensors": carry,
+    }
     state = {"step": 1, "optimizer": meta, "carry": structure, "config": {"lr": 1e-2}}
     return write_checkpoint(_folder() / "pristine" / "step-00000001", tensors, state)
 
@@ -93,10 +104,17 @@ def trainer() -> Trainer:
     """A Trainer of TinyLM that has run two steps and written a checkpoint after each."""
     torch.manual_seed(0)
     inputs = torch.randint(VOCAB_SIZE, (8, 5))  # (N, T)
-    config = TrainerConfig(max_steps=2, checkpoint_every=1, log_every=1, quiet=True,
-                           device="cpu", seed=0)  # fmt: skip
-    run = Trainer(TinyLM(), NextToken(), BatchSource((inputs, inputs.roll(-1, 1)), 4, seed=0),
-                  config=config, run_dir=_folder() / "run", handle_signals=False)  # fmt: skip
+    config = TrainerConfig(
+        max_steps=2, checkpoint_every=1, log_every=1, quiet=True, device="cpu", seed=0
+    )
+    run = Trainer(
+        TinyLM(),
+        NextToken(),
+        BatchSource((inputs, inputs.roll(-1, 1)), 4, seed=0),
+        config=config,
+        run_dir=_folder() / "run",
+        handle_signals=False,
+    )
     run.fit()
     return run
 
@@ -115,15 +133,47 @@ def fresh_copy(destination: Path, *, trainer: bool = False) -> Path:
 
 
 def seeds() -> list[bytes]:
-    """`checkpoint` inputs: each mutation of each file; replace seeds carry the real file."""
+    """`checkpoint` inputs: every mutation of every file, re-signed or not (replace: real file)."""
     found = []
-    for flags in range(16):
-        mode, name = flags % 4, (STATE_FILE, *TENSOR_FILES)[flags >> 2]
+    for flags in range(32):
+        mode, name = flags % 4, (STATE_FILE, *TENSOR_FILES)[(flags >> 2) % 4]
         payload = (pristine() / name).read_bytes() if mode == 0 else b"\x7f"
         found.append(bytes([flags]) + (40).to_bytes(2) + payload)
     return found
 
 
 def resume_seeds() -> list[bytes]:
-    """`resume` inputs: the trainer checkpoint's real state.json."""
-    return [(_trainer_checkpoint() / STATE_FILE).read_bytes()]
+    """`resume` inputs: the trainer checkpoint's real state.json, signed again or not."""
+    state = (_trainer_checkpoint() / STATE_FILE).read_bytes()
+    return [b"\0" + state, b"\1" + state]
+
+
+def mutate(data: bytes, mode: int, position: int, payload: bytes) -> bytes:
+    """Mode 0: `payload` instead; 1: cut at `position`; 2: xor one byte; 3: insert `payload`."""
+    if mode == 0:
+        return payload
+    at = position % (len(data) + 1)
+    if mode == 1:
+        return data[:at]
+    if mode == 2 and at < len(data):
+        return data[:at] + bytes([data[at] ^ (payload[:1] or b"\x01")[0] or 1]) + data[at + 1 :]
+    return data[:at] + payload + data[at:]
+
+
+def rehash(path: Path, name: str, data: bytes) -> None:
+    """Record `data` as tensor file `name` in state.json (sha256 and size), then re-sign."""
+    state = json.loads((path / STATE_FILE).read_text(encoding="utf-8"))
+    state["files"][name] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+    (path / STATE_FILE).write_text(json.dumps(state), encoding="utf-8")
+    resign(path / STATE_FILE)
+
+
+def resign(path: Path) -> None:
+    """Give a state.json that is a JSON object a state_sha256 that matches its content."""
+    try:
+        state = json.loads(path.read_bytes())
+        if isinstance(state, dict):
+            state[DIGEST_KEY] = state_digest(state)
+            path.write_text(json.dumps(state), encoding="utf-8")
+    except (ValueError, RecursionError):
+        return

@@ -14,12 +14,13 @@ References:
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import fuzz_checkpoints as checkpoints  # this folder: the tiny real checkpoints
+import fuzz_seeds as seeds  # this folder: a few valid inputs per target
 import torch
 
 from rnnkit.datasets.captions import read_coco_captions, read_flickr8k_tokens
@@ -37,9 +38,6 @@ from rnnkit.training.state_dicts import (
     load_optimizer_tensors,
     tensors_to_structure,
 )
-
-import fuzz_checkpoints as checkpoints  # this folder: the tiny real checkpoints
-import fuzz_seeds as seeds  # this folder: a few valid inputs per target
 
 Body = Callable[[bytes, Path], None]
 _NORMAL_FORMS = (None, "NFC", "NFD", "NFKC", "NFKD")
@@ -75,8 +73,13 @@ def tokenize_body(data: bytes, scratch: Path) -> None:
     if kind == "regex":
         pattern, _, text = text.partition("\n")
         text = text[:12]  # a fuzzed pattern may backtrack exponentially; keep its input short
-    tokenizer = Tokenizer(kind=kind, lowercase=bool(flags & 4), keep_punctuation=bool(flags & 8),
-                          normalize=_NORMAL_FORMS[(flags >> 4) % 5], pattern=pattern)  # fmt: skip
+    tokenizer = Tokenizer(
+        kind=kind,
+        lowercase=bool(flags & 4),
+        keep_punctuation=bool(flags & 8),
+        normalize=_NORMAL_FORMS[(flags >> 4) % 5],
+        pattern=pattern,
+    )
     tokens = tokenizer(text)
     assert Tokenizer.from_dict(json.loads(json.dumps(tokenizer.to_dict()))) == tokenizer
     if kind == "char" and tokenizer.normalize is None:
@@ -95,7 +98,8 @@ def vocab_body(data: bytes, scratch: Path) -> None:
     copy = scratch / "vocab-copy.json"
     vocab.save(copy)
     again = Vocab.load(copy)
-    assert again == vocab and again.tokenizer == vocab.tokenizer
+    assert again == vocab
+    assert again.tokenizer == vocab.tokenizer
     tokens = vocab.tokens
     assert vocab.decode(vocab.encode(tokens, strict=True)) == tokens
 
@@ -116,7 +120,8 @@ def tsv_body(data: bytes, scratch: Path) -> None:
     """A source<TAB>target file: every pair has two non-empty, stripped sides."""
     pairs = read_tsv_pairs(_write(scratch, "pairs.tsv", data))
     for side in (*pairs.sources, *pairs.targets):
-        assert side and side == side.strip()
+        assert side
+        assert side == side.strip()
 
 
 def labelled_csv_body(data: bytes, scratch: Path) -> None:
@@ -131,7 +136,8 @@ def labelled_jsonl_body(data: bytes, scratch: Path) -> None:
 
 def _check_labelled(found: object) -> None:
     texts, labels, classes = found.texts, found.labels, found.classes  # type: ignore[attr-defined]
-    assert len(texts) == len(labels) and len(classes) >= 2
+    assert len(texts) == len(labels)
+    assert len(classes) >= 2
     assert all(0 <= label < len(classes) for label in labels)
 
 
@@ -144,7 +150,8 @@ def coco_body(data: bytes, scratch: Path) -> None:
 def flickr8k_body(data: bytes, scratch: Path) -> None:
     """A Flickr8k.token.txt file: image -> its non-empty captions."""
     found = read_flickr8k_tokens(_write(scratch, "Flickr8k.token.txt", data))
-    assert found and all(captions and all(captions) for captions in found.values())
+    assert found
+    assert all(captions and all(captions) for captions in found.values())
 
 
 def timeseries_body(data: bytes, scratch: Path) -> None:
@@ -153,8 +160,9 @@ def timeseries_body(data: bytes, scratch: Path) -> None:
     fill = ("error", "interpolate")[flags % 2]
     times = ("t",) if flags & 2 else ("t", "q")
     values = ("v",) if flags & 4 else ("v", "w")
-    series = read_csv_series(_write(scratch, "series.csv", rest), time_column=times,
-                             value_columns=values, fill=fill)  # fmt: skip
+    series = read_csv_series(
+        _write(scratch, "series.csv", rest), time_column=times, value_columns=values, fill=fill
+    )
     assert series.values.shape == (len(series.timestamps), len(values))
     assert fill == "error" or not bool(torch.tensor(series.values).isnan().any())
 
@@ -166,7 +174,8 @@ def _vectors_round_trip(path: Path, format: str, scratch: Path) -> None:
         return  # the word2vec formats cannot write such a word (save_* refuses it)
     copy = save_vectors(vectors, scratch / f"copy-{path.name}", format=format)  # type: ignore[arg-type]
     again = load_vectors(copy, format=format)  # type: ignore[arg-type]
-    assert again.words == vectors.words and torch.equal(again.vectors, vectors.vectors)
+    assert again.words == vectors.words
+    assert torch.equal(again.vectors, vectors.vectors)
 
 
 def word2vec_text_body(data: bytes, scratch: Path) -> None:
@@ -192,53 +201,44 @@ def checkpoint_body(data: bytes, scratch: Path) -> None:
     """Mutate one file of a real checkpoint, then load it as a task or a resume would.
 
     Option byte: bits 0-1 the mutation (replace, truncate, flip, insert), bits 2-3 the file
-    (state.json or a tensor file); bytes 1-2 a position; the rest the payload. A replaced
-    tensor file gets its sha256 and size rewritten in state.json, so foreign bytes reach the
-    safetensors parser. A tensor file changed any other way must fail its sha256 check.
+    (state.json or a tensor file), bit 4 re-sign state.json; bytes 1-2 a position; the rest the
+    payload. A replaced tensor file gets its sha256 and size rewritten in state.json, so foreign
+    bytes reach the safetensors parser. Re-signing gives a changed state.json a matching
+    state_sha256, as a hand edit or a faulty writer would, so it reaches the loaders behind
+    the checksum. A tensor file changed any other way must fail its sha256 check.
     """
     flags, rest = _split(data)
     position, payload = int.from_bytes(rest[:2].ljust(2, b"\0")), rest[2:]
     mode, name = flags % 4, (STATE_FILE, *TENSOR_FILES)[(flags >> 2) % 4]
     path = checkpoints.fresh_copy(scratch / "ckpt")
     original = (path / name).read_bytes()
-    changed = _mutate(original, mode, position, payload)
+    changed = checkpoints.mutate(original, mode, position, payload)
     (path / name).write_bytes(changed)
     if mode == 0 and name != STATE_FILE:
-        _rehash(path, name, changed)
-    try:
-        loaded = read_checkpoint(path)
-    except CheckpointError:
-        return
+        checkpoints.rehash(path, name, changed)
+    if flags & 16:
+        checkpoints.resign(path / STATE_FILE)
+    loaded = read_checkpoint(path)  # CheckpointError: refused, as it should be
     assert name == STATE_FILE or mode == 0 or changed == original, f"{name} changed, not caught"
     model, optimizer = checkpoints.target_model()
     tensors, state = loaded.tensors, loaded.state
     load_model_tensors(model, tensors["model.safetensors"], source=path)
-    load_optimizer_tensors(optimizer, tensors["optimizer.safetensors"],
-                           state.get("optimizer", {}), source=path)  # fmt: skip
+    load_optimizer_tensors(
+        optimizer, tensors["optimizer.safetensors"], state.get("optimizer", {}), source=path
+    )
     tensors_to_structure(tensors["loop.safetensors"], state.get("carry"), torch.device("cpu"))
 
 
-def _mutate(data: bytes, mode: int, position: int, payload: bytes) -> bytes:
-    if mode == 0:
-        return payload
-    at = position % (len(data) + 1)
-    if mode == 1:
-        return data[:at]
-    if mode == 2 and at < len(data):
-        return data[:at] + bytes([data[at] ^ (payload[:1] or b"\x01")[0] or 1]) + data[at + 1 :]
-    return data[:at] + payload + data[at:]
-
-
-def _rehash(path: Path, name: str, data: bytes) -> None:
-    state = json.loads((path / STATE_FILE).read_text(encoding="utf-8"))
-    state["files"][name] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
-    (path / STATE_FILE).write_text(json.dumps(state), encoding="utf-8")
-
-
 def resume_body(data: bytes, scratch: Path) -> None:
-    """`data` as state.json of a real trainer checkpoint, resumed with Trainer.load_checkpoint."""
+    """The bytes after the option byte as state.json of a real trainer checkpoint, resumed.
+
+    Option byte: bit 0 re-signs state.json (see `checkpoint_body`).
+    """
+    flags, rest = _split(data)
     path = checkpoints.fresh_copy(scratch / "resume", trainer=True)
-    (path / STATE_FILE).write_bytes(data)
+    (path / STATE_FILE).write_bytes(rest)
+    if flags & 1:
+        checkpoints.resign(path / STATE_FILE)
     checkpoints.trainer().load_checkpoint(path)
 
 

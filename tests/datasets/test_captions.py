@@ -267,3 +267,21 @@ def test_coco_bad_files(tmp_path: Path):
         load_coco_mini(tmp_path, "test")  # type: ignore[arg-type]
     path.write_text("\ufeff" + json.dumps(_coco()), encoding="utf-8")  # a BOM is accepted
     assert len(read_coco_captions(path)) == 2
+
+
+# -- regressions found by fuzzing (tests/reliability, bench/reliability/fuzz.py) -----------------
+@pytest.mark.parametrize("content", ["[" * 100_000, '{"images": ' + "1" * 5000 + "}"])
+def test_coco_json_too_deep_or_with_a_huge_int_raises_data_error(
+    tmp_path: Path, content: str
+) -> None:
+    path = tmp_path / "deep.json"  # json.loads raised RecursionError / ValueError
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(DataError, match=r"deep\.json is not JSON"):
+        read_coco_captions(path)
+
+
+def test_flickr8k_caption_number_of_thousands_of_digits_raises_data_error(tmp_path: Path):
+    path = tmp_path / "Flickr8k.token.txt"  # int() raised ValueError beyond 4300 digits
+    path.write_text("a.jpg#" + "1" * 5000 + "\tA dog .\n", encoding="utf-8")
+    with pytest.raises(DataError, match="must end in a #k caption number"):
+        read_flickr8k_tokens(path)

@@ -166,3 +166,22 @@ def _write_csv(tmp_path: Path) -> Path:
     path = tmp_path / "small.csv"
     path.write_text("text,label\n" + "".join(f"t{i},{i % 2}\n" for i in range(8)), encoding="utf-8")
     return path
+
+
+# -- regressions found by fuzzing (tests/reliability, bench/reliability/fuzz.py) -----------------
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("bad.csv", b"text,label\n\x9a,pos\nb,neg\n", "not UTF-8 text"),  # was UnicodeDecodeError
+        ("bad.csv", b'text,label\n"' + b"a" * 140_000, "is not valid CSV"),  # was csv.Error
+        ("bad.jsonl", b"[" * 100_000, "line 1 is not JSON"),  # was RecursionError
+        ("bad.jsonl", b'{"text": "a", "label": ' + b"1" * 5000 + b"}", "not JSON"),  # ValueError
+    ],
+)
+def test_undecodable_csv_and_jsonl_files_raise_data_error(
+    tmp_path: Path, name: str, content: bytes, message: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(DataError, match=message):
+        load_labelled_file(path)

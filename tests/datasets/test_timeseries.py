@@ -100,3 +100,21 @@ def test_holdout_split_is_chronological() -> None:
     np.testing.assert_array_equal(np.concatenate([train.values, test.values]), series.values)
     with pytest.raises(DataError, match=r"k must be in \[1, 143\]"):
         holdout_split(series, 144)
+
+
+# -- regressions found by fuzzing (tests/reliability, bench/reliability/fuzz.py) -----------------
+def test_a_short_row_has_empty_time_cells_like_its_value_cells(tmp_path: Path) -> None:
+    path = tmp_path / "short.csv"  # the fuzzer's input: the last row ends after one cell
+    path.write_bytes(b"t,q,v,w\n398,1,1.5,2\n1990,2,,3\n\n19")
+    series = read_csv_series(
+        path, time_column=("t", "q"), value_columns=("v", "w"), fill="interpolate"
+    )
+    assert series.timestamps == ("398-1", "1990-2", "19-")  # was an IndexError
+    np.testing.assert_array_equal(series.values, [[1.5, 2.0], [1.5, 3.0], [1.5, 3.0]])
+
+
+def test_an_unclosed_quote_raises_data_error(tmp_path: Path) -> None:
+    path = tmp_path / "quote.csv"
+    path.write_text('t,v\n1,"' + "9" * 140_000, encoding="utf-8")
+    with pytest.raises(DataError, match="line 2 is not valid CSV"):  # was csv.Error
+        read_csv_series(path, time_column="t", value_columns="v")

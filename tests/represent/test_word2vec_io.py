@@ -168,3 +168,31 @@ def test_embedding_from_word_vectors_object() -> None:
     assert aligned.weight.requires_grad
     with pytest.raises(DataError, match="none of the"):
         Embedding.from_pretrained(wv, vocab=Vocab(["yak"]))
+
+
+# -- regressions found by fuzzing (tests/reliability, bench/reliability/fuzz.py) -----------------
+@pytest.mark.parametrize(
+    ("suffix", "content", "message"),
+    [
+        (".txt", b"0 3\n", "two positive integers"),  # was ValueError from numpy's reshape
+        (".bin", b"0 2\n", "two positive integers"),  # the same
+        (".txt", b"1" * 5000 + b" 2\n", "two positive integers"),  # int() of 5000 digits
+        (".bin", b"99999999999 99999999\nx ", "at least"),  # numpy: array is too big
+        (".bin", b"4 1000000\na " + bytes(8), "at least 16000004 bytes"),  # allocated 16 MB first
+    ],
+)
+def test_headers_that_announce_nothing_or_too_much_raise_data_error(
+    tmp_path: Path, suffix: str, content: bytes, message: str
+) -> None:
+    path = tmp_path / f"v{suffix}"
+    path.write_bytes(content)
+    with pytest.raises(DataError, match=message):
+        load_vectors(path)
+
+
+def test_a_vocab_json_too_deep_raises_data_error(tmp_path: Path) -> None:
+    wv = WordVectors(["cat"], torch.tensor([[1.0, 2.0]]))
+    path = save_safetensors(wv, tmp_path / "v.safetensors")
+    (tmp_path / "vocab.json").write_text("[" * 100_000, encoding="utf-8")  # was RecursionError
+    with pytest.raises(DataError, match=r"vocab\.json is not valid JSON"):
+        load_safetensors(path)

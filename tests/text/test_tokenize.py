@@ -89,3 +89,10 @@ def test_bad_tokenizer_settings_are_config_errors() -> None:
         Tokenizer(normalize="NFX")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="unknown config key"):
         Tokenizer.from_dict({"kind": "word", "casefold": True})
+
+
+# -- regressions found by fuzzing (tests/reliability, bench/reliability/fuzz.py) -----------------
+@pytest.mark.parametrize("pattern", ["a{99999999999}", "(" * 1000 + ")" * 1000])
+def test_a_pattern_re_cannot_compile_raises_config_error(pattern: str) -> None:
+    with pytest.raises(ConfigError, match="not a valid regex"):  # was OverflowError, RecursionError
+        Tokenizer(kind="regex", pattern=pattern)

@@ -190,3 +190,18 @@ def test_missing_and_non_utf8_files(tmp_path: Path) -> None:
     binary.write_bytes(b"\xff\xfe\x00garbage")
     with pytest.raises(VocabError, match=r"binary\.json is not valid JSON"):
         Vocab.load(binary)
+
+
+# -- regressions found by fuzzing (tests/reliability, bench/reliability/fuzz.py) -----------------
+@pytest.mark.parametrize("content", ["[" * 100_000, '{"version": ' + "1" * 5000 + "}"])
+def test_json_too_deep_or_with_a_huge_int_raises_vocab_error(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "deep.json"  # json.loads raised RecursionError / ValueError
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(VocabError, match=r"deep\.json is not valid JSON"):
+        Vocab.load(path)
+
+
+def test_tokens_with_lone_surrogates_save_and_load(tmp_path: Path) -> None:
+    vocab = Vocab(["\ud800", "a\udfffb", "é"])  # save raised UnicodeEncodeError
+    vocab.save(tmp_path / "vocab.json")
+    assert Vocab.load(tmp_path / "vocab.json") == vocab

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +23,7 @@ from rnnkit.training import (
     write_checkpoint,
 )
 from rnnkit.training import checkpoint as checkpoint_module
+from rnnkit.training.state_dicts import load_optimizer_tensors, tensors_to_structure
 
 
 def _tensors(value: float = 1.0) -> dict[str, dict[str, torch.Tensor]]:
@@ -245,3 +247,95 @@ def test_resuming_an_empty_run_dir_is_an_error(tmp_path: Path) -> None:
     trainer, _ = tiny_trainer(TrainerConfig(quiet=True, device="cpu"), run_dir=tmp_path)
     with pytest.raises(CheckpointError, match="holds no checkpoint"):
         trainer.load_checkpoint()
+
+
+# -- regressions found by fuzzing (tests/reliability, bench/reliability/fuzz.py) -----------------
+def _rewrite_state(checkpoint: Path, text: str) -> None:
+    (checkpoint / "state.json").write_text(text, encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda text: "[" * 100_000, "corrupt or truncated"),  # was RecursionError
+        (lambda text: text.replace('"step": 1', '"step": ' + "1" * 5000), "corrupt or truncated"),
+        (lambda text: text.replace('"step": 1', '"step": 3'), "does not match its 'state_sha256'"),
+        (lambda text: text.replace('"bytes": ', '"bytes": 1'), "truncated or was changed"),
+    ],
+)
+def test_state_json_damage_is_a_checkpoint_error(
+    tmp_path: Path, edit: Callable[[str], str], message: str
+) -> None:
+    path = write_checkpoint(tmp_path / "step-00000001", _tensors(), {"step": 1})
+    _rewrite_state(path, edit((path / "state.json").read_text(encoding="utf-8")))
+    with pytest.raises(CheckpointError, match=message):
+        read_checkpoint(path)
+
+
+def test_a_file_entry_that_is_not_an_object_is_a_checkpoint_error(tmp_path: Path) -> None:
+    path = write_checkpoint(tmp_path / "step-00000001", _tensors(), {"step": 1})
+    _edit_state(files={"model.safetensors": 5})(path)  # was AttributeError: int has no .get
+    with pytest.raises(CheckpointError, match=r"does not list model\.safetensors with its sha256"):
+        read_checkpoint(path)
+
+
+def test_version_1_checkpoints_without_a_state_digest_still_load(tmp_path: Path) -> None:
+    path = write_checkpoint(tmp_path / "step-00000001", _tensors(), {"step": 1})
+    state = json.loads((path / "state.json").read_text(encoding="utf-8"))
+    del state["state_sha256"]
+    _rewrite_state(path, json.dumps({**state, "format_version": 1}))
+    assert read_checkpoint(path).state["step"] == 1
+    _rewrite_state(path, json.dumps({**state, "format_version": 2}))
+    with pytest.raises(CheckpointError, match="does not match its 'state_sha256'"):
+        read_checkpoint(path)
+
+
+def test_resuming_from_a_bit_flipped_rng_state_is_a_checkpoint_error(tmp_path: Path) -> None:
+    trainer = _trained(tmp_path)
+    path = trainer.last_checkpoint
+    text = (path / "state.json").read_text(encoding="utf-8")
+    flipped = re.sub(r'("torch": \[)\d+', r"\g<1>300", text, count=1)  # a byte must be ≤ 255
+    assert flipped != text
+    _rewrite_state(path, flipped)
+    with pytest.raises(CheckpointError, match=r"state\.json is corrupt or was edited"):
+        trainer.load_checkpoint(path)  # was RuntimeError from torch.set_rng_state
+
+
+@pytest.mark.parametrize(
+    "structure",
+    [
+        {"items": []},  # was KeyError: 'kind'
+        {"kind": "tensor", "name": "carry.9"},  # was KeyError: 'carry.9'
+        {"kind": "tensor", "name": ["carry.0"]},  # was TypeError: unhashable
+        {"kind": "list", "items": 3},  # was TypeError: not iterable
+        {"kind": "tuple", "items": [], "namedtuple": "rnnkit.cells.base:LSTMState"},  # TypeError
+        None,  # was TypeError: not subscriptable
+    ],
+)
+def test_a_malformed_carry_description_is_a_checkpoint_error(structure: object) -> None:
+    tensors = {"carry.0": torch.zeros(2)}
+    with pytest.raises(CheckpointError, match="carry"):
+        tensors_to_structure(tensors, structure, torch.device("cpu"))
+
+
+def test_a_carry_never_makes_python_import_a_module() -> None:
+    structure = {"kind": "tuple", "items": [], "namedtuple": "rnnkit.__main__:main"}
+    assert tensors_to_structure({}, structure, torch.device("cpu")) == ()  # was SystemExit
+
+
+@pytest.mark.parametrize(
+    ("tensors", "meta"),
+    [
+        ({}, ["Adam"]),  # was AttributeError: list has no .get
+        ({}, {"class": "Adam", "param_groups": 7}),  # was TypeError
+        ({"momentum": torch.zeros(1)}, {"class": "Adam", "param_groups": []}),  # was ValueError
+        ({}, {"class": "Adam", "param_groups": [], "extra": {"x": {}}}),  # was ValueError
+        ({}, {"class": "Adam", "param_groups": [{"params": "ab"}]}),
+    ],
+)
+def test_malformed_optimizer_state_is_a_checkpoint_error(
+    tensors: dict[str, torch.Tensor], meta: object
+) -> None:
+    optimizer = torch.optim.Adam(TinyLM().parameters())
+    with pytest.raises(CheckpointError):
+        load_optimizer_tensors(optimizer, tensors, meta, source=Path("ckpt"))  # type: ignore[arg-type]

@@ -48,7 +48,7 @@ COCO_MINI_SPLITS: tuple[str, ...] = ("train", "val")
 FLICKR8K_SPLITS: tuple[str, ...] = ("train", "dev", "test")
 FLICKR8K_TOKENS = "Flickr8k.token.txt"
 _BOM = "\ufeff"
-_TOKEN_KEY = re.compile(r"(?P<image>.+)#(?P<k>[0-9]+)")
+_TOKEN_KEY = re.compile(r"(?P<image>.+)#(?P<k>[0-9]{1,9})")  # k: 1-9 digits
 
 
 @dataclass(frozen=True)
@@ -208,6 +208,8 @@ def read_coco_captions(json_path: str | Path, images_dir: str | Path | None = No
         raise DataError(
             f"{path} is not JSON (line {err.lineno}, column {err.colno}): {err.msg}"
         ) from err
+    except (ValueError, RecursionError) as err:  # nested too deep, an int of > 4300 digits
+        raise DataError(f"{path} is not JSON that Python can read: {str(err)[:80]}") from err
     images = _coco_images(data, path)
     captions = _coco_captions(data, path, images)
     folder = None if images_dir is None else Path(images_dir)

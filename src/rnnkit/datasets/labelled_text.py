@@ -25,6 +25,7 @@ References:
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 import zipfile
@@ -75,16 +76,19 @@ class LabelledTexts:
         )
 
 
-def _read_lines(path: Path) -> list[str]:
+def _read_text(path: Path) -> str:
     try:
         raw = path.read_bytes()
-    except FileNotFoundError as err:
+    except (FileNotFoundError, IsADirectoryError) as err:
         raise DataError(f"data file not found: {path}") from err
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as err:
         raise DataError(f"{path} is not UTF-8 text (byte {err.start})") from err
-    return text.splitlines()
+
+
+def _read_lines(path: Path) -> list[str]:
+    return _read_text(path).splitlines()
 
 
 def _check_texts(texts: Iterable[str], where: str, first_line: int = 1) -> None:
@@ -173,21 +177,21 @@ def load_sms_spam(path: str | Path) -> LabelledTexts:
 def _rows(path: Path) -> tuple[list[dict], list[str]]:
     """The records of a .csv (header line) or .jsonl file and the columns found."""
     if path.suffix.lower() == ".csv":
+        reader = csv.DictReader(io.StringIO(_read_text(path), newline=""))
         try:
-            with path.open(encoding="utf-8", newline="") as handle:
-                reader = csv.DictReader(handle)
-                rows = list(reader)
-                return rows, list(reader.fieldnames or [])
-        except FileNotFoundError as err:
-            raise DataError(f"data file not found: {path}") from err
+            rows = list(reader)
+        except csv.Error as err:  # e.g. an unclosed quote runs past csv's field size limit
+            raise DataError(f"{path}: line {reader.line_num} is not valid CSV: {err}") from err
+        return rows, list(reader.fieldnames or [])
     rows, columns = [], {}
     for number, line in enumerate(_read_lines(path), start=1):
         if not line.strip():
             continue
         try:
             record = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise DataError(f"{path}: line {number} is not JSON: {err.msg}") from err
+        except (ValueError, RecursionError) as err:  # also too deep, or an int of > 4300 digits
+            reason = err.msg if isinstance(err, json.JSONDecodeError) else str(err)[:80]
+            raise DataError(f"{path}: line {number} is not JSON: {reason}") from err
         if not isinstance(record, dict):
             raise DataError(f"{path}: line {number} must be a JSON object, got {record!r:.40}")
         columns.update(dict.fromkeys(record))

@@ -101,11 +101,14 @@ def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
     """Header and rows of a CSV file, as strings."""
     try:
         with path.open(encoding="utf-8", newline="") as handle:
-            rows = list(csv.reader(handle))
+            reader = csv.reader(handle)
+            rows = list(reader)
     except FileNotFoundError as err:
         raise DataError(f"series file not found: {path}") from err
     except UnicodeDecodeError as err:
         raise DataError(f"{path} is not UTF-8 text (byte {err.start})") from err
+    except csv.Error as err:  # e.g. an unclosed quote runs past csv's field size limit
+        raise DataError(f"{path}: line {reader.line_num} is not valid CSV: {err}") from err
     if not rows:
         raise DataError(f"{path} is empty; expected a header row and one row per time step")
     return [name.strip() for name in rows[0]], rows[1:]
@@ -203,7 +206,9 @@ def read_csv_series(
             "(window + horizon + 1). Use a shorter --window or --horizon, or a longer series"
         )
     values = _parse_values(rows, value_indices, path, fill)
-    timestamps = tuple(join.join(row[i].strip() for i in time_indices) for row in rows)
+    timestamps = tuple(  # a short row lacks its last cells: empty, as for the values
+        join.join(row[i].strip() if i < len(row) else "" for i in time_indices) for row in rows
+    )
     return TimeSeries(name or path.stem, values, timestamps, tuple(value_names), season)
 
 

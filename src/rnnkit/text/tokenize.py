@@ -120,7 +120,7 @@ def _compile(pattern: str | re.Pattern[str]) -> re.Pattern[str]:
         return pattern
     try:
         return re.compile(pattern)
-    except (re.error, TypeError) as err:
+    except (re.error, TypeError, OverflowError, RecursionError) as err:  # a{99999999999}, ((((…
         raise ConfigError(f"tokenizer pattern {pattern!r} is not a valid regex: {err}") from err
 
 

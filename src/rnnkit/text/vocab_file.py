@@ -68,11 +68,14 @@ def vocab_from_dict(data: object) -> tuple[list[str], list[str], Tokenizer | Non
 def write_json_atomic(path: str | Path, data: dict[str, Any]) -> None:
     """Write JSON to a temp file in the same folder, then os.replace it over `path`."""
     path = Path(path)
-    text = json.dumps(data, ensure_ascii=False, indent=1) + "\n"
-    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", text=True)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as temp_file:
-            temp_file.write(text)
+        encoded = (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: written as a \ud800 escape, read back as is
+        encoded = (json.dumps(data, indent=1) + "\n").encode("ascii")
+    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "wb") as temp_file:
+            temp_file.write(encoded)
         os.replace(temp_name, path)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
@@ -86,9 +89,9 @@ def read_vocab_file(path: str | Path) -> tuple[list[str], list[str], Tokenizer |
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as err:
         raise VocabError(f"vocab file not found: {path}") from err
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+    except (ValueError, RecursionError) as err:  # also not UTF-8, too deep, a huge int
         raise VocabError(
-            f"vocab file {path} is not valid JSON (corrupt or truncated?): {err}"
+            f"vocab file {path} is not valid JSON (corrupt or truncated?): {str(err)[:200]}"
         ) from err
     try:
         return vocab_from_dict(data)

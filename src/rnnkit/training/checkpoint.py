@@ -4,7 +4,11 @@ A checkpoint `step-00001200/` holds `model.safetensors` (the weights), `optimize
 (optimizer state tensors under flattened names), `loop.safetensors` (the carried recurrent
 state, often empty) and `state.json` (format version, versions, config, step, epoch, RNG
 states, data position, best metric, the non-tensor optimizer state and the sha256 and size of
-every tensor file). Nothing is pickled; loading never calls `torch.load`.
+every tensor file). Since format version 2, state.json also holds `state_sha256`, the sha256 of
+its own content in canonical JSON (keys sorted, no spaces, ASCII), so a flipped bit or a
+truncation anywhere in a checkpoint is a CheckpointError rather than a wrong number or a
+failure deep inside resuming; version 1 checkpoints, which lack it, still load. Nothing is
+pickled; loading never calls `torch.load`.
 
 Writing goes to a hidden temporary directory; every file is fsynced, the directory is renamed
 into place with `os.replace` and the parent is fsynced. A run killed mid-write leaves only the
@@ -34,7 +38,9 @@ from torch import Tensor
 from rnnkit.errors import CheckpointError
 
 FORMAT = "rnnkit-checkpoint"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2 adds state_sha256
+READABLE_VERSIONS = (1, 2)
+DIGEST_KEY = "state_sha256"
 TENSOR_FILES = ("model.safetensors", "optimizer.safetensors", "loop.safetensors")
 STATE_FILE = "state.json"
 _STEP_DIR = re.compile(r"^step-(\d{8,})$")
@@ -111,6 +117,7 @@ def write_checkpoint(
             _write_durable(tmp / name, data)
             files[name] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
         full_state = {"format": FORMAT, "format_version": FORMAT_VERSION, **state, "files": files}
+        full_state[DIGEST_KEY] = state_digest(json.loads(_dumps(full_state)))  # as read back
         _write_durable(tmp / STATE_FILE, (_dumps(full_state) + "\n").encode())
         _fsync_dir(tmp)
         os.replace(tmp, directory)
@@ -126,6 +133,28 @@ def write_checkpoint(
     return directory
 
 
+def state_digest(state: dict[str, Any]) -> str:
+    """sha256 of `state` without its DIGEST_KEY, as canonical JSON (sorted keys, ASCII)."""
+    content = {key: value for key, value in state.items() if key != DIGEST_KEY}
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(canonical.encode("ascii")).hexdigest()
+
+
+def _check_digest(state_path: Path, state: dict[str, Any]) -> None:
+    """CheckpointError unless state.json matches its state_sha256 (required from version 2)."""
+    if DIGEST_KEY not in state and state.get("format_version") == 1:
+        return  # written before the digest existed
+    try:
+        intact = state.get(DIGEST_KEY) == state_digest(state)
+    except (RecursionError, TypeError, ValueError) as err:
+        raise CheckpointError(f"{state_path} is corrupt: {err}") from err
+    if not intact:
+        raise CheckpointError(
+            f"{state_path} is corrupt or was edited: its content does not match its "
+            f"{DIGEST_KEY!r}; resume from another checkpoint"
+        )
+
+
 def _read_state(path: Path) -> dict[str, Any]:
     state_path = path / STATE_FILE
     if not path.is_dir():
@@ -139,27 +168,30 @@ def _read_state(path: Path) -> dict[str, Any]:
         )
     try:
         state = json.loads(state_path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+    except (ValueError, RecursionError) as err:  # not UTF-8 or JSON, too deep, a huge int
         raise CheckpointError(
-            f"{state_path} is corrupt or truncated (not valid JSON: {err})"
+            f"{state_path} is corrupt or truncated (not valid JSON: {str(err)[:200]})"
         ) from err
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         found = state.get("format") if isinstance(state, dict) else type(state).__name__
         raise CheckpointError(
             f"{state_path} is not an rnnkit checkpoint (format {found!r}, expected {FORMAT!r})"
         )
-    if state.get("format_version") != FORMAT_VERSION:
+    version = state.get("format_version")
+    if type(version) is not int or version not in READABLE_VERSIONS:
         raise CheckpointError(
-            f"{state_path} has checkpoint format version {state.get('format_version')!r} "
-            f"(written by rnnkit {state.get('rnnkit_version')}); this rnnkit reads version "
-            f"{FORMAT_VERSION}. Use the rnnkit version that wrote it."
+            f"{state_path} has checkpoint format version {version!r} (written by rnnkit "
+            f"{state.get('rnnkit_version')}); this rnnkit reads versions "
+            f"{', '.join(map(str, READABLE_VERSIONS))}. Use the rnnkit version that wrote it."
         )
     return state
 
 
-def _read_tensor_file(path: Path, expected: dict[str, Any] | None) -> dict[str, Tensor]:
-    if expected is None:
-        raise CheckpointError(f"{path.parent / STATE_FILE} does not list {path.name}")
+def _read_tensor_file(path: Path, expected: object) -> dict[str, Tensor]:
+    if not isinstance(expected, dict):
+        raise CheckpointError(
+            f"{path.parent / STATE_FILE} does not list {path.name} with its sha256 and bytes"
+        )
     if not path.is_file():
         raise CheckpointError(f"{path} is missing")
     data = path.read_bytes()
@@ -184,6 +216,7 @@ def read_checkpoint(path: str | Path) -> Checkpoint:
     if not isinstance(files, dict):
         raise CheckpointError(f"{path / STATE_FILE} lacks the 'files' table of tensor files")
     tensors = {name: _read_tensor_file(path / name, files.get(name)) for name in TENSOR_FILES}
+    _check_digest(path / STATE_FILE, state)  # last, so the messages above stay specific
     return Checkpoint(path, tensors, state)
 
 

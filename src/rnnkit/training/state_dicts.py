@@ -11,7 +11,7 @@ References:
 
 from __future__ import annotations
 
-import importlib
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -91,26 +91,46 @@ def load_optimizer_tensors(
     *,
     source: Path,
 ) -> None:
-    """Restore an optimizer from `optimizer_tensors` output, refusing a different optimizer."""
-    if meta.get("class") != type(optimizer).__name__:
+    """Restore an optimizer from `optimizer_tensors` output, refusing a different optimizer.
+
+    Raises:
+        CheckpointError: naming `source`, when the optimizer class differs, or the tensor names
+            or the metadata (state.json's "optimizer") are malformed or do not fit.
+    """
+    found = meta.get("class") if isinstance(meta, dict) else type(meta).__name__
+    if found != type(optimizer).__name__:
         raise CheckpointError(
-            f"{source} holds {meta.get('class')} state but the trainer uses "
+            f"{source} holds {found} state but the trainer uses "
             f"{type(optimizer).__name__}; resume with the optimizer the run was started with"
         )
+    groups = meta.get("param_groups")
+    if not isinstance(groups, list) or not all(isinstance(group, dict) for group in groups):
+        raise CheckpointError(
+            f"{source}: state.json's optimizer.param_groups is not a list of objects"
+        )
+    groups = [
+        {k: tuple(v) if isinstance(v, list) and k != "params" else v for k, v in group.items()}
+        for group in groups
+    ]
+    try:
+        state = _optimizer_state(tensors, meta.get("extra", {}))
+        optimizer.load_state_dict({"state": state, "param_groups": groups})
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError) as err:
+        raise CheckpointError(f"{source} does not fit this optimizer: {err}") from err
+
+
+def _optimizer_state(tensors: dict[str, Tensor], extra: Any) -> dict[int, dict[str, Any]]:
+    """Per-parameter state from tensors `state.<id>.<key>` and JSON `extra` {id: {key: value}}.
+
+    ValueError or AttributeError when a name or `extra` is malformed.
+    """
     state: dict[int, dict[str, Any]] = {}
     for name, tensor in tensors.items():
         _, param_id, key = name.split(".", 2)
         state.setdefault(int(param_id), {})[key] = tensor
-    for param_id, values in meta.get("extra", {}).items():
+    for param_id, values in extra.items():
         state.setdefault(int(param_id), {}).update(values)
-    groups = [
-        {k: tuple(v) if isinstance(v, list) and k != "params" else v for k, v in group.items()}
-        for group in meta["param_groups"]
-    ]
-    try:
-        optimizer.load_state_dict({"state": state, "param_groups": groups})
-    except (ValueError, KeyError) as err:
-        raise CheckpointError(f"{source} does not fit this optimizer: {err}") from err
+    return state
 
 
 def structure_to_tensors(value: Any, prefix: str = "carry") -> tuple[dict[str, Tensor], Any]:
@@ -146,31 +166,61 @@ def structure_to_tensors(value: Any, prefix: str = "carry") -> tuple[dict[str, T
     return tensors, walk(value)
 
 
-def _namedtuple_class(name: str | None) -> type | None:
-    """The NamedTuple class `module:qualname`, only from rnnkit or torch (else a plain tuple)."""
-    if not name or not name.startswith(("rnnkit.", "torch.")):
+def _namedtuple_class(name: object) -> type | None:
+    """The NamedTuple class `module:qualname` of a loaded rnnkit or torch module, else None.
+
+    Only modules already imported are searched: a checkpoint never makes Python import (and so
+    run) a module it names, such as `rnnkit.__main__`. Unknown names give a plain tuple.
+    """
+    if not isinstance(name, str) or not name.startswith(("rnnkit.", "torch.")):
         return None
     module_name, _, qualname = name.partition(":")
-    try:
-        found: Any = importlib.import_module(module_name)
-        for part in qualname.split("."):
-            found = getattr(found, part)
-    except (ImportError, AttributeError):
-        return None
+    found: Any = sys.modules.get(module_name)
+    for part in qualname.split("."):
+        found = getattr(found, part, None)
     return found if isinstance(found, type) and issubclass(found, tuple) else None
 
 
 def tensors_to_structure(tensors: dict[str, Tensor], structure: Any, device: torch.device) -> Any:
-    """Rebuild a value flattened by `structure_to_tensors`, with its tensors on `device`."""
-    kind = structure["kind"]
+    """Rebuild a value flattened by `structure_to_tensors`, with its tensors on `device`.
+
+    Raises:
+        CheckpointError: the description (state.json's "carry") is malformed, too deep, or
+            names a tensor that `tensors` lacks.
+    """
+    try:
+        return _rebuild(tensors, structure, device)
+    except RecursionError as err:
+        raise CheckpointError("state.json's 'carry' is nested too deeply to be a state") from err
+
+
+def _rebuild(tensors: dict[str, Tensor], structure: Any, device: torch.device) -> Any:
+    kind = structure.get("kind") if isinstance(structure, dict) else None
+    items = structure.get("items") if isinstance(structure, dict) else None
     if kind == "none":
         return None
     if kind == "tensor":
-        return tensors[structure["name"]].to(device)
-    if kind == "dict":
-        return {k: tensors_to_structure(tensors, v, device) for k, v in structure["items"].items()}
-    items = [tensors_to_structure(tensors, v, device) for v in structure["items"]]
-    if kind == "list":
-        return items
-    named = _namedtuple_class(structure.get("namedtuple"))
-    return named(*items) if named is not None else tuple(items)
+        name = structure.get("name")
+        if not isinstance(name, str) or name not in tensors:
+            raise CheckpointError(
+                f"state.json's 'carry' names the tensor {name!r:.60}, which "
+                f"loop.safetensors lacks (it holds {sorted(tensors)[:5]})"
+            )
+        return tensors[name].to(device)
+    if kind == "dict" and isinstance(items, dict):
+        return {k: _rebuild(tensors, v, device) for k, v in items.items()}
+    if kind not in ("list", "tuple") or not isinstance(items, list):
+        raise CheckpointError(
+            f"state.json's 'carry' holds {structure!r:.80}; expected a kind of none, tensor, "
+            "dict, list or tuple with its items"
+        )
+    values = [_rebuild(tensors, v, device) for v in items]
+    named = _namedtuple_class(structure.get("namedtuple")) if kind == "tuple" else None
+    if kind == "list" or named is None:
+        return values if kind == "list" else tuple(values)
+    try:
+        return named(*values)
+    except TypeError as err:  # a different number of fields
+        raise CheckpointError(
+            f"state.json's 'carry': {named.__name__} does not fit: {err}"
+        ) from err

@@ -99,7 +99,12 @@ def save_word2vec_binary(vectors: WordVectors, path: str | Path) -> Path:
 def _read_header(line: bytes, where: str) -> tuple[int, int]:
     """(V, E) of a "V E" header line; DataError otherwise."""
     parts = line.split()
-    if len(parts) != 2 or not all(part.isdigit() for part in parts) or int(parts[1]) < 1:
+    if (
+        len(parts) != 2
+        or not all(part.isdigit() and len(part) <= 18 for part in parts)  # int() refuses 4300+
+        or int(parts[0]) < 1
+        or int(parts[1]) < 1
+    ):
         raise DataError(
             f"{where}: expected the word2vec header 'V E' (two positive integers), got"
             f" {line[:60]!r}; is this a word2vec file?"
@@ -161,6 +166,12 @@ def load_word2vec_binary(path: str | Path) -> WordVectors:
     end = data.find(b"\n")
     count, embed_dim = _read_header(data[: end if end >= 0 else 80], f"{path}, byte 0")
     size, offset = 4 * embed_dim, end + 1
+    if count * (size + 1) > len(data) - offset:  # each vector: ≥ 1 byte of word, 4·E of floats
+        raise DataError(
+            f"{path}: the header announces {count} vectors of {embed_dim} float32, at least"
+            f" {count * (size + 1)} bytes, but {len(data) - offset} follow; truncated, or not a"
+            " binary word2vec file"
+        )
     words, rows = [], np.empty((count, embed_dim), dtype=np.float32)
     for row in range(count):
         space = data.find(b" ", offset)
@@ -209,8 +220,10 @@ def _read_vocab(path: Path) -> tuple[list[str], list[int] | None]:
     """(words, counts) of a vocab.json; DataError naming the file and the key."""
     try:
         data = json.loads(_read_bytes(path).decode("utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise DataError(f"{path} is not valid JSON (corrupt or truncated?): {err}") from err
+    except (ValueError, RecursionError) as err:  # also not UTF-8, too deep, a huge int
+        raise DataError(
+            f"{path} is not valid JSON (corrupt or truncated?): {str(err)[:200]}"
+        ) from err
     if not isinstance(data, dict) or data.get("format") != VOCAB_FORMAT:
         found = data.get("format") if isinstance(data, dict) else type(data).__name__
         raise DataError(f"{path}: expected key 'format' = {VOCAB_FORMAT!r}, got {found!r}")
