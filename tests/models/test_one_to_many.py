@@ -67,6 +67,26 @@ def test_parallel_forward_equals_a_decode_step_loop(cell: str, conditioning: str
     torch.testing.assert_close(logits, torch.stack(steps, dim=1), rtol=0, atol=1e-10)
 
 
+@pytest.mark.parametrize("conditioning", ["init", "every_step"])
+def test_condition_output_adds_w_v_times_v_to_every_step_and_matches_the_step_loop(
+    conditioning: str,
+) -> None:
+    decoder = _decoder(conditioning=conditioning, condition_output=True)
+    v = torch.randn(3, F)
+    logits = decoder(v, TARGET_IN)
+    state, steps = decoder.start(v), []
+    for t in range(TARGET_IN.shape[1]):
+        step_logits, state = decoder.decode_step(TARGET_IN[:, t], state)
+        steps.append(step_logits)
+    torch.testing.assert_close(logits, torch.stack(steps, dim=1), rtol=0, atol=1e-10)
+    H = decoder.config.hidden_size
+    w_v = decoder.output.weight[:, H:].detach().clone()  # (V, F): the columns that read v
+    with torch.no_grad():
+        decoder.output.weight[:, H:] = 0.0
+    shift = (v @ w_v.T).unsqueeze(1)  # W_v v, the same at every step, (B, 1, V)
+    torch.testing.assert_close(logits, decoder(v, TARGET_IN) + shift, rtol=0, atol=1e-10)
+
+
 @pytest.mark.parametrize(("cell", "conditioning"), CELL_MODES)
 def test_forward_equals_a_hand_unrolled_cell(cell: str, conditioning: str) -> None:
     """every_step: x = [E[y_{t-1}] ; v] into W_ih; init: x_0 = W_v v + b_v read first, from 0."""

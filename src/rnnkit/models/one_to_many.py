@@ -14,6 +14,10 @@ entering the recurrence as
                   h_t = tanh(W_x x_t + W_hh h_{t-1} + W_v v + b)    the lecture's form above
 
 (The lecture's image weight W_ih is W_v here: rnnkit's W_ih is the layer's input weight.)
+
+With `condition_output`, v also enters the output layer, z_t = W_out [h_t ; v] + b_out, as in
+the multimodal layer of Mao et al. (2015): a direct path from v to every word's score, which a
+weak condition (a sentence's class) needs to show in the text before the recurrence learns it.
 "init" is Show and Tell's form: the image is the layer's input at one extra first step (from
 h_0 = 0), whose output predicts nothing; the state it leaves is where <bos> starts. (Karpathy's
 NeuralTalk instead adds W_hi v as a bias to the first step only; Donahue et al. 2015's LRCN
@@ -64,6 +68,7 @@ class ConditionedDecoderConfig:
     num_layers: int = 1  # L
     dropout: float = 0.0  # on the layer inputs, between layers and before W_out
     conditioning: Literal["init", "every_step"] = "init"
+    condition_output: bool = False  # v also enters the output layer: W_out [h_t ; v]
     pad_id: int = 0  # <pad>
     bos_id: int = 2  # <bos>
     eos_id: int = 3  # <eos>
@@ -123,7 +128,19 @@ class ConditionedDecoder(nn.Module):
                           batch_first=True,
                           dropout=config.dropout if config.num_layers > 1 else 0.0)  # fmt: skip
         self.dropout = nn.Dropout(config.dropout)
-        self.output = nn.Linear(H, config.vocab_size)  # W_out, b_out
+        self.output = nn.Linear(H + (F if config.condition_output else 0), config.vocab_size)
+
+    def logits(self, outputs: Tensor, condition: Tensor) -> Tensor:
+        """z_t = W_out h_t + b_out, or W_out [h_t ; v] + b_out with condition_output.
+
+        Shapes: outputs (B, T, H) or (N, H); condition (B, F) or (N, F); returns (…, V).
+        """
+        outputs = self.dropout(outputs)
+        if self.config.condition_output:
+            v = condition if outputs.ndim == 2 else condition.unsqueeze(1).expand(
+                *outputs.shape[:2], -1)  # fmt: skip
+            outputs = torch.cat([outputs, v], dim=-1)  # [h_t ; v]
+        return self.output(outputs)
 
     def forward(self, condition: Tensor, target_in: Tensor) -> Tensor:
         """Teacher-forced logits of every step, all T steps in one layer call.
@@ -146,7 +163,7 @@ class ConditionedDecoder(nn.Module):
             first = self.condition_projection(condition).unsqueeze(1)  # x_0 = W_v v, (B, 1, E)
             outputs, _ = self.layer(self.dropout(torch.cat([first, x], dim=1)))  # (B, 1+T, H)
             outputs = outputs[:, 1:]  # the image step predicts nothing, (B, T, H)
-        return self.output(self.dropout(outputs))  # W_out h_t + b_out, (B, T, V)
+        return self.logits(outputs, condition)  # z_t, (B, T, V)
 
     def start(self, condition: Tensor) -> ConditionedState:
         """The state before <bos>: after reading x_0 = W_v v ("init"), or zeros ("every_step").
@@ -171,7 +188,7 @@ class ConditionedDecoder(nn.Module):
         if self.config.conditioning == "every_step":
             x = torch.cat([x, state.condition], dim=-1)  # [E[y_{t-1}] ; v], (N, E+F)
         output, hidden = self.layer(self.dropout(x).unsqueeze(1), state.hidden)  # (N, 1, H)
-        logits = self.output(self.dropout(output.squeeze(1)))  # (N, V)
+        logits = self.logits(output.squeeze(1), state.condition)  # (N, V)
         return logits, ConditionedState(hidden, state.condition)
 
     @torch.no_grad()

@@ -9,7 +9,9 @@ then writes a sentence from <bos> until <eos>:
 Trained on the sentence-polarity set (10,662 review sentences, negative / positive) it writes
 reviews of the asked-for polarity: `rnnkit generate RUN_DIR --condition positive`. Any labelled
 set of `rnnkit.datasets.labelled_text` works (`--dataset sms_spam`, or your CSV with `--data`).
-A tenth of the examples (seeded, stratified) is held out for the validation perplexity.
+A tenth of the examples (stratified, `split_seed`) is held out for the validation perplexity:
+the same tenth that `rnnkit train sentiment` holds out as its fold 0. By default v also enters
+the output layer (`condition_output`), the direct path a sentence's class needs to show.
 
 References:
     Mikolov & Zweig. Context Dependent Recurrent Neural Network Language Model. SLT 2012.
@@ -59,6 +61,8 @@ class CondLMConfig:
     min_freq: int = 2  # rarer words become <unk>
     max_tokens: int = 40  # longer texts are cut (their <eos> is kept)
     conditioning: Literal["init", "every_step"] = "every_step"
+    condition_output: bool = True  # v also enters the output layer, W_out [h_t ; v]
+    split_seed: int = 0  # seed of the held-out tenth (as `rnnkit train sentiment`'s folds)
     cell: Literal["rnn", "lstm", "gru"] = "lstm"
     embed_dim: int = 256  # E
     hidden_size: int = 512  # H
@@ -120,7 +124,7 @@ class CondLMObjective(Objective):
 def build(config: CondLMConfig, *, data: Path | None, seed: int) -> TrainingSetup:
     """Decoder, objective, shuffled training batches and the held-out tenth."""
     texts = load_texts(config, data)
-    folds = stratified_folds(texts.labels, 10, seed=seed)
+    folds = stratified_folds(texts.labels, 10, seed=config.split_seed)
     train_rows = [i for i, fold in enumerate(folds) if fold != 0]
     held_rows = [i for i, fold in enumerate(folds) if fold == 0]
     tokenize = texts.tokenizer
@@ -136,7 +140,8 @@ def build(config: CondLMConfig, *, data: Path | None, seed: int) -> TrainingSetu
     model = ConditionedDecoder(ConditionedDecoderConfig(
         vocab_size=len(vocab), embed_dim=config.embed_dim, condition_size=C, cell=config.cell,
         hidden_size=config.hidden_size, num_layers=config.num_layers, dropout=config.dropout,
-        conditioning=config.conditioning, pad_id=vocab.pad_id, bos_id=vocab.bos_id,
+        conditioning=config.conditioning, condition_output=config.condition_output,
+        pad_id=vocab.pad_id, bos_id=vocab.bos_id,
         eos_id=vocab.eos_id))  # fmt: skip
     return TrainingSetup(
         model,
