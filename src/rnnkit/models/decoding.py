@@ -313,6 +313,8 @@ def _best(
             if score > float("-inf"):
                 normalised = _normalised(score, len(prefix), length_penalty)
                 hypotheses.append(Hypothesis(prefix, score, normalised, False))
+    if not hypotheses:  # every score was NaN or -inf (a model whose numbers overflowed)
+        hypotheses = [Hypothesis([], float("-inf"), float("-inf"), False)]
     return sorted(hypotheses, key=lambda h: h.normalised, reverse=True)[:beam_size]
 
 

@@ -4,7 +4,8 @@ An adapter holds what the task's loader returned (`rnnkit.tasks.*.load_*`, the m
 mode) and turns a request into the task's own call, and the result into a response. It says
 what the run can do (`offers`) and what the page shows about it (`info`). A request builds its
 own recurrent state and random generator, and the routes run it under `torch.no_grad()`, so
-the shared model is only read and requests can run at once.
+the shared model is only read and requests can run at once. A number a response would carry
+that is NaN or ±inf (float32 overflowed) is a DataError (422): JSON has no such numbers.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from rnnkit.tasks.textgen import generate_text
 from rnnkit.tasks.translator import attention_of, translate
 from rnnkit.text.tags import entity_spans
 from rnnkit.web import schemas
+from rnnkit.web.generation import sampling_of
+from rnnkit.web.handlers import finite
 from rnnkit.web.inspect import next_token_gradient_norms, record_maps
 
 
@@ -76,7 +79,7 @@ class CharLMAdapter(Adapter):
         """The text of each sampled token after the prime (`rnnkit.tasks.textgen`)."""
         if request.condition is not None:
             raise ConfigError("this charlm run takes no condition; leave condition out")
-        sampling = SamplingConfig(temperature=request.temperature, top_k=request.top_k)
+        sampling = sampling_of(request)
         return generate_text(
             self.loaded.model,
             self.loaded.vocab,
@@ -98,6 +101,7 @@ class CharLMAdapter(Adapter):
     def gradients(self, text: str) -> schemas.GradientsResponse:
         tokens, ids = self._ids(text)
         norms = next_token_gradient_norms(self.loaded.model, ids)  # (T-1,)
+        finite(norms, "gradient norms", "the gradients explode on this text: try a shorter one")
         return schemas.GradientsResponse(tokens=tokens[:-1], norms=norms.tolist())
 
 
@@ -121,7 +125,7 @@ class CondLMAdapter(Adapter):
             raise ConfigError(f"condition must be one of {classes}, got {request.condition!r}")
         if request.prime:
             raise ConfigError("a condlm run writes from <bos> given its condition; send no prime")
-        sampling = SamplingConfig(temperature=request.temperature, top_k=request.top_k)
+        sampling = sampling_of(request)
         v = F.one_hot(torch.tensor([classes.index(request.condition)]), len(classes)).float()
         generator = torch.Generator().manual_seed(_fresh_seed(request.seed))
         return self._sample(v, sampling, generator, request.length)
@@ -160,6 +164,7 @@ class ClassifierAdapter(Adapter):
     def classify(self, text: str) -> schemas.ClassifyResponse:
         _need_tokens(self.loaded.vocab.tokenize(text), text)
         probabilities = predict_proba(self.loaded, [text])  # (1, C)
+        finite(probabilities, "class probabilities", "try a shorter text")
         config, classes = self.loaded.config, self.loaded.classes
         label = ClassificationObjective(classes, threshold=config.threshold).decide(probabilities)
         return schemas.ClassifyResponse(
@@ -177,8 +182,9 @@ class ClassifierAdapter(Adapter):
         ids = vocab.encode(tokens).unsqueeze(0)  # (1, T)
         lengths = torch.tensor([ids.shape[1]])
         cell, layers, logits = record_maps(self.loaded.model, lambda m: m(ids, lengths), units)
+        probabilities = finite(logits.softmax(-1)[0], "class probabilities", "try a shorter text")
         return schemas.InspectResponse(
-            tokens=tokens, cell=cell, layers=layers, probabilities=logits.softmax(-1)[0].tolist()
+            tokens=tokens, cell=cell, layers=layers, probabilities=probabilities.tolist()
         )
 
 
@@ -223,9 +229,11 @@ class TranslatorAdapter(Adapter):
 
     def translate(self, text: str, beam: int) -> schemas.TranslateResponse:
         [best] = translate(self.loaded, [text], beam_size=beam)
+        finite(torch.tensor(best.score), "score", "try a shorter text")
         attention = None
         if self.loaded.model.attention is not None:
-            attention = attention_of(self.loaded, best).tolist()  # (T, S)
+            alpha = attention_of(self.loaded, best)  # (T, S)
+            attention = finite(alpha, "attention", "try a shorter text").tolist()
         return schemas.TranslateResponse(
             text=best.text,
             tokens=best.tokens,
@@ -280,6 +288,9 @@ class ForecasterAdapter(Adapter):
                 "a history holds one: leave history out"
             )
         forecast = self.loaded.model.rollout(values, horizon)  # (k, F)
+        low, high = float(series.values[:, 0].min()), float(series.values[:, 0].max())
+        fix = f"send values on the scale of the series {series.name!r} ({low:g} … {high:g})"
+        finite(forecast, "forecast", fix)
         return schemas.ForecastResponse(
             history=values[:, 0].tolist(), series=series.name, forecast=forecast[:, 0].tolist()
         )

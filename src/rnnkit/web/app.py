@@ -11,10 +11,11 @@ Routes (the OpenAPI schema is at /openapi.json, its pages at /docs):
     POST /api/models/{id}/classify | tag | translate | forecast | inspect | gradients
     POST /api/models/{id}/caption                 multipart form: image (file), beam
 
-Every error is a 4xx JSON body {"detail": …}: an unknown id 404, a capability the run does not
-offer 400, a request over a limit of `ServeSettings` 422 (pydantic's error list, as for any
-invalid request), a body or upload too large 413, an upload that is not an image 415, and a
-RnnkitError raised by a task 422 with its message.
+Every error is a 4xx JSON body {"detail": …} (`rnnkit.web.handlers`): an unknown id 404, a
+capability the run does not offer 400, a request over a limit of `ServeSettings` 422 (pydantic's
+error list, as for any invalid request), a body that is not readable JSON 400 or 422, a body or
+upload too large 413, an upload that is not an image 415, and a RnnkitError raised by a task
+422 with its message. The schema documents each of these statuses with its body.
 
 References:
     https://fastapi.tiangolo.com/
@@ -30,15 +31,14 @@ from typing import Annotated
 import torch
 from fastapi import APIRouter, FastAPI, File, Form, Query, UploadFile
 from fastapi import Request as HTTPRequest
-from fastapi.encoders import jsonable_encoder
-from fastapi.exceptions import HTTPException, RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.exceptions import HTTPException
+from fastapi.responses import FileResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 
 from rnnkit import __version__
 from rnnkit.errors import RnnkitError
-from rnnkit.web import schemas
-from rnnkit.web.generation import Generation, sse_events
+from rnnkit.web import handlers, openapi, schemas
+from rnnkit.web.generation import Generation, in_worker_threads, sse_events
 from rnnkit.web.limits import BodyLimit
 from rnnkit.web.models import Adapter, load_runs
 from rnnkit.web.settings import ServeSettings
@@ -48,7 +48,12 @@ logger = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/bmp", "image/gif")
 STREAM_PATH = "/api/models/{model_id}/generate/stream"
-ERRORS = {code: {"model": schemas.ErrorResponse} for code in (400, 404)}
+CAPTION_PATH = "/api/models/{model_id}/caption"
+CAPTION_BEAM = 3  # the beam of a caption request that names none (max_beam if that is lower)
+ERRORS: dict[int | str, dict] = {
+    **{code: {"model": schemas.ErrorResponse} for code in (400, 404, 413)},
+    422: {"model": schemas.UnprocessableResponse, "description": "an invalid request"},
+}
 
 api = APIRouter(prefix="/api")
 
@@ -116,7 +121,7 @@ def generate_stream(
     """The same generation as server-sent events: `token` per token, then `done`."""
     generation = _generation(request, model_id, query, "query")
     return StreamingResponse(
-        sse_events(generation),
+        in_worker_threads(sse_events(generation)),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache"},
     )
@@ -156,11 +161,10 @@ def translate(
 
 
 @api.post(
-    "/models/{model_id}/caption",
+    CAPTION_PATH.removeprefix("/api"),
     response_model=schemas.CaptionResponse,
     responses={
         **ERRORS,
-        413: {"model": schemas.ErrorResponse},
         415: {"model": schemas.ErrorResponse},
     },
 )
@@ -168,17 +172,21 @@ def caption(
     request: HTTPRequest,
     model_id: str,
     image: Annotated[UploadFile, File(description="JPEG, PNG, WebP, BMP or GIF")],
-    beam: Annotated[int, Form(ge=1, description="beam width; 1: greedy")] = 3,
+    beam: Annotated[
+        int | None, Form(ge=1, description=f"beam width; 1: greedy; none: {CAPTION_BEAM}")
+    ] = None,
 ) -> schemas.CaptionResponse:
     """A caption for the uploaded image."""
     settings = settings_of(request)
     adapter = adapter_for(request, model_id, "caption")
+    if beam is None:
+        beam = min(CAPTION_BEAM, settings.max_beam)
     if beam > settings.max_beam:
         raise schemas.limit_error("body", "beam", beam, settings.max_beam)
-    if image.content_type not in IMAGE_TYPES:
-        raise HTTPException(
-            415, f"the upload is {image.content_type!r}; send an image: {', '.join(IMAGE_TYPES)}"
-        )
+    media_type = (image.content_type or "").split(";")[0].strip().lower()  # without parameters
+    if media_type not in IMAGE_TYPES:
+        sent = f"{image.content_type!r}" if image.content_type else "sent without a content type"
+        raise HTTPException(415, f"the upload is {sent}; send an image: {', '.join(IMAGE_TYPES)}")
     data = image.file.read(settings.max_upload_bytes + 1)
     if len(data) > settings.max_upload_bytes:
         raise HTTPException(
@@ -224,17 +232,6 @@ def gradients(
     return adapter.gradients(body.text)
 
 
-def validation_error(request: HTTPRequest, err: Exception) -> JSONResponse:
-    """FastAPI's 422 {"detail": [errors]}, with an input NaN or ±inf written as a string."""
-    assert isinstance(err, RequestValidationError)
-    return JSONResponse({"detail": schemas.json_safe(jsonable_encoder(err.errors()))}, 422)
-
-
-def rnnkit_error(request: HTTPRequest, err: Exception) -> JSONResponse:
-    """A RnnkitError raised by a task: the request cannot be served as sent (422)."""
-    return JSONResponse({"detail": str(err)}, status_code=422)
-
-
 def index() -> FileResponse:
     """The demo page."""
     page = STATIC / "index.html"
@@ -253,19 +250,13 @@ def create_app(run_dirs: list[Path], settings: ServeSettings | None = None) -> F
     )
     app.state.settings = settings
     app.state.models = load_runs(run_dirs)
-    app.add_exception_handler(RequestValidationError, validation_error)
-    app.add_exception_handler(RnnkitError, rnnkit_error)
+    handlers.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes + 65_536)
     app.include_router(api)
     app.add_api_route("/", index, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
-    base_openapi = app.openapi
-
-    def openapi() -> dict:
-        routes = {STREAM_PATH: schemas.GenerateQuery}
-        return schemas.document_limits(base_openapi(), settings, routes)
-
-    app.openapi = openapi  # type: ignore[method-assign]
+    routes = {STREAM_PATH: schemas.GenerateQuery}
+    openapi.install(app, settings, routes, forms={CAPTION_PATH: {"beam": "max_beam"}})
     return app
 
 

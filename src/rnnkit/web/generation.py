@@ -3,15 +3,21 @@
 A request's pieces come from its own iterator (its own recurrent state and random generator),
 so requests share nothing but the read-only model. `Generation` stops the pieces after
 `length` tokens, when they end (<eos>), or when `seconds` have passed, checked before every
-token, and records why. `sse_events` writes a generation as server-sent events:
+token, and records why. A step that fails in torch (NaN probabilities: the numbers of the model
+overflowed float32) is a DataError: a 422 for POST …/generate, an `error` event in a stream.
+`sampling_of` reads a request's τ and top-k, a τ too small for float32 as greedy (τ → 0).
+`sse_events` writes a generation as server-sent events:
 
     event: token        data: {"text": piece}          one per token
     event: done         data: {"tokens": n, "stopped": "length" | "time_limit" | "eos"}
     event: error        data: {"detail": message}      instead of done, if a step fails
 
-Starlette runs a synchronous stream in a thread pool, one `next` per thread call, possibly in
-a different thread each time; grad mode is per thread, so every step of the model runs inside
-its own `torch.no_grad()`.
+Each event is made in a worker thread, one `next` per call, possibly in a different thread each
+time (`in_worker_threads`); grad mode is per thread, so every step of the model runs inside its
+own `torch.no_grad()`. A client that leaves mid-stream gets its generation closed at once, from
+the outside in, in a worker thread. Left to the garbage collector (Starlette's own thread-pool
+stream), the generators were finalised in any order in any thread, and the no_grad block of the
+innermost one, ending last, switched autograd off for good in whichever thread that was.
 
 References:
     https://html.spec.whatwg.org/multipage/server-sent-events.html
@@ -22,11 +28,29 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 
+import anyio
 import torch
 
+from rnnkit.errors import DataError
+from rnnkit.models.decoding import SamplingConfig
+from rnnkit.web import schemas
+
 logger = logging.getLogger(__name__)
+GREEDY_BELOW = 1e-30  # τ under this: argmax; logits up to 3.4e8 in size divide without overflow
+
+
+def sampling_of(request: schemas.GenerateRequest) -> SamplingConfig:
+    """The request's τ and top-k; a τ below GREEDY_BELOW samples greedily (its limit τ → 0).
+
+    Below it, logits / τ overflow float32 to ±inf and softmax gives NaN probabilities.
+
+    >>> sampling_of(schemas.GenerateRequest(temperature=1e-40)).temperature
+    0.0
+    """
+    temperature = request.temperature if request.temperature >= GREEDY_BELOW else 0.0
+    return SamplingConfig(temperature=temperature, top_k=request.top_k)
 
 
 class Generation:
@@ -56,7 +80,7 @@ class Generation:
                     self.stopped = "time_limit"
                     return
                 with torch.no_grad():
-                    piece = next(self.pieces, None)
+                    piece = self._next_piece()
                 if piece is None:
                     self.stopped = "eos"
                     return
@@ -67,6 +91,17 @@ class Generation:
             if close is not None:
                 with torch.no_grad():  # the pieces' own no_grad block ends in this thread
                     close()
+
+    def _next_piece(self) -> str | None:
+        """The next piece, None at the end; DataError if the model's numbers overflowed."""
+        try:
+            return next(self.pieces, None)
+        except RuntimeError as err:  # torch: "probability tensor contains either inf, nan …"
+            logger.warning("generation failed after %d tokens: %s", self.tokens, err)
+            raise DataError(
+                f"generation failed after {self.tokens} tokens: {err} (the model's numbers "
+                "overflowed float32 on this prime; try a shorter one or a temperature of 0)"
+            ) from err
 
 
 def sse(event: str, data: dict) -> str:
@@ -84,10 +119,25 @@ def sse_events(generation: Generation) -> Iterator[str]:
         for piece in generation:
             yield sse("token", {"text": piece})
     except Exception as err:  # the stream has started: report it as an event, not a status
-        logger.exception("generation failed after %d tokens", generation.tokens)
-        yield sse("error", {"detail": f"generation failed after {generation.tokens} tokens: {err}"})
+        if not isinstance(err, DataError):
+            logger.exception("generation failed after %d tokens", generation.tokens)
+            err = DataError(f"generation failed after {generation.tokens} tokens: {err}")
+        yield sse("error", {"detail": str(err)})
         return
     yield sse("done", {"tokens": generation.tokens, "stopped": generation.stopped})
 
 
-__all__ = ["Generation", "sse", "sse_events"]
+async def in_worker_threads(events: Iterator[str]) -> AsyncIterator[str]:
+    """`events` made one by one in worker threads, and closed there when the stream ends,
+    even when the client has gone (the task is cancelled: the close is shielded)."""
+    try:
+        while (event := await anyio.to_thread.run_sync(next, events, None)) is not None:
+            yield event
+    finally:
+        close = getattr(events, "close", None)
+        if close is not None:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(close)
+
+
+__all__ = ["GREEDY_BELOW", "Generation", "in_worker_threads", "sampling_of", "sse", "sse_events"]

@@ -124,6 +124,7 @@ def record_maps(
 
     Returns the cell name, one {"layer", "direction", "maps"} per cell (maps (T, U) as lists,
     the first `units` units) in torch.nn's (layer, direction) order, and what `forward` gave.
+    Raises DataError if a map holds NaN or ±inf.
     """
     private = copy.deepcopy(model)
     with torch.no_grad(), record_steps(private) as tape:
@@ -131,6 +132,12 @@ def record_maps(
     layers, seen = [], {False: 0, True: 0}
     for steps in tape:
         maps = maps_of(steps)
+        for name, values in maps.items():
+            if not torch.isfinite(values).all():  # JSON has no NaN or ±inf
+                raise DataError(
+                    f"the {name} map holds NaN or infinite values (float32 overflowed while "
+                    "reading the text); try a shorter text"
+                )
         layers.append(
             {
                 "layer": seen[steps.reverse],

@@ -1,8 +1,9 @@
 """A cap on the size of request bodies, applied before any route reads one (413 past it).
 
-A body that declares its size (Content-Length) is refused at once when over the cap; a chunked
-body is read up to the cap and refused as soon as it passes it, else handed on whole. Without
-this, a JSON body or a multipart upload would be read in full before a route could look at it.
+A body that declares its size (Content-Length) is refused at once when over the cap (a header
+that is not a number of bytes gets 400); a chunked body is read up to the cap and refused as
+soon as it passes it, else handed on whole. Without this, a JSON body or a multipart upload
+would be read in full before a route could look at it.
 
 References:
     https://asgi.readthedocs.io/en/latest/specs/www.html (the http.request messages)
@@ -28,7 +29,11 @@ class BodyLimit:
         headers = dict(scope["headers"])
         declared = headers.get(b"content-length")
         if declared is not None:
-            if not declared.isdigit() or int(declared) > self.max_bytes:
+            if not declared.isdigit():  # uvicorn refuses these itself; an ASGI client may not
+                detail = f"the Content-Length header must be a number of bytes, got {declared!r}"
+                await JSONResponse({"detail": detail}, status_code=400)(scope, receive, send)
+                return
+            if int(declared) > self.max_bytes:
                 await self._refuse(scope, receive, send)
                 return
             await self.app(scope, receive, send)  # the server reads no more than declared

@@ -21,7 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rnnkit.errors import ConfigError
+import torch
+
+from rnnkit.errors import CheckpointError, ConfigError
 from rnnkit.tasks.captioner import load_captioner
 from rnnkit.tasks.charlm import load_language_model
 from rnnkit.tasks.classify import load_classifier
@@ -93,7 +95,8 @@ def unique_ids(names: list[str]) -> list[str]:
 
 
 def load_run(run_dir: Path, model_id: str) -> ServedModel:
-    """Load one run with its task's loader; ConfigError for a task the server cannot serve."""
+    """Load one run with its task's loader; ConfigError for a task the server cannot serve,
+    CheckpointError for weights that are not all finite."""
     task = read_run_config(run_dir).get("task")
     if task not in TASKS:
         raise ConfigError(f"{run_dir} is a {task!r} run; rnnkit serve serves {sorted(TASKS)} runs")
@@ -104,6 +107,15 @@ def load_run(run_dir: Path, model_id: str) -> ServedModel:
             f"{run_dir} captions precomputed features, not images; the web page "
             "uploads images: serve a run trained on image files"
         )
+    model = getattr(loaded, "model", None)
+    if isinstance(model, torch.nn.Module):
+        broken = [name for name, value in model.state_dict().items()
+                  if value.is_floating_point() and not torch.isfinite(value).all()]  # fmt: skip
+        if broken:
+            raise CheckpointError(
+                f"{run_dir} holds NaN or ±inf in {', '.join(broken[:3])}; its answers would be "
+                "NaN: serve an earlier checkpoint of the run"
+            )
     return ServedModel(model_id, task, run_dir.resolve().name, adapter(loaded))
 
 

@@ -3,7 +3,12 @@
 The limits that depend on the server's `ServeSettings` (longest text, most tokens, widest
 beam …) are named in each request model's `limits`: `check_limits` applies them after pydantic
 has parsed a request and answers as pydantic would (422, FastAPI's error list), and
-`document_limits` writes them into the OpenAPI schema, so the schema states the limits in force.
+`rnnkit.web.openapi` writes them into the OpenAPI schema, so the schema states the limits in force.
+A default above a lowered limit (length 200 with max_generate_tokens 100) reads as the limit,
+in a request and in the schema alike, so a request that leaves the field out is still valid.
+
+Texts are Unicode scalar values: a lone surrogate (JSON allows "\\ud800") reads as U+FFFD, since
+it could not be written back in a UTF-8 response. History values must be finite float32 numbers.
 
 References:
     https://fastapi.tiangolo.com/tutorial/body/
@@ -12,11 +17,10 @@ References:
 
 from __future__ import annotations
 
-import math
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, FiniteFloat, model_validator
 
 from rnnkit.web.settings import ServeSettings
 
@@ -25,6 +29,26 @@ Capability = Literal[
 ]
 Stopped = Literal["length", "time_limit", "eos"]
 MAX_SEED = 2**63 - 1  # torch.Generator.manual_seed takes 64-bit seeds
+FLOAT32_MAX = 3.4028234663852886e38  # the largest finite float32: the models compute in float32
+
+
+def scalar_values(text: Any) -> Any:
+    """`text` with each lone surrogate (U+D800 … U+DFFF) replaced by U+FFFD; a non-str as is.
+
+    >>> scalar_values("a\\ud800b") == "a\\ufffdb", scalar_values("ok"), scalar_values(1)
+    (True, 'ok', 1)
+    """
+    if not isinstance(text, str):
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
+
+
+Text = Annotated[str, BeforeValidator(scalar_values)]  # a str that UTF-8 can encode
+HistoryValue = Annotated[FiniteFloat, Field(ge=-FLOAT32_MAX, le=FLOAT32_MAX)]
 
 
 class Request(BaseModel):
@@ -37,11 +61,11 @@ class Request(BaseModel):
 class GenerateRequest(Request):
     """Sample `length` tokens after `prime` (a condlm run needs `condition` and no prime)."""
 
-    prime: str = Field("", description="text read before sampling; empty: a newline")
+    prime: Text = Field("", description="text read before sampling; empty: a newline")
     length: int = Field(200, ge=1, description="tokens to generate (condlm: at most)")
     temperature: FiniteFloat = Field(1.0, ge=0.0, description="τ; 0: greedy")
     top_k: int | None = Field(None, ge=1, description="sample among the k most probable tokens")
-    condition: str | None = Field(None, description="condlm: the class to write for")
+    condition: Text | None = Field(None, description="condlm: the class to write for")
     seed: int | None = Field(None, ge=0, le=MAX_SEED, description="same seed, same text")
     limits: ClassVar[dict[str, str]] = {
         "prime": "max_text_chars",
@@ -64,7 +88,7 @@ class GenerateQuery(GenerateRequest):
 class TextRequest(Request):
     """One text to read."""
 
-    text: str = Field(min_length=1, description="the text, in characters")
+    text: Text = Field(min_length=1, description="the text, in characters")
     limits: ClassVar[dict[str, str]] = {"text": "max_text_chars"}
 
 
@@ -86,8 +110,8 @@ class ForecastRequest(Request):
     """Forecast `horizon` steps after `history` (the run's own series when null)."""
 
     horizon: int = Field(24, ge=1, description="k, steps ahead")
-    history: list[FiniteFloat] | None = Field(
-        None, min_length=1, description="one value per step (one-column runs only)"
+    history: list[HistoryValue] | None = Field(
+        None, min_length=1, description="one value per step (one-column runs only), float32"
     )
     limits: ClassVar[dict[str, str]] = {"horizon": "max_horizon", "history": "max_history_points"}
 
@@ -183,6 +207,23 @@ class ErrorResponse(BaseModel):
     detail: str
 
 
+class FieldError(BaseModel):
+    """One error of an invalid request, as pydantic reports it: where, what, and the input."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+    input: Any = None
+    ctx: dict[str, Any] | None = None
+
+
+class UnprocessableResponse(BaseModel):
+    """422: pydantic's list of errors for an invalid request, or a task's message for a
+    request it cannot serve (an unknown condition, a text without tokens …)."""
+
+    detail: str | list[FieldError]
+
+
 def _limit_error(where: str, field: str, value: Any, limit: int | float) -> dict | None:
     """Pydantic's error for `value` over `limit` (too long a str or list, too large a number)."""
     location = (where, field)
@@ -218,10 +259,17 @@ def _limit_error(where: str, field: str, value: Any, limit: int | float) -> dict
 
 
 def check_limits(request: Request, settings: ServeSettings, where: str = "body") -> None:
-    """Raise RequestValidationError (422) for every field of `request` over its setting."""
+    """Raise RequestValidationError (422) for every field of `request` over its setting.
+
+    A number the request left out takes its default, or the limit where that is lower.
+    """
     errors = []
     for field, setting in type(request).limits.items():
-        error = _limit_error(where, field, getattr(request, field), getattr(settings, setting))
+        value, limit = getattr(request, field), getattr(settings, setting)
+        if field not in request.model_fields_set and isinstance(value, int | float):
+            setattr(request, field, min(value, type(value)(limit)))  # default, capped
+            continue
+        error = _limit_error(where, field, value, limit)
         if error is not None:
             errors.append(error)
     if errors:
@@ -231,50 +279,6 @@ def check_limits(request: Request, settings: ServeSettings, where: str = "body")
 def limit_error(where: str, field: str, value: Any, limit: int | float) -> RequestValidationError:
     """The 422 error of one value over its limit (for form fields outside a Request model)."""
     return RequestValidationError([_limit_error(where, field, value, limit)])
-
-
-def json_safe(value: Any) -> Any:
-    """`value` with every NaN or ±inf float written as a string (JSON has no such numbers).
-
-    >>> json_safe({"input": [1.0, float("nan")], "loc": ("body", "history")})
-    {'input': [1.0, 'nan'], 'loc': ('body', 'history')}
-    """
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, dict):
-        return {key: json_safe(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return type(value)(json_safe(item) for item in value)
-    return value
-
-
-def _constrain(schema: dict, limit: int | float) -> None:
-    """Put `limit` on a property's schema (each non-null branch of an anyOf)."""
-    for branch in schema.get("anyOf", [schema]):
-        kind = branch.get("type")
-        if kind == "null":
-            continue
-        key = {"string": "maxLength", "array": "maxItems"}.get(kind, "maximum")
-        branch[key] = limit
-
-
-def document_limits(openapi: dict, settings: ServeSettings, routes: dict[str, type]) -> dict:
-    """Write the limits of `settings` into an OpenAPI schema (in place; returns it).
-
-    `routes` maps a GET path whose query parameters come from a Request model to that model.
-    """
-    components = openapi.get("components", {}).get("schemas", {})
-    for model in REQUEST_MODELS:
-        properties = components.get(model.__name__, {}).get("properties", {})
-        for field, setting in model.limits.items():
-            if field in properties:
-                _constrain(properties[field], getattr(settings, setting))
-    for path, model in routes.items():
-        for parameter in openapi["paths"][path]["get"].get("parameters", []):
-            setting = model.limits.get(parameter["name"])
-            if setting is not None:
-                _constrain(parameter["schema"], getattr(settings, setting))
-    return openapi
 
 
 REQUEST_MODELS = (GenerateRequest, TextRequest, TranslateRequest, InspectRequest, ForecastRequest)

@@ -2,7 +2,7 @@
 
 Every request is checked against them before a model runs (`rnnkit.web.schemas.check_limits`),
 so that no request can hold the server for long or fill its memory. The OpenAPI schema at
-/openapi.json states the limits in force (`rnnkit.web.schemas.document_limits`).
+/openapi.json states the limits in force (`rnnkit.web.openapi.document_limits`).
 """
 
 from __future__ import annotations
