@@ -320,3 +320,13 @@ def test_bad_greedy_options_are_refused(options: dict, match: str) -> None:
     settings = {"max_length": 3, **options}
     with pytest.raises(ConfigError, match=match):
         greedy_decode(_table_step([]), [], batch_size=1, bos_id=0, eos_id=EOS_4, **settings)
+
+
+def test_a_vanishing_temperature_is_a_clear_error_not_nan() -> None:
+    """Regression (docs/RELIABILITY.md): τ = 1e-40 made z / τ overflow and sampling NaN."""
+    from rnnkit.errors import ConfigError
+    from rnnkit.models.decoding import SamplingConfig
+
+    with pytest.raises(ConfigError, match="at least"):
+        SamplingConfig(temperature=1e-40)
+    assert SamplingConfig(temperature=1e-6).temperature == 1e-6

@@ -24,6 +24,7 @@ from torch import Tensor
 from rnnkit.errors import ConfigError
 
 # step(token_ids (B, 1), state) -> (logits (B, V), state); state is any layer state (or None).
+MIN_TEMPERATURE = 1e-6  # the smallest τ > 0 accepted: z / τ stays finite for float32 logits
 StepFn = Callable[[Tensor, object], tuple[Tensor, object]]
 
 
@@ -38,6 +39,9 @@ class SamplingConfig:
     def __post_init__(self) -> None:
         if self.temperature < 0:
             raise ConfigError(f"temperature must be ≥ 0, got {self.temperature}")
+        if 0 < self.temperature < MIN_TEMPERATURE:  # z / τ would overflow to ±inf, then NaN
+            raise ConfigError(f"temperature must be 0 (greedy) or at least {MIN_TEMPERATURE}, "
+                              f"got {self.temperature}")  # fmt: skip
         if self.top_k is not None and self.top_k < 1:
             raise ConfigError(f"top_k must be a positive integer, got {self.top_k}")
         if self.top_p is not None and not 0.0 < self.top_p <= 1.0:

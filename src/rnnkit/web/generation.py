@@ -34,11 +34,11 @@ import anyio
 import torch
 
 from rnnkit.errors import DataError
-from rnnkit.models.decoding import SamplingConfig
+from rnnkit.models.decoding import MIN_TEMPERATURE, SamplingConfig
 from rnnkit.web import schemas
 
 logger = logging.getLogger(__name__)
-GREEDY_BELOW = 1e-30  # τ under this: argmax; logits up to 3.4e8 in size divide without overflow
+GREEDY_BELOW = MIN_TEMPERATURE  # τ under this: argmax (SamplingConfig refuses 0 < τ < it)
 
 
 def sampling_of(request: schemas.GenerateRequest) -> SamplingConfig:
