@@ -136,8 +136,10 @@ def perplexity(mean_nll: float) -> float:
 
     >>> round(perplexity(math.log(4.0)), 6)
     4.0
+    >>> perplexity(1000.0)  # past float64's range: inf, as torch gives, not OverflowError
+    inf
     """
-    return math.exp(mean_nll)
+    return math.exp(mean_nll) if mean_nll < 709.0 else float("inf")
 
 
 def bits_per_char(mean_nll: float) -> float:

@@ -38,7 +38,7 @@ from rnnkit.datasets.captions import (
 from rnnkit.datasets.images import ImageConfig, load_features, load_images
 from rnnkit.datasets.shared import find_shared
 from rnnkit.errors import ConfigError, DataError
-from rnnkit.losses.sequence import sequence_cross_entropy
+from rnnkit.losses.sequence import perplexity, sequence_cross_entropy
 from rnnkit.models.captioner import Captioner, CaptionerConfig
 from rnnkit.models.image_encoder import FeatureInputConfig, ImageEncoderConfig
 from rnnkit.models.one_to_many import ConditionedDecoderConfig
@@ -211,7 +211,7 @@ class CaptionObjective(Objective):
             outputs.extend(caption_text(best[0].tokens, self.vocab) for best in found)
             references.extend(batch.references)
         mean = total / max(count, 1)
-        return {"loss": mean, "perplexity": float(torch.tensor(mean).exp()),
+        return {"loss": mean, "perplexity": perplexity(mean),
                 **caption_bleu(outputs, references)}  # fmt: skip
 
 

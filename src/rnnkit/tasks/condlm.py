@@ -33,7 +33,7 @@ from rnnkit.console import console
 from rnnkit.datasets.labelled_text import LabelledTexts, load_labelled, stratified_folds
 from rnnkit.datasets.shared import find_shared
 from rnnkit.errors import ConfigError
-from rnnkit.losses.sequence import sequence_cross_entropy
+from rnnkit.losses.sequence import perplexity, sequence_cross_entropy
 from rnnkit.models.one_to_many import ConditionedDecoder, ConditionedDecoderConfig
 from rnnkit.tasks.registry import register_task
 from rnnkit.text.batching import pad_sequences, shift_right
@@ -118,7 +118,7 @@ class CondLMObjective(Objective):
 
     def evaluate(self, model: nn.Module, batches: Any) -> dict[str, float]:
         mean = super().evaluate(model, batches)["loss"]
-        return {"loss": mean, "perplexity": float(torch.tensor(mean).exp())}
+        return {"loss": mean, "perplexity": perplexity(mean)}
 
 
 def build(config: CondLMConfig, *, data: Path | None, seed: int) -> TrainingSetup:

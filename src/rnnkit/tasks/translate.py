@@ -30,7 +30,7 @@ from rnnkit.config import config_to_dict
 from rnnkit.console import console
 from rnnkit.datasets.translation import detokenize, filter_pairs
 from rnnkit.errors import ConfigError
-from rnnkit.losses.sequence import sequence_cross_entropy
+from rnnkit.losses.sequence import perplexity, sequence_cross_entropy
 from rnnkit.models.seq2seq import Seq2Seq, Seq2SeqConfig
 from rnnkit.tasks.registry import register_task
 from rnnkit.tasks.translation_data import (
@@ -114,7 +114,7 @@ class TranslationObjective(Objective):
             references.extend(batch.references)
         mean = total / max(count, 1)
         scores = corpus_scores(outputs, [[self.reference(r)] for r in references])
-        return {"loss": mean, "perplexity": float(torch.tensor(mean).exp()), **scores}
+        return {"loss": mean, "perplexity": perplexity(mean), **scores}
 
     def reference(self, text: str) -> str:
         """A reference as it is scored: lower-cased when the run lower-cases."""
