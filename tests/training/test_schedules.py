@@ -93,6 +93,7 @@ def test_frozen_parameters_are_left_out() -> None:
         ({"tbptt_k2": 3}, "tbptt_k2 needs tbptt_k1"),
         ({"tbptt_k1": 4, "accumulate_steps": 2}, "accumulate_steps must be 1"),
         ({"clip_norm": -1.0}, "clip_norm must be positive"),
+        ({"divergence_ratio": 0.0}, "divergence_ratio must be positive"),
         ({"max_steps": 0}, "max_steps must be a positive integer"),
         ({"decay_factor": 1.5}, "decay_factor"),
         ({"momentum": 1.0}, "momentum"),

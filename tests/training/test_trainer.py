@@ -16,6 +16,7 @@ import torch
 from models import NextTokenObjective, delay_copy_data, stream_data, tiny_trainer
 from rnnkit.errors import ConfigError, TrainingDiverged
 from rnnkit.training import StepResult, TrainerConfig, read_metrics
+from rnnkit.training.loop_state import LoopState
 
 BASE = {"quiet": True, "device": "cpu", "log_every": 1}
 
@@ -171,6 +172,18 @@ class NanAt(NextTokenObjective):
         return result
 
 
+class ScaledAt(NextTokenObjective):
+    """Multiplies the loss of the listed calls by a factor."""
+
+    def __init__(self, factors: dict[int, float]) -> None:
+        super().__init__()
+        self.factors = factors
+
+    def loss(self, model: Any, batch: Any, state: Any, *, loss_from: int = 0) -> StepResult:
+        result = super().loss(model, batch, state, loss_from=loss_from)
+        return result._replace(loss=result.loss * self.factors.get(self.calls, 1.0))
+
+
 def test_a_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path: Path) -> None:
     trainer, _ = tiny_trainer(
         _config(max_steps=10, checkpoint_every=2), objective=NanAt({5}), run_dir=tmp_path
@@ -206,6 +219,62 @@ def test_skipping_nonfinite_updates_counts_them_and_gives_up_at_the_limit() -> N
     )
     with pytest.raises(TrainingDiverged, match="after skipping 1 updates"):
         strict.fit()
+
+
+def test_a_loss_far_above_the_first_stops_before_the_update_is_applied() -> None:
+    config = _config(max_steps=10, optimizer="sgd", lr=1e30, momentum=0.0, clip_norm=None)
+    trainer, rows = tiny_trainer(config)
+    after_first: list[torch.Tensor] = []
+    trainer.callbacks.append(
+        lambda t, row: after_first.extend(p.detach().clone() for p in t.model.parameters())
+    )
+    with pytest.raises(TrainingDiverged, match=r"step 2: loss .* over the divergence limit"):
+        trainer.fit()
+    assert len(rows) == 1
+    assert math.isfinite(rows[0]["loss"])
+    assert trainer.loop.first_loss == rows[0]["loss"]
+    for kept, param in zip(after_first, trainer.model.parameters(), strict=True):
+        assert torch.equal(kept, param)  # the diverged update was not applied
+    unchecked, rows = tiny_trainer(
+        _config(max_steps=4, optimizer="sgd", lr=1e30, momentum=0.0, clip_norm=None,
+                divergence_ratio=None)
+    )  # fmt: skip
+    unchecked.fit()  # finite, absurd losses: only the ratio catches them
+    assert all(math.isfinite(row["loss"]) for row in rows)
+    assert max(row["loss"] for row in rows) > 1e20 * rows[0]["loss"]
+
+
+def test_a_diverging_loss_is_skipped_like_a_nan_one() -> None:
+    config = _config(max_steps=6, on_nonfinite="skip", max_skipped=3, divergence_ratio=1.05)
+    trainer, rows = tiny_trainer(config, objective=ScaledAt({3: 10.0}))
+    trainer.fit()
+    assert trainer.loop.skipped == 1
+    assert [row["skipped"] for row in rows] == [0, 0, 1, 1, 1, 1]
+
+
+def test_the_first_loss_survives_a_resume_and_older_checkpoints_load(tmp_path: Path) -> None:
+    trainer, _ = tiny_trainer(_config(max_steps=4, checkpoint_every=2), run_dir=tmp_path)
+    trainer.fit()
+    resumed, _ = tiny_trainer(_config(max_steps=6, checkpoint_every=2), run_dir=tmp_path)
+    resumed.load_checkpoint(tmp_path / "checkpoints" / "step-00000002")
+    assert resumed.loop.first_loss == trainer.loop.first_loss is not None
+    older = {k: v for k, v in trainer.loop.to_json().items() if k != "first_loss"}
+    assert LoopState.from_json(older, source="old").first_loss is None
+
+
+def test_parameters_gone_nan_are_never_checkpointed(tmp_path: Path) -> None:
+    trainer, _ = tiny_trainer(_config(max_steps=6, checkpoint_every=2), run_dir=tmp_path)
+
+    def poison(t: Any, row: dict[str, Any]) -> None:
+        if row["step"] == 4:
+            with torch.no_grad():
+                t.model.head.bias[0] = math.inf
+
+    trainer.callbacks.append(poison)
+    with pytest.raises(TrainingDiverged, match=r"head.bias hold nan or inf.*step-00000002"):
+        trainer.fit()
+    assert [p.name for p in trainer.checkpoints.checkpoints()] == ["step-00000002"]
+    assert not list((tmp_path / "checkpoints").glob(".tmp-*"))
 
 
 def test_clipping_is_reported_before_and_after() -> None:

@@ -54,7 +54,8 @@ class TrainerConfig:
     seed: int = 1337  # seeds init, dropout and data order
     device: Literal["auto", "cpu", "cuda"] = "auto"  # auto: cuda when available
     precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"  # auto: bf16/fp16 on CUDA
-    on_nonfinite: Literal["stop", "skip"] = "stop"  # NaN/inf loss or gradient
+    on_nonfinite: Literal["stop", "skip"] = "stop"  # NaN/inf loss or gradient, a diverging loss
+    divergence_ratio: float | None = 100.0  # L > ratio × the first update's L diverged; None: off
     max_skipped: int = 10  # with on_nonfinite="skip": give up after this many skipped updates
 
     def __post_init__(self) -> None:
@@ -96,7 +97,7 @@ class TrainerConfig:
             raise ConfigError(f"betas must be two numbers in [0, 1), got {self.betas}")
         if not 0.0 < self.decay_factor <= 1.0:
             raise ConfigError(f"decay_factor must be in (0, 1], got {self.decay_factor}")
-        for name in ("clip_norm", "clip_value"):
+        for name in ("clip_norm", "clip_value", "divergence_ratio"):
             value = getattr(self, name)
             if value is not None and value <= 0:
                 raise ConfigError(f"{name} must be positive or None (off), got {value}")

@@ -13,6 +13,8 @@ from typing import Any
 
 from rnnkit.errors import CheckpointError
 
+ADDED_LATER = frozenset({"first_loss"})  # fields older checkpoints lack; None when absent
+
 
 @dataclass(kw_only=True)
 class LoopState:
@@ -21,7 +23,8 @@ class LoopState:
     step: int = 0  # optimizer updates made
     epoch: int = 0  # epoch of the last batch taken
     tokens: int = 0  # predictions trained on, all processes
-    skipped: int = 0  # updates skipped for a nan/inf loss or gradient
+    skipped: int = 0  # updates skipped for a nan/inf loss or gradient, or a diverging loss
+    first_loss: float | None = None  # L of the first update, the reference of divergence_ratio
     best_metric: float | None = None  # best value of the monitored metric
     best_step: int | None = None
     bad_evaluations: int = 0  # evaluations since the last improvement
@@ -37,6 +40,8 @@ class LoopState:
     def from_json(cls, data: dict[str, Any], *, source: str) -> LoopState:
         """Rebuild from `to_json`; unknown or missing keys are a CheckpointError naming `source`."""
         names = {f.name for f in dataclasses.fields(cls)}
+        if isinstance(data, dict) and set(data) == names - ADDED_LATER:  # an older checkpoint
+            data = {**data, **{name: None for name in ADDED_LATER}}
         if not isinstance(data, dict) or set(data) != names:
             found = sorted(data) if isinstance(data, dict) else type(data).__name__
             raise CheckpointError(f"{source}: 'loop' must have keys {sorted(names)}, got {found}")

@@ -56,7 +56,19 @@ def diverged(
         else ""
     )
     checkpoint = last or "none (no checkpoint had been written)"
+    limit = ""
+    if "divergence limit" in problem:
+        limit = (
+            f" (--divergence-ratio {config.divergence_ratio:g} × the first update's loss "
+            f"{loop.first_loss:.4g}; raise it, or pass --divergence-ratio none, if such a loss "
+            "is expected)"
+        )
     return TrainingDiverged(
-        f"training diverged at step {step}{given_up}: {problem}. Last good checkpoint: "
+        f"training diverged at step {step}{given_up}: {problem}{limit}. Last good checkpoint: "
         f"{checkpoint}, left as it was. Lower --lr, set --clip-norm, or pass --on-nonfinite skip."
     )
+
+
+def nonfinite_parameters(model: Any) -> list[str]:
+    """Names of the parameters holding a nan or ±inf."""
+    return [name for name, param in model.named_parameters() if not bool(param.isfinite().all())]

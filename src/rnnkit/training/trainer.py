@@ -29,7 +29,7 @@ from torch import nn
 
 from rnnkit.config import config_to_dict
 from rnnkit.console import make_progress
-from rnnkit.errors import ConfigError
+from rnnkit.errors import ConfigError, TrainingDiverged
 from rnnkit.training import snapshot
 from rnnkit.training.checkpoint import CheckpointManager
 from rnnkit.training.config import TrainerConfig
@@ -46,7 +46,7 @@ from rnnkit.training.evaluation import evaluate_model, observe_metric, should_st
 from rnnkit.training.loop_state import LoopState
 from rnnkit.training.precision import resolve_precision
 from rnnkit.training.program import Objective, detach_state, to_device
-from rnnkit.training.reporting import diverged, progress_info, train_row
+from rnnkit.training.reporting import diverged, nonfinite_parameters, progress_info, train_row
 from rnnkit.training.runs import CONFIG_FILE, MetricsLog, write_run_config
 from rnnkit.training.signals import StopSignals
 from rnnkit.training.tbptt import plan_windows, run_window
@@ -174,6 +174,8 @@ class Trainer:
         config, loop = self.config, self.loop
         loop.step += 1
         loop.tokens += stats.tokens
+        if loop.first_loss is None:
+            loop.first_loss = stats.loss
         row = train_row(loop, stats, *self._interval)
         if loop.step % config.log_every == 0 or loop.step == config.max_steps:
             self.metrics_log.write(row)
@@ -214,10 +216,15 @@ class Trainer:
                     result = self.objective.loss(self.train_model, batch, state)
                 self.updater.backward(result.loss, result.num_tokens)
             self.carried = detach_state(result.state) if self.objective.carry_state else None
-        stats = self.updater.finish(self.loop.step)
+        stats = self.updater.finish(self.loop.step, self._loss_limit())
         if stats.problem is not None:
             self.carried = None  # the recurrent state restarts after a failed update
         return stats
+
+    def _loss_limit(self) -> float | None:
+        """L_max = divergence_ratio × L_1 (update.py); None before the first update or when off."""
+        ratio, first = self.config.divergence_ratio, self.loop.first_loss
+        return None if ratio is None or first is None else ratio * first
 
     def _next_tbptt_batch(self) -> None:
         self.loop.pending_position = self.train_data.state_dict()
@@ -240,7 +247,7 @@ class Trainer:
                 self.objective, self.train_model, self._batch, self.carried, window
             )
         self.updater.backward(result.loss, result.num_tokens)
-        stats = self.updater.finish(self.loop.step)
+        stats = self.updater.finish(self.loop.step, self._loss_limit())
         self.carried = next_state if stats.problem is None else None
         self.loop.pending_window += 1
         if self.loop.pending_window == len(self._windows):
@@ -300,6 +307,14 @@ class Trainer:
         if self.checkpoints is None:
             return None
         path = self.checkpoints.root / f"step-{self.loop.step:08d}"
+        broken = nonfinite_parameters(self.model)
+        if broken:  # never write a checkpoint that cannot be trained or used
+            last = self.last_checkpoint or "none (no checkpoint had been written)"
+            raise TrainingDiverged(
+                f"after step {self.loop.step} the parameters {', '.join(broken[:5])} hold nan or"
+                f" inf, so {path} was not written. Last good checkpoint: {last}, left as it was."
+                " Lower --lr or set --clip-norm."
+            )
         if self.context.is_main:
             tensors, state = snapshot.capture(self)
             path = self.checkpoints.save(self.loop.step, tensors, state, is_best=is_best)

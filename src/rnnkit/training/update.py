@@ -5,11 +5,14 @@ BPTT is one window (`tbptt.run_window`). Both end in `finish`:
 
     L = Σ_m n_m L_m / Σ_m n_m                token-weighted mean over micro-batches and processes
     g ← ∂L/∂θ                                (backward of n_m·L_m, then × W/N after DDP's mean)
-    report ‖g‖; clip (value, then norm); check ‖g‖ and L are finite
+    report ‖g‖; clip (value, then norm); check ‖g‖ and L are finite, and L ≤ L_max
     η_t from the schedule; θ ← optimizer step (through the GradScaler for fp16)
 
 where n_m is the number of predictions of micro-batch m, N = Σ n_m over all processes and W the
 number of processes (DDP averages gradients, so W/N turns the averaged sums into the mean).
+L_max = divergence_ratio × L_1, the first update's loss: a learning rate far too large sends L
+to huge but finite values (charlm, SGD at η = 1e30: L ≈ 1e30 from the second update), which the
+nan/inf check alone lets through.
 
 References:
     https://pytorch.org/docs/stable/notes/amp_examples.html#gradient-accumulation
@@ -86,8 +89,12 @@ class Updater:
         self._tokens += num_tokens
         return value
 
-    def finish(self, step: int) -> UpdateStats:
-        """Average, clip, check and apply the gradients of update `step` (0-based)."""
+    def finish(self, step: int, loss_limit: float | None = None) -> UpdateStats:
+        """Average, clip, check and apply the gradients of update `step` (0-based).
+
+        Nothing is applied when L or ‖g‖ is nan/inf or L > `loss_limit` (L_max); `problem`
+        then says why.
+        """
         loss_sum, tokens, nonfinite = all_reduce_sum(
             [self._loss_sum, float(self._tokens), float(self._nonfinite)], self.context
         )
@@ -102,11 +109,7 @@ class Updater:
                     param.grad.mul_(factor)
         norm_before, norm_after = self._clip()
         lr = self.schedule.apply(self.optimizer, step)  # η_t
-        problem = None
-        if nonfinite or not math.isfinite(loss):
-            problem = f"loss is {loss}"
-        elif not math.isfinite(norm_before) and self.scaler is None:
-            problem = f"gradient norm is {norm_before}"
+        problem = _problem(loss, bool(nonfinite), norm_before, self.scaler is None, loss_limit)
         if problem is not None:
             self.optimizer.zero_grad(set_to_none=True)
             if self.scaler is not None:
@@ -130,3 +133,16 @@ class Updater:
         if self.config.clip_value is None and self.config.clip_norm is None:
             return norm_before, norm_before
         return norm_before, global_grad_norm(params)
+
+
+def _problem(
+    loss: float, nonfinite: bool, grad_norm: float, check_norm: bool, loss_limit: float | None
+) -> str | None:
+    """Why an update must not be applied, or None (the GradScaler handles fp16's inf ‖g‖)."""
+    if nonfinite or not math.isfinite(loss):
+        return f"loss is {loss}"
+    if check_norm and not math.isfinite(grad_norm):
+        return f"gradient norm is {grad_norm}"
+    if loss_limit is not None and loss > loss_limit:
+        return f"loss {loss:.4g} is over the divergence limit {loss_limit:.4g}"
+    return None
