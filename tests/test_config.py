@@ -95,3 +95,21 @@ def test_flag_defaults_come_from_the_dataclass() -> None:
     assert config_from_args(Example, parser.parse_args([])) == Example()
     with pytest.raises(SystemExit):
         parser.parse_args(["--cell", "gru"])
+
+
+@dataclass(frozen=True, kw_only=True)
+class Clipped:
+    clip_norm: float | None = 5.0
+    max_epochs: int | None = 3
+
+
+@pytest.mark.parametrize("spelling", ["none", "None", "null"])
+def test_none_on_the_command_line_overrides_a_default_and_a_file(tmp_path, spelling) -> None:
+    parser = argparse.ArgumentParser()
+    add_config_flags(parser, Clipped)
+    assert config_from_args(Clipped, parser.parse_args(["--clip-norm", spelling])) == Clipped(
+        clip_norm=None
+    )
+    save_config(Clipped(clip_norm=1.0, max_epochs=2), tmp_path / "c.json")
+    args = parser.parse_args(["--config", str(tmp_path / "c.json"), "--max-epochs", spelling])
+    assert config_from_args(Clipped, args) == Clipped(clip_norm=1.0, max_epochs=None)

@@ -227,12 +227,13 @@ def workloads(models: list[dict], length: int) -> list[Workload]:
 def at_the_limits(chosen: list[Workload]) -> list[Workload]:
     """One request per model endpoint at the default ServeSettings' limits."""
     long_text = " ".join(random.Random(1).choices(WORDS, k=1000))[:2000]  # 2000 characters
+    inspect_text = long_text[: ServeSettings().max_inspect_chars]
     bigger = {"stream": {"params": {"prime": long_text, "length": 1000, "temperature": 1.0}},
               "classify": {"json": {"text": long_text}}, "tag": {"json": {"text": long_text}},
               "translate": {"json": {"text": " ".join(WORDS * 20), "beam": 10}},  # 200 words: most
               "forecast": {"json": {"horizon": 500, "history": [t % 24.0 for t in range(10_000)]}},
-              "inspect": {"json": {"text": long_text, "units": 64}},
-              "inspect-classifier": {"json": {"text": long_text, "units": 64}},
+              "inspect": {"json": {"text": inspect_text, "units": 64}},
+              "inspect-classifier": {"json": {"text": inspect_text, "units": 64}},
               "gradients": {"json": {"text": long_text}},
               "caption": {"form": {"beam": "10"}}}  # fmt: skip
     return [Workload(**{**w.__dict__, **bigger[w.name]}) for w in chosen if w.name in bigger]

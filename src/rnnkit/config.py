@@ -121,12 +121,22 @@ def load_config(cls: type[ConfigT], path: str | Path) -> ConfigT:
     return config_from_dict(cls, read_config_file(path))
 
 
+class _NoneGiven:
+    """`--flag none` on the command line: None, told apart from argparse's "not given" (None)."""
+
+    def __repr__(self) -> str:
+        return "None"
+
+
+NONE_GIVEN = _NoneGiven()
+
+
 def _flag_parser(name: str, tp: Any):
     inner, optional = _unwrap_optional(tp)
 
     def parse(text: str) -> Any:
         if optional and text.lower() in ("none", "null"):
-            return None
+            return NONE_GIVEN
         origin = get_origin(inner)
         if origin in (tuple, list):
             (item_type, *_) = get_args(inner) or (str,)
@@ -181,13 +191,20 @@ def add_config_flags(
             )
 
 
+def given_flags(cls: type, args: argparse.Namespace) -> dict[str, Any]:
+    """The fields of `cls` whose flags were given (`--clip-norm none` gives None)."""
+    given = {}
+    for field in dataclasses.fields(cls):
+        value = getattr(args, field.name, None)
+        if value is not None:
+            given[field.name] = None if value is NONE_GIVEN else value
+    return given
+
+
 def config_from_args(cls: type[ConfigT], args: argparse.Namespace) -> ConfigT:
     """The config file named by `--config` (if any), overridden by the flags that were given."""
     data: dict[str, Any] = {}
     if getattr(args, "config", None) is not None:
         data = config_to_dict(load_config(cls, args.config))
-    for field in dataclasses.fields(cls):  # type: ignore[arg-type]
-        value = getattr(args, field.name, None)
-        if value is not None:
-            data[field.name] = value
+    data.update(given_flags(cls, args))
     return config_from_dict(cls, data)

@@ -72,10 +72,32 @@ def test_non_numeric_value_names_the_line(tmp_path: Path) -> None:
 
 def test_gap_is_an_error_that_names_the_fill_option(tmp_path: Path) -> None:
     path = _csv(tmp_path, "when,a\nd1,1\nd2,\nd3,3\nd4,\n")
-    with pytest.raises(DataError, match=r"series.csv:3: empty value.*fill='interpolate'"):
+    with pytest.raises(DataError, match=r"series.csv:3: missing value ''.*fill='interpolate'"):
         read_csv_series(path, time_column="when", value_columns="a")
     filled = read_csv_series(path, time_column="when", value_columns="a", fill="interpolate")
     assert filled.values[:, 0].tolist() == [1.0, 2.0, 3.0, 3.0]  # the end gap keeps 3
+
+
+@pytest.mark.parametrize("cell", ["nan", "NaN", "NA", "N/A", "null", "None", "#N/A"])
+def test_na_strings_are_gaps_like_empty_cells(tmp_path: Path, cell: str) -> None:
+    path = _csv(tmp_path, f"when,a\nd1,1\nd2,{cell}\nd3,3\n")
+    with pytest.raises(DataError, match=rf"series.csv:3: missing value '{cell}'"):
+        read_csv_series(path, time_column="when", value_columns="a")
+    filled = read_csv_series(path, time_column="when", value_columns="a", fill="interpolate")
+    assert filled.values[:, 0].tolist() == [1.0, 2.0, 3.0]
+
+
+@pytest.mark.parametrize("cell", ["inf", "-Infinity", "1e999"])
+def test_infinite_values_are_refused(tmp_path: Path, cell: str) -> None:
+    path = _csv(tmp_path, f"when,a\nd1,1\nd2,{cell}\n")
+    with pytest.raises(DataError, match=rf"series.csv:3: '{cell}' is not a finite number"):
+        read_csv_series(path, time_column="when", value_columns="a", fill="interpolate")
+
+
+def test_line_numbers_count_blank_and_multi_line_rows(tmp_path: Path) -> None:
+    path = _csv(tmp_path, 'when,a\nd1,1\n\n"d\n2",2\nd3,x\n')
+    with pytest.raises(DataError, match=r"series.csv:6: 'x' is not a number"):
+        read_csv_series(path, time_column="when", value_columns="a")
 
 
 def test_too_short_series_is_refused(tmp_path: Path) -> None:

@@ -65,6 +65,10 @@ def test_generation_from_a_run(tmp_path: Path, capsys: pytest.CaptureFixture[str
     again = "".join(generate_text(loaded.model, loaded.vocab, "ROMEO:", 40, sampling, seed=3))
     assert first == again
     assert len(first) == 40
+    for beam_size in (None, 3):  # grad mode is per thread: never left off between two tokens
+        pieces = generate_text(loaded.model, loaded.vocab, "A", 5, sampling, beam_size=beam_size)
+        modes = [torch.is_grad_enabled() for _ in pieces]
+        assert modes == [True] * 5
     assert main(["generate", str(run), "--prime", "ROMEO:", "--length", "25", "--seed", "3"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("ROMEO:")

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from rnnkit.cli import main
+from rnnkit.errors import DataError
 from rnnkit.tasks.forecast import ForecastConfig, build, load_forecaster, make_windows
 from rnnkit.training import read_metrics
 
@@ -107,3 +108,23 @@ def test_cli_errors_are_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFi
             "--quiet", "--run-dir", str(tmp_path / "r3")]  # fmt: skip
     assert main(argv) == 2
     assert "needs at least 73" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("1e300", r"holds 1e\+300, beyond the float32 range"),
+        ("constant", r"cannot be forecast and scored: MASE is undefined"),
+    ],
+)
+def test_series_the_model_cannot_use_are_refused_before_training(
+    tmp_path: Path, value: str, message: str
+) -> None:
+    lines = ["day,load"] + [f"d{t},{10 if value == 'constant' else 10 + t % 6}" for t in range(60)]
+    if value != "constant":
+        lines[30] = f"d29,{value}"
+    path = tmp_path / "load.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    config = ForecastConfig(series="csv", value_column="load", window=6, horizon=6)
+    with pytest.raises(DataError, match=message):
+        build(config, data=path, seed=0)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from rnnkit import tasks
+from rnnkit.config import add_config_flags
 from rnnkit.errors import ConfigError
 from rnnkit.tasks import registry
 from rnnkit.training import TrainerConfig, TrainingSetup
@@ -87,6 +88,17 @@ def test_configs_from_flags_file_then_flags(tmp_path: Path) -> None:
         tasks.read_config_file(tmp_path / "bad.toml")
     with pytest.raises(ConfigError, match="not found"):
         tasks.read_config_file(tmp_path / "missing.json")
+
+
+def test_a_none_flag_overrides_the_tasks_trainer_default() -> None:
+    spec = tasks.register_task(
+        "toy", _builder, config_cls=ToyConfig, trainer_defaults={"clip_norm": 5.0}
+    )
+    parser = argparse.ArgumentParser()
+    add_config_flags(parser, TrainerConfig, dict(spec.trainer_defaults))
+    _, kept = tasks.configs_from_flags(spec, parser.parse_args([]))
+    _, dropped = tasks.configs_from_flags(spec, parser.parse_args(["--clip-norm", "none"]))
+    assert (kept.clip_norm, dropped.clip_norm) == (5.0, None)
 
 
 def test_default_run_dir_names_the_task() -> None:

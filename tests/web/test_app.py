@@ -37,6 +37,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 LIMITS = ServeSettings(
     max_text_chars=20, max_generate_tokens=10, max_beam=2, max_upload_bytes=2000,
     max_horizon=5, max_history_points=8, max_temperature=2.0, max_inspect_units=3,
+    max_inspect_chars=12,
 )  # fmt: skip
 
 
@@ -303,6 +304,8 @@ BAD_JSON = [
     ("forecast-run", "forecast", {"history": [1.0] * 9}, 422, "at most 8 items"),
     ("forecast-run", "forecast", {"history": []}, 422, "at least 1 item"),
     (LM, "inspect", {"text": "ab", "units": 4}, 422, "less than or equal to 3"),
+    (LM, "inspect", {"text": "x" * 13}, 422, "at most 12 characters"),
+    (CLASSIFIER, "inspect", {"text": "x" * 13}, 422, "at most 12 characters"),
     (LM, "gradients", {"text": "a"}, 422, "at least 2 tokens"),
     ("nobody", "generate", {}, 404, "no model 'nobody'"),
     (CLASSIFIER, "generate", {}, 400, "it offers: classify, inspect"),

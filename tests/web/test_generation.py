@@ -14,7 +14,7 @@ from rnnkit.web.generation import Generation, sse_events
 
 
 def _counting() -> Iterator[str]:
-    with torch.no_grad():  # as rnnkit.tasks.textgen.generate_text holds it across its yields
+    with torch.no_grad():  # held across the yields, as any user's generator may
         for k in itertools.count():
             yield str(k)
 

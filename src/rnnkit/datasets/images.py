@@ -193,6 +193,9 @@ def load_images(
 
 
 # -- precomputed features ------------------------------------------------------------------------
+FLOAT32_MAX = float(torch.finfo(torch.float32).max)
+
+
 def _check_features(features: Mapping[str, torch.Tensor], where: str) -> None:
     """DataError unless there is ≥ 1 finite floating vector (F,), all with the same F."""
     if not features:
@@ -213,6 +216,11 @@ def _check_features(features: Mapping[str, torch.Tensor], where: str) -> None:
             )
         if not bool(torch.isfinite(vector).all()):
             raise DataError(f"{where}: {name!r} holds NaN or inf")
+        if bool((vector.abs() > FLOAT32_MAX).any()):  # would become inf as float32
+            raise DataError(
+                f"{where}: {name!r} holds values beyond the float32 range (±{FLOAT32_MAX:.4g}); "
+                "scale the features"
+            )
 
 
 def _read_names(path: Path, count: int) -> list[str]:
@@ -261,7 +269,7 @@ def load_features(path: str | Path) -> dict[str, torch.Tensor]:
     Raises:
         DataError: missing file or names file, an unknown extension, an unreadable file, a
             wrong rank, differing F, a name count unlike N, a repeated or empty name, NaN or
-            inf, a non-float dtype.
+            inf or values beyond float32's range, a non-float dtype.
     """
     path = Path(path)
     if path.suffix not in (".safetensors", ".npy"):

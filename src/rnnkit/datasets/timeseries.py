@@ -97,12 +97,22 @@ SERIES: dict[str, SeriesSpec] = {
 }
 
 
-def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of a CSV file, as strings."""
+# cells read as gaps: empty, or one of pandas' default NA strings (lower-cased)
+MISSING = frozenset(
+    {"", "nan", "-nan", "na", "n/a", "#n/a", "null", "none", "<na>", "#na", "-1.#ind", "1.#ind",
+     "-1.#qnan", "1.#qnan", "#n/a n/a"}
+)  # fmt: skip
+
+
+def _read_rows(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
+    """Header, rows as strings, and the line number where each row ends."""
     try:
         with path.open(encoding="utf-8", newline="") as handle:
             reader = csv.reader(handle)
-            rows = list(reader)
+            rows, lines = [], []
+            for row in reader:
+                rows.append(row)
+                lines.append(reader.line_num)
     except FileNotFoundError as err:
         raise DataError(f"series file not found: {path}") from err
     except UnicodeDecodeError as err:
@@ -111,7 +121,7 @@ def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
         raise DataError(f"{path}: line {reader.line_num} is not valid CSV: {err}") from err
     if not rows:
         raise DataError(f"{path} is empty; expected a header row and one row per time step")
-    return [name.strip() for name in rows[0]], rows[1:]
+    return [name.strip() for name in rows[0]], rows[1:], lines[1:]
 
 
 def _column_index(header: list[str], name: str, path: Path) -> int:
@@ -123,24 +133,28 @@ def _column_index(header: list[str], name: str, path: Path) -> int:
     return header.index(name)
 
 
-def _parse_values(rows: list[list[str]], indices: list[int], path: Path, fill: Fill) -> np.ndarray:
-    """(N, F) float64; empty cells are NaN until `fill` decides."""
+def _parse_values(
+    rows: list[list[str]], lines: list[int], indices: list[int], path: Path, fill: Fill
+) -> np.ndarray:
+    """(N, F) finite float64; empty and NA cells are gaps (NaN) until `fill` decides."""
     values = np.empty((len(rows), len(indices)), dtype=np.float64)
     for r, row in enumerate(rows):
         for f, index in enumerate(indices):
             cell = row[index].strip() if index < len(row) else ""
-            if cell == "":
+            if cell.lower() in MISSING:
                 if fill == "error":
                     raise DataError(
-                        f"{path}:{r + 2}: empty value (a gap in the series); fill gaps with "
-                        "fill='interpolate' (--fill interpolate) or remove the row"
+                        f"{path}:{lines[r]}: missing value {cell!r} (a gap in the series); fill"
+                        " gaps with fill='interpolate' (--fill interpolate) or remove the row"
                     )
                 values[r, f] = np.nan
                 continue
             try:
                 values[r, f] = float(cell)
             except ValueError as err:
-                raise DataError(f"{path}:{r + 2}: {cell!r} is not a number") from err
+                raise DataError(f"{path}:{lines[r]}: {cell!r} is not a number") from err
+            if not np.isfinite(values[r, f]):  # "inf", "1e999"
+                raise DataError(f"{path}:{lines[r]}: {cell!r} is not a finite number")
     return _interpolate(values) if fill == "interpolate" else values
 
 
@@ -173,7 +187,8 @@ def read_csv_series(
         path: the CSV file (UTF-8, header row, one row per time step, oldest first).
         time_column: the timestamp column, or several joined with `join` (year, quarter).
         value_columns: the value column(s), giving F features in this order.
-        fill: "error" refuses empty values (gaps); "interpolate" fills them linearly.
+        fill: "error" refuses gaps (empty cells or pandas' NA strings: NaN, NA, N/A, null,
+            None, …); "interpolate" fills them linearly.
         min_length: fewest rows accepted (a run needs window + horizon + 1).
         name: the series name (default: the file stem).
         season: m, the seasonal period.
@@ -181,7 +196,8 @@ def read_csv_series(
 
     Raises:
         DataError: missing file or column (the message lists the columns found), a value that
-            is not a number or empty with fill="error" (file:line), or fewer than `min_length` rows.
+            is not a finite number or a gap with fill="error" (file:line), or fewer than
+            `min_length` rows.
 
     >>> import tempfile
     >>> path = Path(tempfile.mkdtemp()) / "s.csv"
@@ -196,16 +212,17 @@ def read_csv_series(
     value_names = [value_columns] if isinstance(value_columns, str) else list(value_columns)
     if not value_names:
         raise DataError("read_csv_series needs at least one value column")
-    header, rows = _read_rows(path)
+    header, rows, lines = _read_rows(path)
     time_indices = [_column_index(header, column, path) for column in time_names]
     value_indices = [_column_index(header, column, path) for column in value_names]
-    rows = [row for row in rows if any(cell.strip() for cell in row)]  # blank lines
+    kept = [r for r, row in enumerate(rows) if any(cell.strip() for cell in row)]  # not blank
+    rows, lines = [rows[r] for r in kept], [lines[r] for r in kept]
     if len(rows) < min_length:
         raise DataError(
             f"{path} holds {len(rows)} time steps; this run needs at least {min_length} "
             "(window + horizon + 1). Use a shorter --window or --horizon, or a longer series"
         )
-    values = _parse_values(rows, value_indices, path, fill)
+    values = _parse_values(rows, lines, value_indices, path, fill)
     timestamps = tuple(  # a short row lacks its last cells: empty, as for the values
         join.join(row[i].strip() if i < len(row) else "" for i in time_indices) for row in rows
     )

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -41,6 +42,7 @@ from rnnkit.training.checkpoint import read_checkpoint
 from rnnkit.training.forecast_metrics import (
     compare_with_baselines,
     mase,
+    mase_scale,
     naive_forecast,
     seasonal_naive_forecast,
 )
@@ -188,10 +190,25 @@ class ForecastObjective(Objective):
         return metrics
 
 
+def _check_values(series: TimeSeries, train_part: TimeSeries) -> None:
+    """DataError, before training, for values float32 cannot hold or a constant training part."""
+    largest = float(np.abs(series.values).max())
+    if largest > torch.finfo(torch.float32).max:
+        raise DataError(
+            f"series {series.name!r} holds {largest:.4g}, beyond the float32 range the model "
+            "computes in; rescale the values (e.g. divide by a power of ten)"
+        )
+    try:
+        mase_scale(train_part.values, train_part.season)
+    except DataError as err:  # constant, or no longer than a season: nothing to learn or score
+        raise DataError(f"series {series.name!r} cannot be forecast and scored: {err}") from err
+
+
 def build(config: ForecastConfig, *, data: Path | None, seed: int) -> TrainingSetup:
     """Model with its scaler fitted on the training split, windows, and the held-out tail."""
     series = load_data(config, data)
     train_part, test_part = holdout_split(series, config.horizon)
+    _check_values(series, train_part)
     train_values = torch.tensor(train_part.values, dtype=torch.float32)  # (n, F)
     model = Forecaster(config.model_config(series.values.shape[1]))
     model.fit_scaler(train_values)  # μ, σ of the training split only

@@ -17,7 +17,7 @@ from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any, Protocol
 
-from rnnkit.config import config_from_dict, config_to_dict, read_config_file
+from rnnkit.config import config_from_dict, config_to_dict, given_flags, read_config_file
 from rnnkit.errors import CheckpointError, ConfigError
 from rnnkit.seeding import seed_everything
 from rnnkit.training import FitResult, Trainer, TrainerConfig, TrainingSetup
@@ -124,11 +124,8 @@ def configs_from_flags(spec: TaskSpec, args: argparse.Namespace) -> tuple[Any, T
     data = read_config_file(args.config) if getattr(args, "config", None) else {}
     task_part, trainer_part = split_config(spec, data)
     trainer_part = {**spec.trainer_defaults, **trainer_part}
-    for cls, part in ((spec.config_cls, task_part), (TrainerConfig, trainer_part)):
-        for field in dataclasses.fields(cls):
-            value = getattr(args, field.name, None)
-            if value is not None:
-                part[field.name] = value
+    task_part.update(given_flags(spec.config_cls, args))
+    trainer_part.update(given_flags(TrainerConfig, args))
     return config_from_dict(spec.config_cls, task_part), config_from_dict(
         TrainerConfig, trainer_part
     )

@@ -54,5 +54,10 @@ def generate_text(
             )
         else:
             ids = generate_tokens(model.step, prime_ids, length, sampling, generator=generator)
-        for token_id in ids:
-            yield f"{separator}{vocab.id_to_token(token_id)}"
+    tokens = iter(ids)
+    while True:
+        with torch.no_grad():  # around each step, never across a yield: grad mode is per thread
+            token_id = next(tokens, None)
+        if token_id is None:
+            return
+        yield f"{separator}{vocab.id_to_token(token_id)}"

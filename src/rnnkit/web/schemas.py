@@ -103,7 +103,7 @@ class InspectRequest(TextRequest):
     """A text to read while recording every gate; maps keep the first `units` units."""
 
     units: int = Field(32, ge=1, description="U, the first units of each map")
-    limits: ClassVar[dict[str, str]] = {"text": "max_text_chars", "units": "max_inspect_units"}
+    limits: ClassVar[dict[str, str]] = {"text": "max_inspect_chars", "units": "max_inspect_units"}
 
 
 class ForecastRequest(Request):

@@ -34,6 +34,7 @@ class ServeSettings:
     max_temperature: float = 5.0  # τ of sampling lies in [0, max_temperature]
     generation_seconds: float = 10.0  # a generation stops after this long: "time_limit"
     max_inspect_units: int = 64  # U, units per map of /inspect
+    max_inspect_chars: int = 500  # longest text of /inspect: its answer grows as T × U × maps
 
     def __post_init__(self) -> None:
         for field in fields(self):

@@ -43,6 +43,7 @@
     maxHistoryPoints: 10000,
     maxTemperature: 5.0,
     maxInspectUnits: 64,
+    maxInspectChars: 500,
   };
   // LIMITS key <- [request schema, property, schema keyword] in /openapi.json.
   const SCHEMA_LIMITS = {
@@ -53,6 +54,7 @@
     maxHorizon: ["ForecastRequest", "horizon", "maximum"],
     maxHistoryPoints: ["ForecastRequest", "history", "maxItems"],
     maxInspectUnits: ["InspectRequest", "units", "maximum"],
+    maxInspectChars: ["InspectRequest", "text", "maxLength"],
   };
   const IMAGE_TYPES = ["image/jpeg", "image/png", "image/webp", "image/bmp", "image/gif"];
   const TAB_TITLES = {
@@ -191,12 +193,11 @@
 
   // ---------------------------------------------------------------- client-side validation
 
-  function readText(control, what, { allowEmpty = false } = {}) {
+  function readText(control, what, { allowEmpty = false, limit = LIMITS.maxTextChars } = {}) {
     const text = control.value;
     if (!allowEmpty && !text.trim()) throw new InputError(control, `${what} is empty; type some text`);
-    if (text.length > LIMITS.maxTextChars) {
-      throw new InputError(control,
-        `${what} has ${text.length} characters; the limit is ${LIMITS.maxTextChars}`);
+    if (text.length > limit) {
+      throw new InputError(control, `${what} has ${text.length} characters; the limit is ${limit}`);
     }
     return text;
   }
@@ -486,8 +487,8 @@
     return { panel, error };
   }
 
-  function textArea(rows, placeholder, value) {
-    return { tag: "textarea", attrs: { rows, maxlength: LIMITS.maxTextChars, placeholder, spellcheck: "false" },
+  function textArea(rows, placeholder, value, maxlength = LIMITS.maxTextChars) {
+    return { tag: "textarea", attrs: { rows, maxlength, placeholder, spellcheck: "false" },
       children: value ? [value] : [] };
   }
 
@@ -817,7 +818,8 @@
   function buildInspect(model, make) {
     const { panel, error } = panelShell(make, "inspect");
     const text = field(make, "inspect-text", "Text to read",
-      textArea(2, "the model reads this text token by token", "The quick brown fox jumps."));
+      textArea(2, "the model reads this text token by token", "The quick brown fox jumps.",
+        LIMITS.maxInspectChars));
     const units = field(make, "inspect-units", "Units",
       numberInput({ min: 1, max: LIMITS.maxInspectUnits, step: 1, value: 32 }), "the first units of each layer");
     const run = make("inspect-run", "button", { type: "button", class: "primary", text: "Read the text" });
@@ -852,7 +854,7 @@
     }));
     run.addEventListener("click", () => guarded(panel, run, async () => {
       const body = {
-        text: readText(text.control, "the text"),
+        text: readText(text.control, "the text", { limit: LIMITS.maxInspectChars }),
         units: readNumber(units.control, "units", { lo: 1, hi: LIMITS.maxInspectUnits, integer: true }),
       };
       result = await postJSON(`/api/models/${encodeURIComponent(model.id)}/inspect`, body);
