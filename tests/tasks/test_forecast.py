@@ -94,6 +94,12 @@ def test_train_reports_model_and_baselines_then_forecast_cli(
     values = [float(row.split()[1]) for row in capsys.readouterr().out.splitlines()[1:3]]
     assert values == pytest.approx(expected.ravel().tolist(), abs=1e-4)
 
+    short.write_text("day,load\na,1.0\nb,1e300\n", encoding="utf-8")
+    assert main(["forecast", str(run), "--input", str(short)]) == 2
+    assert "holds 1e+300, beyond the float32 range" in capsys.readouterr().out
+    assert main(["forecast", str(run), "--horizon", "100001"]) == 2
+    assert "--horizon must be an integer in [1, 100,000]" in capsys.readouterr().out
+
 
 def test_cli_errors_are_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = _write_series(tmp_path / "load.csv")

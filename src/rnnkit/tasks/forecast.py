@@ -190,14 +190,20 @@ class ForecastObjective(Objective):
         return metrics
 
 
-def _check_values(series: TimeSeries, train_part: TimeSeries) -> None:
-    """DataError, before training, for values float32 cannot hold or a constant training part."""
-    largest = float(np.abs(series.values).max())
+def float32_values(series: TimeSeries) -> Tensor:
+    """The series' values (N, F) as the float32 the model computes in; DataError beyond it."""
+    largest = float(np.abs(series.values).max(initial=0.0))
     if largest > torch.finfo(torch.float32).max:
         raise DataError(
             f"series {series.name!r} holds {largest:.4g}, beyond the float32 range the model "
             "computes in; rescale the values (e.g. divide by a power of ten)"
         )
+    return torch.tensor(series.values, dtype=torch.float32)
+
+
+def _check_values(series: TimeSeries, train_part: TimeSeries) -> None:
+    """DataError, before training, for values float32 cannot hold or a constant training part."""
+    float32_values(series)
     try:
         mase_scale(train_part.values, train_part.season)
     except DataError as err:  # constant, or no longer than a season: nothing to learn or score
