@@ -46,6 +46,8 @@ from pathlib import Path
 
 import httpx
 
+from rnnkit.web.settings import ServeSettings
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/, for serve.py
 import serve  # bench/serve.py: the server child process and its helpers
 
