@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
 import torch
-from seqeval.metrics import classification_report
 from torch import Tensor, nn
 
 from rnnkit.config import config_to_dict
@@ -207,6 +206,8 @@ class TaggingObjective(Objective):
 
 def entity_scores(gold: list[list[str]], predicted: list[list[str]]) -> dict[str, float]:
     """seqeval's entity-level micro precision, recall, F1 and F1 / support per type (BIO tags)."""
+    from seqeval.metrics import classification_report  # imports scikit-learn: 0.7 s, only here
+
     report = classification_report(gold, predicted, output_dict=True, zero_division=0)
     micro = report["micro avg"]
     scores = {key: float(micro[name]) for key, name in
