@@ -150,6 +150,11 @@ def add_resume(verbs: argparse._SubParsersAction) -> None:
     def handle(args: argparse.Namespace) -> int:
         names = ("max_steps", "device", "log_every", "checkpoint_every", "quiet")
         overrides = {k: getattr(args, k) for k in names if getattr(args, k) is not None}
+        if read_run_config(args.run_dir).get("task") == "word2vec":  # not a Trainer task
+            from rnnkit.cli.word2vec import resume_word2vec
+
+            return resume_word2vec(args.run_dir, checkpoint=args.checkpoint,
+                                   quiet=bool(args.quiet), refused=sorted(overrides))  # fmt: skip
         setup_logging(quiet=bool(args.quiet))
         result = tasks.resume(args.run_dir, checkpoint=args.checkpoint, overrides=overrides)
         task_name = read_run_config(args.run_dir)["task"]

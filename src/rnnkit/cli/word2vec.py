@@ -1,8 +1,9 @@
-"""`rnnkit word2vec train | similar | analogy | eval | plot | export`: word vectors."""
+"""`rnnkit word2vec train | resume | similar | analogy | eval | plot | export`: word vectors."""
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +11,10 @@ from rich.table import Table
 
 from rnnkit.config import add_config_flags, config_from_args
 from rnnkit.console import console, setup_logging
+from rnnkit.errors import ConfigError
 from rnnkit.represent.word2vec.config import Word2VecConfig
 from rnnkit.represent.word2vec.formats import save_vectors
+from rnnkit.represent.word2vec.vectors import WordVectors
 from rnnkit.tasks import word2vec as task
 
 
@@ -34,15 +37,72 @@ def _train(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument("corpus", type=Path, metavar="CORPUS")
     parser.add_argument("--run-dir", type=Path, required=True, help="output run directory")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.add_argument(
+        "--checkpoint-every",
+        type=int,
+        default=task.CHECKPOINT_EVERY,
+        metavar="N",
+        help="checkpoint after every N chunks of 65,536 words, and at each epoch's end"
+        " (0: at epoch ends only; default %(default)s)",
+    )
     add_config_flags(parser, Word2VecConfig)
 
     def handle(args: argparse.Namespace) -> int:
         setup_logging(quiet=args.quiet)
         config = config_from_args(Word2VecConfig, args)
-        vectors = task.train_run(args.corpus, config, args.run_dir, quiet=args.quiet)
-        console.print(f"{len(vectors):,} words × {vectors.embed_dim}; report", end=" ")
-        console.print(str(args.run_dir / task.REPORT_FILE), markup=False, soft_wrap=True)
+        vectors = task.train_run(
+            args.corpus, config, args.run_dir, quiet=args.quiet,
+            checkpoint_every=args.checkpoint_every,
+        )  # fmt: skip
+        _print_done(vectors, args.run_dir)
         return 0
+
+    parser.set_defaults(handler=handle)
+
+
+def _print_done(vectors: WordVectors, run_dir: Path) -> None:
+    console.print(f"{len(vectors):,} words × {vectors.embed_dim}; report", end=" ")
+    console.print(str(run_dir / task.REPORT_FILE), markup=False, soft_wrap=True)
+
+
+def resume_word2vec(
+    run_dir: Path,
+    *,
+    checkpoint: Path | None = None,
+    quiet: bool = False,
+    refused: Sequence[str] = (),
+) -> int:
+    """Continue a word2vec run from its latest checkpoint; `rnnkit resume` on one comes here.
+
+    `refused` names the `rnnkit resume` options given (max_steps, …), which a word2vec run
+    has no use for; any but quiet is a ConfigError.
+    """
+    unused = [name for name in refused if name != "quiet"]
+    if unused:
+        flags = " ".join("--" + name.replace("_", "-") for name in unused)
+        raise ConfigError(
+            f"rnnkit resume {flags} has no meaning for a word2vec run ({run_dir}): it trains to "
+            "the end of its epochs and checkpoints as its config.json says; resume it without"
+        )
+    setup_logging(quiet=quiet)
+    vectors = task.resume_run(run_dir, checkpoint=checkpoint, quiet=quiet)
+    _print_done(vectors, run_dir)
+    return 0
+
+
+def _resume(verbs: argparse._SubParsersAction) -> None:
+    parser = verbs.add_parser(
+        "resume",
+        help="continue a killed or stopped training run from its latest checkpoint",
+        description="Continue RUN_DIR from its latest checkpoint on the corpus and settings in"
+        " its config.json; with --threads 1 the vectors equal an unbroken run's, bit for bit.",
+    )
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    parser.add_argument("--checkpoint", type=Path, default=None, help="(default: latest)")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+
+    def handle(args: argparse.Namespace) -> int:
+        return resume_word2vec(args.run_dir, checkpoint=args.checkpoint, quiet=args.quiet)
 
     parser.set_defaults(handler=handle)
 
@@ -184,5 +244,5 @@ def add_word2vec(verbs: argparse._SubParsersAction) -> None:
         description="Train word2vec vectors into a run directory and work with them.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_train, _similar, _analogy, _eval, _plot, _export):
+    for add in (_train, _resume, _similar, _analogy, _eval, _plot, _export):
         add(commands)

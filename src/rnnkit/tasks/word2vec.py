@@ -1,12 +1,24 @@
-"""Word2vec as a task: train into a run directory, load it back, evaluate it, write a report.
+"""Word2vec as a task: train into a run directory, checkpoint, resume, evaluate, report.
 
-    RUN_DIR/config.json          {"task": "word2vec", "config": Word2VecConfig, "data": CORPUS}
-    RUN_DIR/metrics.jsonl        the trainer's progress rows ("kind": "train": epoch,
-                                 words_done, words_per_s, lr, loss) and the evaluation
-                                 ("kind": "eval")
+    RUN_DIR/config.json          {"task": "word2vec", "config": Word2VecConfig, "data": CORPUS
+                                 (absolute path), "checkpoint_every": chunks}
+    RUN_DIR/metrics.jsonl        a "kind": "train" row per round of training (step = words
+                                 done, epoch, words_done, words_total, words_per_s, lr, loss:
+                                 the mean over the round's pairs) and the evaluation ("eval")
+    RUN_DIR/checkpoints/         step-NNNNNNNN/ (step = words done over all epochs) and the
+                                 `latest` pointer, the newest 3 kept; each holds W_in and W_out
+                                 (model.safetensors) and, in state.json, the training position,
+                                 the config and the sha256 of the encoded corpus
     RUN_DIR/vectors.safetensors  the word vectors (V, E), most frequent word first
     RUN_DIR/vocab.json           their words and corpus counts
     RUN_DIR/report.md            settings, speed, evaluation and a few nearest neighbours
+
+A round is `checkpoint_every` chunks of 65,536 words (0: an epoch); a checkpoint follows each
+round. `resume_run` re-reads the corpus named in config.json, refuses it unless its digest is
+the checkpoint's, drops what a killed run wrote after that checkpoint (metrics rows, newer
+checkpoints), and continues; with threads=1 the result is the unbroken run's, bit for bit
+(`rnnkit.represent.word2vec.train`). A run killed before its first checkpoint starts again.
+`train_run` refuses a RUN_DIR that already holds a run.
 
 The standard evaluation sets (Mikolov's analogies, WordSim-353, SimLex-999) are taken from
 `shared/data/word_embeddings/` when that folder sits beside the project (shared/data/README.md
@@ -20,19 +32,35 @@ References:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from rnnkit.config import config_from_dict, config_to_dict
 from rnnkit.console import console
 from rnnkit.datasets.shared import locate_shared
-from rnnkit.errors import DataError
+from rnnkit.errors import CheckpointError, ConfigError, DataError
 from rnnkit.represent.word2vec.config import Word2VecConfig
+from rnnkit.represent.word2vec.corpus import EncodedCorpus, encode_corpus
 from rnnkit.represent.word2vec.evaluation import evaluate_analogies, evaluate_word_pairs
 from rnnkit.represent.word2vec.formats import load_safetensors, save_safetensors
+from rnnkit.represent.word2vec.train import TrainingStart, train_encoded
 from rnnkit.represent.word2vec.vectors import AnalogyMethod, WordVectors
-from rnnkit.training.runs import MetricsLog, read_run_config, write_run_config
+from rnnkit.tasks.word2vec_checkpoints import (
+    CHECKPOINTS_DIR,
+    checkpoint_callback,
+    corpus_digest,
+    keep_until,
+    load_start,
+)
+from rnnkit.training.checkpoint import CheckpointManager
+from rnnkit.training.runs import (
+    CONFIG_FILE,
+    MetricsLog,
+    read_metrics,
+    read_run_config,
+    write_run_config,
+)
 
 VECTORS_FILE = "vectors.safetensors"
 VOCAB_FILE = "vocab.json"
@@ -40,6 +68,7 @@ REPORT_FILE = "report.md"
 ANALOGY_FILE = "questions-words.txt"
 PAIR_FILES = ("wordsim353.tsv", "simlex999.txt")
 PROBE_WORDS = ("king", "woman", "france", "good", "day", "house", "war", "love")
+CHECKPOINT_EVERY = 100  # chunks of 65,536 words between checkpoints: 6.55M words
 
 
 def eval_data_dir() -> Path | None:
@@ -99,51 +128,141 @@ def evaluate_vectors(
     return result
 
 
-def _printer(metrics: MetricsLog, quiet: bool) -> Callable[[dict[str, Any]], None]:
-    """The progress callback: append the row to metrics.jsonl and print it unless quiet."""
-
-    def progress(row: dict[str, Any]) -> None:
-        metrics.write({"kind": "train", **row})
-        if not quiet:
-            words = row.get("words_done", row.get("words", 0))
-            console.print(
-                f"epoch {row.get('epoch')}  words {words:,}  {row.get('words_per_s', 0):,.0f}"
-                f" words/s  lr {row.get('lr', 0):.5f}  loss {row.get('loss', float('nan')):.4f}",
-                markup=False,
-            )
-
-    return progress
-
-
-def train_run(
-    corpus: Path, config: Word2VecConfig, run_dir: Path, *, quiet: bool = False
-) -> WordVectors:
-    """Train on CORPUS into RUN_DIR (see the module docstring), evaluate and write the report."""
-    from rnnkit.represent.word2vec.train import train_word2vec
-
-    run_dir = Path(run_dir)
-    write_run_config(
-        run_dir,
-        {"task": "word2vec", "config": config_to_dict(config), "data": str(Path(corpus))},
+def _encode(corpus: Path, config: Word2VecConfig) -> EncodedCorpus:
+    return encode_corpus(
+        corpus,
+        min_count=config.min_count,
+        max_vocab_size=config.max_vocab_size,
+        window=config.window,
+        lowercase=config.lowercase,
+        keep_punctuation=config.keep_punctuation,
     )
-    printer = _printer(MetricsLog(run_dir), quiet)
-    last: dict[str, Any] = {}
+
+
+def _print_row(row: dict[str, Any]) -> None:
+    console.print(
+        f"epoch {row['epoch']}  words {row['words_done']:,}  {row['words_per_s']:,.0f}"
+        f" words/s  lr {row['lr']:.5f}  loss {row['loss']:.4f}",
+        markup=False,
+    )
+
+
+def _train(
+    run_dir: Path,
+    corpus: EncodedCorpus,
+    config: Word2VecConfig,
+    every: int,
+    start: TrainingStart | None,
+    quiet: bool,
+) -> WordVectors:
+    """Train (from `start` or afresh) with checkpoints, then write vectors, eval and report."""
+    metrics = MetricsLog(run_dir)
+    train_rows = [r for r in read_metrics(run_dir) if r.get("kind") == "train"] if (
+        metrics.path is not None and metrics.path.is_file()) else []  # fmt: skip
+    last: dict[str, Any] = train_rows[-1] if train_rows else {}
 
     def progress(row: dict[str, Any]) -> None:
-        last.update(row)
-        printer(row)
+        if "live" not in row:  # a round's row: deterministic with threads=1, except words/s
+            metrics.write({"kind": "train", "step": row["words_done"], **row})
+            last.update(row)
+        if not quiet:
+            _print_row(row)
 
     started = time.perf_counter()
-    vectors = train_word2vec(corpus, config, progress=progress)
+    vectors = train_encoded(
+        corpus, config, progress=progress, start=start,
+        checkpoint=checkpoint_callback(run_dir, corpus, config, every), checkpoint_every=every,
+    )  # fmt: skip
     seconds = time.perf_counter() - started
     save_safetensors(vectors, run_dir / VECTORS_FILE, vocab_path=run_dir / VOCAB_FILE)
     evaluation: dict[str, Any] = {}
     if eval_data_dir() is not None:
         analogy_file, pair_files = default_eval_files()
         evaluation = evaluate_vectors(vectors, analogies=analogy_file, pairs=pair_files)
-        MetricsLog(run_dir).write({"kind": "eval", **evaluation})
+        metrics.write({"kind": "eval", **evaluation})
     write_report(run_dir, vectors, config, {**last, "seconds": seconds}, evaluation)
     return vectors
+
+
+def _check_every(checkpoint_every: int) -> int:
+    if isinstance(checkpoint_every, bool) or not isinstance(checkpoint_every, int) or (
+        checkpoint_every < 0
+    ):  # fmt: skip
+        raise ConfigError(
+            f"checkpoint_every must be an integer >= 0 (chunks of 65,536 words; 0: at epoch "
+            f"ends only), got {checkpoint_every!r}"
+        )
+    return checkpoint_every
+
+
+def train_run(
+    corpus: Path,
+    config: Word2VecConfig,
+    run_dir: Path,
+    *,
+    quiet: bool = False,
+    checkpoint_every: int = CHECKPOINT_EVERY,
+) -> WordVectors:
+    """Train on CORPUS into a new RUN_DIR (see the module docstring), evaluate, report.
+
+    Raises:
+        ConfigError: RUN_DIR already holds a run (continue it with `resume_run`), or a
+            negative checkpoint_every.
+        DataError: the corpus cannot be read (see `encode_corpus`).
+    """
+    run_dir = Path(run_dir)
+    if (run_dir / CONFIG_FILE).exists():
+        raise ConfigError(
+            f"{run_dir} already holds a run; continue it with `rnnkit word2vec resume "
+            f"{run_dir}`, or give another --run-dir"
+        )
+    every = _check_every(checkpoint_every)
+    encoded = _encode(Path(corpus), config)
+    data = str(Path(corpus).resolve())  # absolute: `resume` may run from another directory
+    write_run_config(run_dir, {"task": "word2vec", "config": config_to_dict(config),
+                               "data": data, "checkpoint_every": every})  # fmt: skip
+    return _train(run_dir, encoded, config, every, None, quiet)
+
+
+def resume_run(
+    run_dir: Path, *, checkpoint: Path | None = None, quiet: bool = False
+) -> WordVectors:
+    """Continue RUN_DIR from its latest checkpoint (or `checkpoint`), then write its outputs.
+
+    Metrics rows and checkpoints after that checkpoint (a killed run's) are dropped first;
+    without any checkpoint the run starts again from the beginning.
+
+    Raises:
+        ConfigError: RUN_DIR is not a word2vec run.
+        CheckpointError: see `load_start`.
+    """
+    run_dir = Path(run_dir)
+    settings = read_run_config(run_dir)
+    if settings.get("task") != "word2vec":
+        raise ConfigError(f"{run_dir} is a {settings.get('task')!r} run, not a word2vec run; "
+                          f"resume it with `rnnkit resume {run_dir}`")  # fmt: skip
+    config = config_from_dict(Word2VecConfig, settings["config"])
+    every = _check_every(settings.get("checkpoint_every", CHECKPOINT_EVERY))
+    encoded = _encode(Path(settings["data"]), config)
+    manager = CheckpointManager(run_dir / CHECKPOINTS_DIR)
+    path = Path(checkpoint) if checkpoint is not None else manager.latest()
+    try:
+        start = None if path is None else load_start(path, config, encoded)
+    except CheckpointError as err:
+        others = [p.name for p in manager.checkpoints() if p.name != path.name]
+        if checkpoint is not None or not others:
+            raise
+        raise CheckpointError(
+            f"{err}. Other checkpoints: {', '.join(others)}; if this one is "
+            "damaged, resume from one of them with --checkpoint PATH"
+        ) from err
+    keep_until(run_dir, 0 if start is None else start[0].words_done)
+    if not quiet:
+        where = "the start: no checkpoint" if start is None else (
+            f"{path}: epoch {start[0].epoch + 1}, chunk {start[0].chunk}, "
+            f"{start[0].words_done:,} words done")  # fmt: skip
+        console.print(f"resuming {run_dir} from {where}", markup=False, soft_wrap=True)
+    return _train(run_dir, encoded, config, every, start, quiet)
 
 
 def load_run(run_dir: str | Path) -> WordVectors:
@@ -214,10 +333,14 @@ def write_report(
 
 
 __all__ = [
+    "CHECKPOINT_EVERY",
+    "corpus_digest",
     "default_eval_files",
     "eval_data_dir",
     "evaluate_vectors",
     "load_run",
+    "load_start",
+    "resume_run",
     "run_config",
     "train_run",
     "write_report",

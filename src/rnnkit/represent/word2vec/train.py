@@ -13,6 +13,14 @@ locks (Hogwild, Recht et al. 2011, as gensim's workers); torch runs each operati
 and releases the GIL while it runs. Every chunk draws from its own generator, seeded from
 (seed, epoch, chunk), so threads=1 is deterministic.
 
+Stopping and resuming (`position.py`). An epoch's chunks run in rounds of `checkpoint_every`
+chunks; the workers are joined after each, and `checkpoint(position, W_in, W_out)` gets the
+consistent tables with the `TrainingPosition` to continue from, which `start=` takes back.
+With threads=1 a resumed run ends with the unbroken run's vectors, bit for bit, and reports
+the same round rows (progress calls without a "live" key; loss = the mean over the round's
+pairs, so no row depends on timing). With threads > 1 it continues at the right chunk but is
+not bit-identical, as two unbroken Hogwild runs are not: concurrent updates interleave anew.
+
 References:
     T. Mikolov, K. Chen, G. Corrado and J. Dean, "Efficient Estimation of Word Representations
     in Vector Space", ICLR workshop 2013 (2013a).
@@ -36,9 +44,17 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from rnnkit.errors import TrainingDiverged
+from rnnkit.errors import ConfigError, TrainingDiverged
 from rnnkit.represent.word2vec.config import Word2VecConfig
 from rnnkit.represent.word2vec.corpus import Corpus, EncodedCorpus, encode_corpus
+from rnnkit.represent.word2vec.position import (
+    CHUNK_WORDS,
+    TrainingPosition,
+    TrainingStart,
+    check_start,
+    rounds,
+    words_before,
+)
 from rnnkit.represent.word2vec.sampling import (
     AliasSampler,
     keep_probabilities,
@@ -53,8 +69,9 @@ from rnnkit.represent.word2vec.vectors import WordVectors
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[dict[str, Any]], None]
-CHUNK_WORDS = 1 << 16  # words of the id array a worker takes at a time
-REPORT_SECONDS = 2.0  # progress is reported at most this often within an epoch
+REPORT_SECONDS = 2.0  # live progress is reported at most this often within a round
+Checkpoint = Callable[[TrainingPosition, Tensor, Tensor], None]  # (position, W_in, W_out)
+__all__ = ["CHUNK_WORDS", "TrainingPosition", "TrainingStart", "train_encoded", "train_word2vec"]
 
 
 @dataclass(eq=False)
@@ -70,8 +87,10 @@ class _Run:
     noise: AliasSampler
     lock: threading.Lock = field(default_factory=threading.Lock)
     words_done: int = 0  # words of all epochs whose chunk is finished
-    loss_sum: float = 0.0  # Σ L since the last report
-    loss_count: int = 0  # pairs (skip-gram) or centre words (CBOW) since the last report
+    words_at_start: int = 0  # words_done when this process started training (for words/s)
+    round_end: int = 0  # words_done once the current round's chunks are all finished
+    loss_sum: float = 0.0  # Σ L over the current round's finished chunks
+    loss_count: int = 0  # pairs (skip-gram) or centre words (CBOW) in that sum
 
     def lr(self, words_done: float) -> float:
         """η = η₀ − (η₀ − η_min) · words_done / (epochs · N)."""
@@ -161,11 +180,17 @@ def _worker(run: _Run, epoch: int, chunks: list[int], errors: list[BaseException
             errors.append(err)
 
 
-def _report(run: _Run, epoch: int, started: float, progress: Progress | None) -> None:
+def _report(
+    run: _Run, epoch: int, started: float, progress: Progress | None, *, live: bool
+) -> None:
+    """Report the round's mean loss; at the round's end (not live) start a new mean."""
     with run.lock:
         loss = run.loss_sum / max(run.loss_count, 1)
-        run.loss_sum, run.loss_count = 0.0, 0
-        done = run.words_done
+        done, count = run.words_done, run.loss_count
+        if not live:
+            run.loss_sum, run.loss_count = 0.0, 0
+    if live and (count == 0 or done >= run.round_end):  # nothing yet, or the round row is next
+        return
     if not math.isfinite(loss):
         raise TrainingDiverged(
             f"word2vec loss became {loss} in epoch {epoch + 1} after {done} words; "
@@ -177,21 +202,26 @@ def _report(run: _Run, epoch: int, started: float, progress: Progress | None) ->
         "epochs": run.config.epochs,
         "words_done": done,
         "words_total": run.config.epochs * run.ids.numel(),
-        "words_per_s": done / elapsed,
+        "words_per_s": (done - run.words_at_start) / elapsed,
         "lr": run.lr(done),
         "loss": loss,
     }
+    if live:
+        info["live"] = True
     logger.debug("word2vec %s", info)
     if progress is not None:
         progress(info)
 
 
-def _run_epoch(run: _Run, epoch: int, started: float, progress: Progress | None) -> None:
-    """Train one epoch with `threads` workers; report progress while they run."""
-    chunks = list(reversed(range(math.ceil(run.ids.numel() / CHUNK_WORDS))))
+def _run_round(
+    run: _Run, epoch: int, chunks: range, started: float, progress: Progress | None
+) -> None:
+    """Train some chunks of an epoch with `threads` workers, reporting while they run."""
+    pending = list(reversed(chunks))  # workers pop from the end: chunks in order
+    run.round_end = words_before(epoch, chunks.stop, run.ids.numel())
     errors: list[BaseException] = []
     workers = [
-        threading.Thread(target=_worker, args=(run, epoch, chunks, errors), daemon=True)
+        threading.Thread(target=_worker, args=(run, epoch, pending, errors), daemon=True)
         for _ in range(run.config.threads)
     ]
     for worker in workers:
@@ -201,7 +231,7 @@ def _run_epoch(run: _Run, epoch: int, started: float, progress: Progress | None)
             while worker.is_alive():
                 worker.join(timeout=REPORT_SECONDS)
                 if worker.is_alive() and not errors:
-                    _report(run, epoch, started, progress)
+                    _report(run, epoch, started, progress, live=True)
     except BaseException as err:  # stop the other workers before the error leaves
         with run.lock:
             errors.append(err)
@@ -210,31 +240,82 @@ def _run_epoch(run: _Run, epoch: int, started: float, progress: Progress | None)
         raise
     if errors:
         raise errors[0]
-    _report(run, epoch, started, progress)
+    _report(run, epoch, started, progress, live=False)
 
 
-def train_encoded(
-    corpus: EncodedCorpus, config: Word2VecConfig, *, progress: Progress | None = None
-) -> WordVectors:
-    """Train word vectors on an already encoded corpus (see `train_word2vec`)."""
+def _make_run(corpus: EncodedCorpus, config: Word2VecConfig, start: TrainingStart | None) -> _Run:
+    """The shared state of a run: fresh tables, or the start's tables and position."""
     V, E = len(corpus.words), config.vector_size
-    init = torch.Generator().manual_seed(config.seed)
-    weight_in = (torch.rand(V, E, generator=init) - 0.5) / E  # W_in ~ U(−0.5/E, 0.5/E)
-    run = _Run(
+    if start is None:
+        init = torch.Generator().manual_seed(config.seed)
+        weight_in = (torch.rand(V, E, generator=init) - 0.5) / E  # W_in ~ U(−0.5/E, 0.5/E)
+        start = (TrainingPosition(), weight_in, torch.zeros(V, E))  # W_out = 0
+    position, weight_in, weight_out = start
+    return _Run(
         config=config,
         ids=torch.from_numpy(corpus.ids),
         segment_starts=torch.from_numpy(corpus.starts),
         weight_in=weight_in,
-        weight_out=torch.zeros(V, E),  # W_out = 0
+        weight_out=weight_out,
         keep=torch.from_numpy(keep_probabilities(corpus.counts, config.sample)),
         noise=AliasSampler(noise_distribution(corpus.counts, config.ns_exponent)),
+        words_done=position.words_done,
+        words_at_start=position.words_done,
     )
+
+
+def train_encoded(
+    corpus: EncodedCorpus,
+    config: Word2VecConfig,
+    *,
+    progress: Progress | None = None,
+    start: TrainingStart | None = None,
+    checkpoint: Checkpoint | None = None,
+    checkpoint_every: int = 0,
+) -> WordVectors:
+    """Train word vectors on an already encoded corpus, resumably (see `train_word2vec`).
+
+    Args:
+        corpus: the encoded corpus (`encode_corpus`).
+        config: the hyper-parameters.
+        progress: as in `train_word2vec`; its round rows come after every round.
+        start: (position, W_in, W_out) to continue from, as a `checkpoint` call received them;
+            the tables (V, E) float32 are trained in place. None: start afresh.
+        checkpoint: called as checkpoint(position, W_in, W_out) at the end of every round, with
+            the position to continue from; training goes on once it returns.
+        checkpoint_every: chunks of CHUNK_WORDS words per round; 0: one round per epoch.
+
+    Raises:
+        ConfigError: a negative checkpoint_every, or a start position outside this run.
+        ShapeError: a start whose tables are not (V, E) float32.
+        TrainingDiverged: the loss became NaN or infinite.
+    """
+    if isinstance(checkpoint_every, bool) or not isinstance(checkpoint_every, int) or (
+        checkpoint_every < 0
+    ):  # fmt: skip
+        raise ConfigError(f"checkpoint_every must be an integer >= 0, got {checkpoint_every!r}")
+    if start is not None:
+        check_start(start, words=corpus.ids.size, vocab_size=len(corpus.words),
+                    vector_size=config.vector_size, epochs=config.epochs)  # fmt: skip
+    run = _make_run(corpus, config, start)
+    n_chunks = math.ceil(run.ids.numel() / CHUNK_WORDS)
+    position = start[0] if start is not None else TrainingPosition()
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
         started = time.perf_counter()
-        for epoch in range(config.epochs):
-            _run_epoch(run, epoch, started, progress)
+        for epoch in range(position.epoch, config.epochs):
+            first = position.chunk if epoch == position.epoch else 0
+            for chunks in rounds(first, n_chunks, checkpoint_every):
+                _run_round(run, epoch, chunks, started, progress)
+                last = chunks.stop == n_chunks
+                reached = TrainingPosition(
+                    epoch=epoch + 1 if last else epoch,
+                    chunk=0 if last else chunks.stop,
+                    words_done=run.words_done,
+                )
+                if checkpoint is not None:
+                    checkpoint(reached, run.weight_in, run.weight_out)
     finally:
         torch.set_num_threads(previous_threads)
     return WordVectors(corpus.words, run.weight_in, counts=corpus.counts.tolist())
@@ -249,8 +330,8 @@ def train_word2vec(
         corpus: a text file, a .gz file, a folder of them, or an iterable of token lists.
         config: the hyper-parameters.
         progress: called with a dict (epoch, epochs, words_done, words_total, words_per_s,
-            lr, loss: the mean L since the previous call) every few seconds and after each
-            epoch.
+            lr, loss) after each epoch (a round row: loss is the mean L over its pairs) and,
+            with "live": True added, every few seconds in between (loss: the mean L so far).
 
     Returns:
         WordVectors of the input vectors W_in, words in descending-count order with counts.
