@@ -8,32 +8,17 @@ is shown to fire on a checkpoint corrupted by hand, so a silent check cannot pas
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "bench" / "reliability" / "kill_resume.py"
+from bench_scripts import load_script
 
 pytestmark = pytest.mark.slow
 
 
-def _campaign_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("kill_resume_campaign", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.parametrize("task", ["charlm", "forecast"])
 def test_killed_runs_resume_to_the_unbroken_losses(task: str, tmp_path: Path) -> None:
-    campaign = _campaign_module()
+    campaign = load_script("kill_resume")
     tally = campaign._campaign(task, 2, 0, 9, tmp_path)
     assert (tally.trials, tally.differing, tally.lost) == (2, 0, 0), tally.notes
     assert tally.notes == []
@@ -44,7 +29,7 @@ def test_killed_runs_resume_to_the_unbroken_losses(task: str, tmp_path: Path) ->
 
 
 def test_a_checkpoint_gone_after_the_kill_counts_as_lost(tmp_path: Path) -> None:
-    campaign = _campaign_module()
+    campaign = load_script("kill_resume")
     (tmp_path / "checkpoints").mkdir()
     assert campaign._lost(tmp_path, {6}).startswith(
         "step-6 was complete before the kill and is gone"

@@ -9,30 +9,15 @@ The comparison of the vectors is shown to fire on a changed byte, so it cannot p
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "bench" / "reliability" / "kill_resume.py"
-
-
-def _campaign_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("kill_resume_campaign_w2v", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
+from bench_scripts import load_script
 
 
 @pytest.mark.slow
 def test_killed_word2vec_runs_resume_to_the_unbroken_run(tmp_path: Path) -> None:
-    campaign = _campaign_module()
+    campaign = load_script("kill_resume")
     tally = campaign._campaign("word2vec", 2, 0, 4, tmp_path)
     assert (tally.trials, tally.differing, tally.lost) == (2, 0, 0), tally.notes
     assert tally.notes == []

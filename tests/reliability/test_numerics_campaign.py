@@ -7,36 +7,22 @@ is shown to fire on a checkpoint holding nan, so a silent check cannot pass.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 import torch
+from bench_scripts import load_script
 
 from rnnkit.training import CheckpointManager, read_checkpoint, write_checkpoint
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "bench" / "reliability" / "numerics.py"
 CASES = ("charlm adam lr 1e30", "ReLU RNN, T=200, no clipping", "series with inf")
 
 pytestmark = pytest.mark.slow
 
 
-def _campaign() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("numerics_campaign", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.parametrize("name", CASES)
 def test_the_case_stops_clearly_and_writes_nothing_corrupt(name: str, tmp_path: Path) -> None:
-    campaign = _campaign()
+    campaign = load_script("numerics")
     (case,) = [case for case in campaign._cases() if case.name == name]
     passed, what = campaign.run_case(case, tmp_path)
     assert passed, what
@@ -44,7 +30,7 @@ def test_the_case_stops_clearly_and_writes_nothing_corrupt(name: str, tmp_path: 
 
 
 def test_the_soundness_check_fires_on_a_nan_checkpoint(tmp_path: Path) -> None:
-    campaign = _campaign()
+    campaign = load_script("numerics")
     root = tmp_path / "run" / "checkpoints"
     root.mkdir(parents=True)
     good = {"model.safetensors": {"weight": torch.ones(2)}}

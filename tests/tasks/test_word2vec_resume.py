@@ -152,7 +152,7 @@ def test_a_changed_corpus_config_or_checkpoint_is_refused(
 def test_another_tasks_checkpoint_or_run_is_refused(corpus: Path, tmp_path: Path) -> None:
     foreign = write_checkpoint(tmp_path / "step-00000010", {}, {"config": {"task": "charlm"}})
     with pytest.raises(CheckpointError, match="not a word2vec checkpoint \\(task 'charlm'\\)"):
-        task.load_start(foreign, CONFIG, task._encode(corpus, CONFIG))
+        task.load_start(foreign, CONFIG, task.encode_for(corpus, CONFIG))
     (tmp_path / "lm").mkdir()
     (tmp_path / "lm/config.json").write_text(json.dumps({"task": "charlm", "config": {}}))
     with pytest.raises(ConfigError, match="'charlm' run, not a word2vec run"):

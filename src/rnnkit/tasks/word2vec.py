@@ -41,10 +41,10 @@ from rnnkit.console import console
 from rnnkit.datasets.shared import locate_shared
 from rnnkit.errors import CheckpointError, ConfigError, DataError
 from rnnkit.represent.word2vec.config import Word2VecConfig
-from rnnkit.represent.word2vec.corpus import EncodedCorpus, encode_corpus
+from rnnkit.represent.word2vec.corpus import EncodedCorpus
 from rnnkit.represent.word2vec.evaluation import evaluate_analogies, evaluate_word_pairs
 from rnnkit.represent.word2vec.formats import load_safetensors, save_safetensors
-from rnnkit.represent.word2vec.train import TrainingStart, train_encoded
+from rnnkit.represent.word2vec.train import TrainingStart, encode_for, train_encoded
 from rnnkit.represent.word2vec.vectors import AnalogyMethod, WordVectors
 from rnnkit.tasks.word2vec_checkpoints import (
     CHECKPOINTS_DIR,
@@ -128,17 +128,6 @@ def evaluate_vectors(
     return result
 
 
-def _encode(corpus: Path, config: Word2VecConfig) -> EncodedCorpus:
-    return encode_corpus(
-        corpus,
-        min_count=config.min_count,
-        max_vocab_size=config.max_vocab_size,
-        window=config.window,
-        lowercase=config.lowercase,
-        keep_punctuation=config.keep_punctuation,
-    )
-
-
 def _print_row(row: dict[str, Any]) -> None:
     console.print(
         f"epoch {row['epoch']}  words {row['words_done']:,}  {row['words_per_s']:,.0f}"
@@ -217,7 +206,7 @@ def train_run(
             f"{run_dir}`, or give another --run-dir"
         )
     every = _check_every(checkpoint_every)
-    encoded = _encode(Path(corpus), config)
+    encoded = encode_for(Path(corpus), config)
     data = str(Path(corpus).resolve())  # absolute: `resume` may run from another directory
     write_run_config(run_dir, {"task": "word2vec", "config": config_to_dict(config),
                                "data": data, "checkpoint_every": every})  # fmt: skip
@@ -243,7 +232,7 @@ def resume_run(
                           f"resume it with `rnnkit resume {run_dir}`")  # fmt: skip
     config = config_from_dict(Word2VecConfig, settings["config"])
     every = _check_every(settings.get("checkpoint_every", CHECKPOINT_EVERY))
-    encoded = _encode(Path(settings["data"]), config)
+    encoded = encode_for(Path(settings["data"]), config)
     manager = CheckpointManager(run_dir / CHECKPOINTS_DIR)
     path = Path(checkpoint) if checkpoint is not None else manager.latest()
     try:

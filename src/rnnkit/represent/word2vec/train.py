@@ -71,7 +71,14 @@ logger = logging.getLogger(__name__)
 Progress = Callable[[dict[str, Any]], None]
 REPORT_SECONDS = 2.0  # live progress is reported at most this often within a round
 Checkpoint = Callable[[TrainingPosition, Tensor, Tensor], None]  # (position, W_in, W_out)
-__all__ = ["CHUNK_WORDS", "TrainingPosition", "TrainingStart", "train_encoded", "train_word2vec"]
+__all__ = [
+    "CHUNK_WORDS",
+    "TrainingPosition",
+    "TrainingStart",
+    "encode_for",
+    "train_encoded",
+    "train_word2vec",
+]
 
 
 @dataclass(eq=False)
@@ -345,7 +352,12 @@ def train_word2vec(
     >>> train_word2vec(pairs, config).words
     ['cat', 'tiger', 'dog', 'wolf']
     """
-    encoded = encode_corpus(
+    return train_encoded(encode_for(corpus, config), config, progress=progress)
+
+
+def encode_for(corpus: Corpus, config: Word2VecConfig) -> EncodedCorpus:
+    """`encode_corpus` with the config's vocabulary and text-reading settings."""
+    return encode_corpus(
         corpus,
         min_count=config.min_count,
         max_vocab_size=config.max_vocab_size,
@@ -353,4 +365,3 @@ def train_word2vec(
         lowercase=config.lowercase,
         keep_punctuation=config.keep_punctuation,
     )
-    return train_encoded(encoded, config, progress=progress)
