@@ -14,8 +14,14 @@ import pytest
 import torch
 
 from models import NextTokenObjective, delay_copy_data, stream_data, tiny_trainer
-from rnnkit.errors import ConfigError, TrainingDiverged
-from rnnkit.training import StepResult, TrainerConfig, read_metrics
+from rnnkit.errors import CheckpointError, ConfigError, TrainingDiverged
+from rnnkit.training import (
+    StepResult,
+    TrainerConfig,
+    read_checkpoint,
+    read_metrics,
+    write_checkpoint,
+)
 from rnnkit.training.loop_state import LoopState
 
 BASE = {"quiet": True, "device": "cpu", "log_every": 1}
@@ -275,6 +281,40 @@ def test_parameters_gone_nan_are_never_checkpointed(tmp_path: Path) -> None:
         trainer.fit()
     assert [p.name for p in trainer.checkpoints.checkpoints()] == ["step-00000002"]
     assert not list((tmp_path / "checkpoints").glob(".tmp-*"))
+
+
+def test_resuming_from_an_older_checkpoint_replaces_the_later_ones(tmp_path: Path) -> None:
+    config = _config(max_steps=6, checkpoint_every=2, keep_last=5)
+    trainer, _ = tiny_trainer(config, run_dir=tmp_path)
+    trainer.fit()
+    root = tmp_path / "checkpoints"
+    (root / "step-00000006" / "model.safetensors").write_bytes(b"damaged")
+    (root / "best").write_text("step-00000006\n")
+    resumed, _ = tiny_trainer(config, run_dir=tmp_path)
+    resumed.load_checkpoint(root / "step-00000002")
+    assert [p.name for p in resumed.checkpoints.checkpoints()] == ["step-00000002"]
+    assert resumed.checkpoints.latest().name == "step-00000002"
+    assert not (root / "best").exists()
+    resumed.fit()
+    assert resumed.checkpoints.latest().name == "step-00000006"
+    final = read_checkpoint(root / "step-00000006")  # written again, whole
+    for name, tensor in final.tensors["model.safetensors"].items():
+        assert torch.equal(tensor, trainer.model.state_dict()[name])
+
+
+def test_a_checkpoint_with_nan_weights_is_refused_on_resume(tmp_path: Path) -> None:
+    trainer, _ = tiny_trainer(_config(max_steps=2, checkpoint_every=2), run_dir=tmp_path)
+    trainer.fit()
+    path = trainer.checkpoints.latest()
+    checkpoint = read_checkpoint(path)
+    weights = dict(checkpoint.tensors["model.safetensors"])
+    weights["head.bias"] = weights["head.bias"].clone().fill_(math.nan)
+    forged = path.with_name("step-00000009")
+    state = {key: value for key, value in checkpoint.state.items() if key != "files"}
+    write_checkpoint(forged, {**checkpoint.tensors, "model.safetensors": weights}, state)
+    resumed, _ = tiny_trainer(_config(max_steps=4), run_dir=tmp_path)
+    with pytest.raises(CheckpointError, match=r"head.bias hold nan or inf"):
+        resumed.load_checkpoint(forged)
 
 
 def test_clipping_is_reported_before_and_after() -> None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -31,9 +30,9 @@ from rnnkit.training.checkpoint import (
     CheckpointManager,
     atomic_write_text,
     read_checkpoint,
-    step_of,
 )
 from rnnkit.training.runs import MetricsLog, read_metrics, versions
+from rnnkit.training.snapshot import drop_later_checkpoints
 
 CHECKPOINTS_DIR = "checkpoints"
 KEEP_LAST = 3  # newest checkpoints kept (word2vec marks none best)
@@ -120,16 +119,7 @@ def keep_until(run_dir: Path, step: int) -> None:
     again). Checkpoints past `step` (resuming from an older one, or a `latest` pointer left one
     behind by a kill) go too: the continued run writes its own, which with threads > 1 differ.
     """
-    manager = CheckpointManager(run_dir / CHECKPOINTS_DIR)
-    later = [path for path in manager.checkpoints() if (step_of(path) or 0) > step]
-    if later:  # first point `latest` at the newest kept one, so no kill leaves it dangling
-        kept = [path for path in manager.checkpoints() if path not in later]
-        if kept:
-            atomic_write_text(manager.root / "latest", kept[-1].name + "\n")
-        else:
-            (manager.root / "latest").unlink(missing_ok=True)
-    for path in later:
-        shutil.rmtree(path)
+    drop_later_checkpoints(CheckpointManager(run_dir / CHECKPOINTS_DIR), step, None)
     log = MetricsLog(run_dir)
     if log.path is None or not log.path.is_file():
         return

@@ -8,6 +8,8 @@ loading and the next update can shift the random streams.
 
 from __future__ import annotations
 
+import logging
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,8 +18,15 @@ from torch import Tensor, nn
 
 from rnnkit.errors import CheckpointError, DataError
 from rnnkit.seeding import rng_state, set_rng_state
-from rnnkit.training.checkpoint import STATE_FILE, read_checkpoint
+from rnnkit.training.checkpoint import (
+    STATE_FILE,
+    CheckpointManager,
+    atomic_write_text,
+    read_checkpoint,
+    step_of,
+)
 from rnnkit.training.loop_state import LoopState
+from rnnkit.training.reporting import nonfinite_parameters
 from rnnkit.training.runs import versions
 from rnnkit.training.state_dicts import (
     load_model_tensors,
@@ -30,6 +39,8 @@ from rnnkit.training.state_dicts import (
 
 if TYPE_CHECKING:
     from rnnkit.training.trainer import Trainer
+
+logger = logging.getLogger(__name__)
 
 
 def model_summary(model: nn.Module) -> dict[str, Any]:
@@ -127,7 +138,37 @@ def restore(trainer: Trainer, path: Path | None) -> Path:
         raise CheckpointError(f"{path / STATE_FILE} holds a malformed entry: {err}") from err
     trainer.last_checkpoint = path
     trainer.metrics_log.truncate_after(trainer.loop.step)
+    if trainer.checkpoints is not None and trainer.context.is_main:
+        drop_later_checkpoints(trainer.checkpoints, trainer.loop.step, trainer.loop.best_step)
     return path
+
+
+def drop_later_checkpoints(manager: CheckpointManager, step: int, best_step: int | None) -> None:
+    """Delete the checkpoints after `step`: a run resumed there writes its own again.
+
+    They belong to the continuation this resume replaces (as the metrics rows after `step`,
+    which `MetricsLog.truncate_after` drops); kept, a damaged one would be taken for the new
+    run's checkpoint of the same step, and `latest` or `best` could name one of them. The
+    pointers move to the newest kept checkpoint and to the kept `best_step`, first.
+    """
+    later = [path for path in manager.checkpoints() if (step_of(path) or 0) > step]
+    if not later:
+        return
+    kept = [path for path in manager.checkpoints() if path not in later]
+    for pointer, target in (
+        ("latest", kept[-1] if kept else None),
+        ("best", next((p for p in kept if step_of(p) == best_step), None)),
+    ):
+        if target is not None:
+            atomic_write_text(manager.root / pointer, target.name + "\n")
+        else:
+            (manager.root / pointer).unlink(missing_ok=True)
+    for path in later:
+        shutil.rmtree(path)
+    logger.warning(
+        "resumed at step %d: removed the later checkpoints %s of the replaced continuation",
+        step, ", ".join(path.name for path in later),
+    )  # fmt: skip
 
 
 def _restore(
@@ -137,6 +178,12 @@ def _restore(
     load_model_tensors(
         trainer.model, tensors["model.safetensors"], source=path / "model.safetensors", hint=hint
     )
+    broken = nonfinite_parameters(trainer.model)
+    if broken:  # rnnkit never writes these (Trainer.save_checkpoint): a damaged or foreign file
+        raise CheckpointError(
+            f"{path / 'model.safetensors'}: the parameters {', '.join(broken[:5])} hold nan or "
+            "inf; resume from an earlier checkpoint with --checkpoint"
+        )
     updater = trainer.updater
     load_optimizer_tensors(
         updater.optimizer,
