@@ -9,7 +9,9 @@ checks what a user should see:
 and, in both, that nothing written is corrupt: every checkpoint on disk loads, passes its
 sha256 checks and holds only finite tensors. The learning-rate grid covers SGD and Adam at
 η ∈ {1e3, 1e10, 1e30, 1e38} on the character LM and η = 1e30 on the other Trainer tasks; the
-data cases put NaN, ±inf and float32-overflowing values into a series and a feature file.
+config cases pass nan and inf as numbers of the trainer's config (before, `--lr nan` was a
+torch traceback and `--clip-norm nan` trained on); the data cases put NaN, ±inf and
+float32-overflowing values into a series and a feature file.
 The exploding cases train an Elman RNN over T = 200 steps at η = 3: with ReLU its activations
 blow up in the forward pass (loss ≈ 1e22 at update 12, gradient norms below 1 until then), which
 gradient clipping cannot prevent; with tanh, the activations stay bounded and it trains.
@@ -67,7 +69,7 @@ class Case:
     """One numerics case: the `rnnkit` arguments (built in a scratch folder) and the outcome."""
 
     name: str
-    kind: str  # "learning rate", "exploding", "data"
+    kind: str  # "learning rate", "config", "exploding", "data"
     args: Callable[[Path], list[str]]
     expect: str  # "stop" or "train"
     words: str = ""  # what the error line must contain for "stop"
@@ -128,6 +130,10 @@ def _cases() -> list[Case]:
              args=_lr("charlm", "sgd", "1e30", "--divergence-ratio", "none")),
         Case(name="charlm adam lr 1e-3 (sound)", kind="learning rate", expect="train",
              args=_lr("charlm", "adam", "1e-3")),
+        *[Case(name=f"charlm {flag} {value}", kind="config", expect="stop",
+               words="must be a finite number", args=_lr("charlm", "adam", "1e-3", flag, value))
+          for flag, value in (("--lr", "nan"), ("--lr", "inf"), ("--clip-norm", "nan"),
+                              ("--weight-decay", "inf"), ("--divergence-ratio", "nan"))],
         Case(name="ReLU RNN, T=200, no clipping", kind="exploding", expect="stop", words=diverged,
              args=lambda s: ["train", *EXPLODING, *COMMON, "--clip-norm", "none"]),
         Case(name="ReLU RNN, T=200, no clipping, skip", kind="exploding", expect="stop",

@@ -330,3 +330,13 @@ def test_a_vanishing_temperature_is_a_clear_error_not_nan() -> None:
     with pytest.raises(ConfigError, match="at least"):
         SamplingConfig(temperature=1e-40)
     assert SamplingConfig(temperature=1e-6).temperature == 1e-6
+
+
+@pytest.mark.parametrize("temperature", [float("nan"), float("inf")])
+def test_a_non_finite_temperature_is_a_clear_error(temperature: float) -> None:
+    """Regression (numerics campaign): τ = nan passed every check and sampled from NaN."""
+    from rnnkit.errors import ConfigError
+    from rnnkit.models.decoding import SamplingConfig
+
+    with pytest.raises(ConfigError, match="temperature must be a finite number"):
+        SamplingConfig(temperature=temperature)

@@ -14,6 +14,7 @@ References:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -37,8 +38,8 @@ class SamplingConfig:
     top_p: float | None = None  # keep the smallest set with mass ≥ p
 
     def __post_init__(self) -> None:
-        if self.temperature < 0:
-            raise ConfigError(f"temperature must be ≥ 0, got {self.temperature}")
+        if not math.isfinite(self.temperature) or self.temperature < 0:
+            raise ConfigError(f"temperature must be a finite number ≥ 0, got {self.temperature}")
         if 0 < self.temperature < MIN_TEMPERATURE:  # z / τ would overflow to ±inf, then NaN
             raise ConfigError(f"temperature must be 0 (greedy) or at least {MIN_TEMPERATURE}, "
                               f"got {self.temperature}")  # fmt: skip

@@ -12,7 +12,8 @@ References:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, fields
 from typing import Literal
 
 from rnnkit.errors import ConfigError
@@ -87,6 +88,12 @@ class TrainerConfig:
         self._check_tbptt()
 
     def _check_ranges(self) -> None:
+        numbers = {f.name: getattr(self, f.name) for f in fields(self)}
+        numbers.update({"betas[0]": self.betas[0], "betas[1]": self.betas[1]})
+        for name, value in numbers.items():  # nan passes every range check below
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ConfigError(f"{name} must be a finite number (none turns a limit off), "
+                                  f"got {value}")  # fmt: skip
         if self.lr <= 0:
             raise ConfigError(f"lr must be positive, got {self.lr}")
         if self.max_epochs is not None and self.max_epochs < 1:
