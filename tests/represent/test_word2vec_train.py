@@ -197,7 +197,8 @@ def test_progress_reports_each_epoch_and_the_loss_falls() -> None:
     ("field", "value"),
     [("model", "glove"), ("vector_size", 0), ("window", -1), ("negative", 0), ("sample", -0.1),
      ("alpha", 0.0), ("min_alpha", 0.5), ("threads", 0), ("max_vocab_size", 0),
-     ("batch_size", 0), ("cbow_negative_group", 0)],
+     ("batch_size", 0), ("cbow_negative_group", 0), ("ns_exponent", math.nan),
+     ("alpha", math.inf), ("sample", math.nan)],
 )  # fmt: skip
 def test_config_rejects_bad_values(field: str, value: object) -> None:
     with pytest.raises(ConfigError, match=field):

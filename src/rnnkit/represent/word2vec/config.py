@@ -14,6 +14,7 @@ References:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -82,6 +83,9 @@ class Word2VecConfig:
                 isinstance(value, bool) or not isinstance(value, int) or value < 1
             ):
                 raise ConfigError(f"{name} must be a positive integer or None, got {value!r}")
+        for name in ("ns_exponent", "sample", "alpha", "min_alpha"):
+            if not math.isfinite(getattr(self, name)):
+                raise ConfigError(f"{name} must be a finite number, got {getattr(self, name)}")
         if not self.sample >= 0:
             raise ConfigError(f"sample must be >= 0 (0 turns subsampling off), got {self.sample}")
         if not self.alpha > 0:
