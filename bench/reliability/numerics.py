@@ -1,7 +1,7 @@
 """Numerics campaign (issue 14): extreme learning rates, exploding sequences, NaN/inf in the data.
 
-Each case runs `rnnkit train …` (or a loader) in a subprocess on a tiny configuration and
-checks what a user should see:
+Each case runs `rnnkit train …` or `rnnkit word2vec train …` in a subprocess on a tiny
+configuration and checks what a user should see:
 
     "stop"      exit status 2, one `error:` line containing the expected words, no traceback
     "train"     exit status 0 (the run was sound, or the user switched the guard off)
@@ -110,6 +110,20 @@ def _features(value: float) -> Callable[[Path], list[str]]:
     return args
 
 
+def _word2vec(*extra: str) -> Callable[[Path], list[str]]:
+    def args(scratch: Path) -> list[str]:
+        rng = np.random.default_rng(0)
+        words = ["cat", "dog", "tiger", "wolf", "the", "a", "runs", "sleeps", "big", "small"]
+        lines = [" ".join(rng.choice(words, size=12)) for _ in range(2000)]
+        (scratch / "corpus.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return ["word2vec", "train", str(scratch / "corpus.txt"), "--run-dir",
+                str(scratch / "run"), "--quiet", "--vector-size", "16", "--epochs", "3",
+                "--min-count", "1", "--threads", "1", "--checkpoint-every", "0",
+                *extra]  # fmt: skip
+
+    return args
+
+
 def _cases() -> list[Case]:
     diverged = "training diverged"
     cases = [
@@ -130,6 +144,12 @@ def _cases() -> list[Case]:
              args=_lr("charlm", "sgd", "1e30", "--divergence-ratio", "none")),
         Case(name="charlm adam lr 1e-3 (sound)", kind="learning rate", expect="train",
              args=_lr("charlm", "adam", "1e-3")),
+        Case(name="word2vec alpha 1e30", kind="learning rate", expect="stop",
+             words="word2vec loss became nan", args=_word2vec("--alpha", "1e30")),
+        Case(name="word2vec alpha 0.025 (sound)", kind="learning rate", expect="train",
+             args=_word2vec()),
+        Case(name="word2vec --ns-exponent nan", kind="config", expect="stop",
+             words="ns_exponent must be a finite number", args=_word2vec("--ns-exponent", "nan")),
         *[Case(name=f"charlm {flag} {value}", kind="config", expect="stop",
                words="must be a finite number", args=_lr("charlm", "adam", "1e-3", flag, value))
           for flag, value in (("--lr", "nan"), ("--lr", "inf"), ("--clip-norm", "nan"),
@@ -183,7 +203,7 @@ def _checkpoints_sound(root: Path) -> str:
 def run_case(case: Case, scratch: Path) -> tuple[bool, str]:
     """Run one case; (passed, what happened)."""
     args = case.args(scratch)
-    if "train" in args and "--run-dir" not in args:
+    if args[0] == "train" and "--run-dir" not in args:
         args = [*args, "--run-dir", str(scratch / "run")]
     done = subprocess.run(
         [sys.executable, "-m", "rnnkit", *args], env=ENV, capture_output=True, text=True,
