@@ -149,6 +149,18 @@ def test_a_good_user_file_loads_with_sorted_classes(tmp_path: Path) -> None:
     assert data.tokenizer(data.texts[0]) == ["great", "!"]
 
 
+def test_records_holding_unicode_line_separators_stay_whole(tmp_path: Path) -> None:
+    """Regression (docs/RELIABILITY.md): str.splitlines cut records at U+2028, \\x0c, \\x85."""
+    texts = ["one\u2028two", "page\x0cbreak", "next\x85line"]
+    path = tmp_path / "data.jsonl"
+    rows = [{"text": text, "label": label} for text, label in zip(texts, "abb", strict=True)]
+    path.write_text("\r\n".join(json.dumps(row, ensure_ascii=False) for row in rows) + "\r\n")
+    assert load_labelled("auto", path).texts == texts
+    sms = tmp_path / "SMSSpamCollection"
+    sms.write_text("ham\tone\u2028two\nspam\tpage\x0cbreak\n", encoding="utf-8")
+    assert load_sms_spam(sms).texts == texts[:2]
+
+
 def test_a_zip_without_reviews_is_refused(tmp_path: Path) -> None:
     archive = tmp_path / "movie_reviews.zip"
     with zipfile.ZipFile(archive, "w") as zipped:

@@ -88,7 +88,15 @@ def _read_text(path: Path) -> str:
 
 
 def _read_lines(path: Path) -> list[str]:
-    return _read_text(path).splitlines()
+    """The lines of a file, split at \\n (or \\r\\n) only.
+
+    A JSON string or an SMS may hold U+2028, \\x0c or \\x85, where `str.splitlines` would cut
+    the record in two.
+    """
+    lines = _read_text(path).split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return [line.removesuffix("\r") for line in lines]
 
 
 def _check_texts(texts: Iterable[str], where: str, first_line: int = 1) -> None:
