@@ -339,3 +339,168 @@ def test_malformed_optimizer_state_is_a_checkpoint_error(
     optimizer = torch.optim.Adam(TinyLM().parameters())
     with pytest.raises(CheckpointError):
         load_optimizer_tensors(optimizer, tensors, meta, source=Path("ckpt"))  # type: ignore[arg-type]
+
+
+# Disk faults (issue 14, bench/reliability/disk_faults.py): what the campaign found.
+
+
+def _fail_writes_to(
+    monkeypatch: pytest.MonkeyPatch, name: str, code: int = 28, reason: str = "No space left"
+) -> None:
+    """Make _write_durable fail with OSError(code) for files whose name starts with `name`."""
+    real = checkpoint_module._write_durable
+
+    def write(path: Path, data: bytes) -> None:
+        if path.name.startswith(name):
+            path.write_bytes(data[:3])  # a partial write, as on a full disk
+            raise OSError(code, reason, str(path))
+        real(path, data)
+
+    monkeypatch.setattr(checkpoint_module, "_write_durable", write)
+
+
+def test_a_failed_pointer_update_keeps_the_previous_pointer_and_leaves_no_temp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manager = CheckpointManager(tmp_path, keep_last=5)
+    first = manager.save(1, _tensors(1.0), {"step": 1})
+    _fail_writes_to(monkeypatch, ".latest.tmp-", 30, "Read-only file system")
+    with pytest.raises(CheckpointError, match=r"could not update its pointers.*Read-only.*intact"):
+        manager.save(2, _tensors(2.0), {"step": 2})
+    assert manager.latest() == first
+    assert (tmp_path / "latest").read_text() == "step-00000001\n"
+    assert not list(tmp_path.glob(".*tmp-*"))
+    assert read_checkpoint(tmp_path / "step-00000002").state["step"] == 2  # complete, unnamed
+
+
+def test_atomic_write_text_keeps_the_old_file_when_the_disk_is_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "config.json"
+    target.write_text("old\n")
+    _fail_writes_to(monkeypatch, ".config.json.tmp-")
+    with pytest.raises(OSError, match="No space left"):
+        checkpoint_module.atomic_write_text(target, "new\n")
+    assert target.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["config.json"]
+
+
+def test_prune_ignores_a_dangling_best_pointer(tmp_path: Path) -> None:
+    manager = CheckpointManager(tmp_path, keep_last=1)
+    manager.save(1, _tensors(), {"step": 1}, is_best=True)
+    manager.save(2, _tensors(), {"step": 2})
+    shutil.rmtree(tmp_path / "step-00000001")  # the best checkpoint, deleted by hand
+    path = manager.save(3, _tensors(), {"step": 3})  # used to raise from prune
+    assert manager.latest() == path
+    assert [p.name for p in manager.checkpoints()] == ["step-00000003"]
+
+
+def test_prune_never_deletes_the_checkpoint_latest_names(tmp_path: Path) -> None:
+    manager = CheckpointManager(tmp_path, keep_last=1, keep_best=False)
+    for step in (1, 2, 3):
+        write_checkpoint(tmp_path / f"step-{step:08d}", _tensors(), {"step": step})
+    (tmp_path / "latest").write_text("step-00000001\n")
+    manager.prune()
+    assert [p.name for p in manager.checkpoints()] == ["step-00000001", "step-00000003"]
+
+
+def test_prune_removes_a_killed_runs_pointer_temp_file(tmp_path: Path) -> None:
+    manager = CheckpointManager(tmp_path)
+    stale = tmp_path / ".latest.tmp-999999"
+    stale.write_text("step-0")
+    manager.save(1, _tensors(), {"step": 1})
+    assert not stale.exists()
+
+
+def test_a_missing_latest_pointer_falls_back_to_the_newest_checkpoint(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    manager = CheckpointManager(tmp_path)
+    manager.save(1, _tensors(), {"step": 1})
+    newest = manager.save(2, _tensors(), {"step": 2})
+    (tmp_path / "latest").unlink()
+    assert manager.latest() == newest
+    assert "latest is missing; using the newest checkpoint" in caplog.text
+    assert CheckpointManager(tmp_path / "empty").latest() is None
+
+
+@pytest.mark.parametrize("content", [b"\xff\xfe\x00", None])
+def test_an_unreadable_latest_pointer_is_a_checkpoint_error_listing_checkpoints(
+    tmp_path: Path, content: bytes | None
+) -> None:
+    manager = CheckpointManager(tmp_path)
+    manager.save(1, _tensors(), {"step": 1})
+    (tmp_path / "latest").unlink()
+    if content is None:
+        (tmp_path / "latest").mkdir()  # a directory where the pointer file should be
+    else:
+        (tmp_path / "latest").write_bytes(content)
+    with pytest.raises(CheckpointError, match=r"latest cannot be read .*step-00000001"):
+        manager.latest()
+
+
+def test_saving_into_a_deleted_run_directory_does_not_recreate_it(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    manager = CheckpointManager(run / "checkpoints")
+    run.mkdir()
+    manager.save(1, _tensors(), {"step": 1})
+    shutil.rmtree(run)
+    with pytest.raises(CheckpointError, match=r"could not write checkpoint .*No such file"):
+        manager.save(2, _tensors(), {"step": 2})
+    assert not run.exists()
+    run.mkdir()  # a deleted checkpoints/ alone is recreated at the next save
+    assert manager.save(3, _tensors(), {"step": 3}) == run / "checkpoints" / "step-00000003"
+
+
+def test_checkpoints_deleted_while_a_checkpoint_is_written_are_written_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "checkpoints"
+    manager = CheckpointManager(root)
+    manager.save(1, _tensors(), {"step": 1})
+    real, deleted = checkpoint_module._write_durable, []
+
+    def write(path: Path, data: bytes) -> None:
+        if not deleted:  # `rm -rf checkpoints` in the middle of the write
+            deleted.append(path)
+            shutil.rmtree(root)
+        real(path, data)
+
+    monkeypatch.setattr(checkpoint_module, "_write_durable", write)
+    path = manager.save(2, _tensors(2.0), {"step": 2})
+    assert manager.latest() == path
+    assert read_checkpoint(path).state["step"] == 2
+    assert sorted(p.name for p in root.iterdir()) == ["latest", "step-00000002"]
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("step", "12"), ("epoch", 1.5), ("loop", [12]), ("optimizer", "Adam")]
+)
+def test_state_json_entries_of_the_wrong_type_are_a_checkpoint_error(
+    tmp_path: Path, key: str, value: object
+) -> None:
+    state = {"step": 1, "epoch": 0, "loop": {}, "optimizer": {}, key: value}
+    path = write_checkpoint(tmp_path / "step-00000001", _tensors(), state)  # digest matches
+    with pytest.raises(CheckpointError, match=rf"state.json: '{key}' must be"):
+        read_checkpoint(path)
+
+
+def test_checkpoints_deleted_before_the_pointer_update_are_saved_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "checkpoints"
+    manager = CheckpointManager(root)
+    manager.save(1, _tensors(), {"step": 1})
+    real, deleted = checkpoint_module.atomic_write_text, []
+
+    def write_pointer(path: Path, text: str) -> None:
+        if not deleted:  # `rm -rf checkpoints` right after the checkpoint was renamed into place
+            deleted.append(path)
+            shutil.rmtree(root)
+        real(path, text)
+
+    monkeypatch.setattr(checkpoint_module, "atomic_write_text", write_pointer)
+    path = manager.save(2, _tensors(2.0), {"step": 2})
+    assert manager.latest() == path
+    assert read_checkpoint(path).state["step"] == 2
+    assert sorted(p.name for p in root.iterdir()) == ["latest", "step-00000002"]

@@ -1,14 +1,17 @@
 """The `rnnkit` command line: `rnnkit <verb> [task] [--flags]`, flags generated from configs.
 
 Each verb adds its parser in an `add_<verb>` function of a module of this package, listed in
-`VERBS`. A RnnkitError is printed as one red line and the exit status is 2; other errors keep
-their traceback.
+`VERBS`. A RnnkitError is printed as one red line and the exit status is 2; so is an OSError
+(a full or read-only disk, a missing or unreadable file), which never becomes a traceback. Other
+errors keep their traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 from collections.abc import Sequence
+from pathlib import Path
 
 from rich.markup import escape
 
@@ -70,3 +73,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RnnkitError as err:  # bad config, data or checkpoint: one clear line, exit 2
         console.print("[red]error:[/]", escape(str(err)), soft_wrap=True)
         return 2
+    except OSError as err:  # a disk or file error that no rnnkit code turned into a message
+        paths = [str(value) for value in vars(args).values() if isinstance(value, Path)]
+        message = os_error_message(args.verb, err, paths)
+        console.print("[red]error:[/]", escape(message), soft_wrap=True)
+        return 2
+
+
+def os_error_message(verb: str, err: OSError, paths: Sequence[str] = ()) -> str:
+    """One line for an OSError: the file, the cause and, for a full or read-only disk, the fix.
+
+    Without a file name in the error, the command's path arguments are named instead.
+
+    >>> os_error_message("plot", OSError(28, "No space left on device", "run/loss.png"))
+    'rnnkit plot: could not use run/loss.png: No space left on device; free some space'
+    >>> os_error_message("plot", OSError(28, "No space left on device"), ["run", "out"])
+    'rnnkit plot: could not use a file under run, out: No space left on device; free some space'
+    >>> os_error_message("serve", OSError(98, "Address already in use"))
+    'rnnkit serve: Address already in use'
+    """
+    hints = {
+        errno.ENOSPC: "free some space",
+        errno.EDQUOT: "free some space (disk quota exceeded)",
+        errno.EROFS: "the file system is read-only; write elsewhere",
+        errno.EACCES: "check the permissions",
+        errno.EFBIG: "the file size limit (ulimit -f) was reached",
+    }
+    where = str(err.filename or "")
+    if not where and paths and err.errno in hints:
+        where = f"a file under {', '.join(paths)}"
+    hint = hints.get(err.errno or 0)
+    return (
+        f"rnnkit {verb}: "
+        + (f"could not use {where}: " if where else "")
+        + (err.strerror or str(err))
+        + (f"; {hint}" if hint else "")
+    )

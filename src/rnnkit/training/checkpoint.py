@@ -13,7 +13,9 @@ pickled; loading never calls `torch.load`.
 Writing goes to a hidden temporary directory; every file is fsynced, the directory is renamed
 into place with `os.replace` and the parent is fsynced. A run killed mid-write leaves only the
 temporary directory, which the next save removes; an existing checkpoint is never overwritten.
-The `latest` and `best` pointer files are replaced the same way.
+The `latest` and `best` pointer files are replaced the same way. A disk error (full, read-only,
+a directory deleted mid-run) is a CheckpointError saying what could not be written and why; the
+previous checkpoints and pointers are then untouched, and no temporary file is left behind.
 
 References:
     https://huggingface.co/docs/safetensors (format)
@@ -22,8 +24,11 @@ References:
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -44,6 +49,8 @@ DIGEST_KEY = "state_sha256"
 TENSOR_FILES = ("model.safetensors", "optimizer.safetensors", "loop.safetensors")
 STATE_FILE = "state.json"
 _STEP_DIR = re.compile(r"^step-(\d{8,})$")
+_OBJECTS = ("config", "optimizer", "loop", "rng", "data_position", "carry", "schedule")
+logger = logging.getLogger(__name__)
 
 
 class Checkpoint(NamedTuple):
@@ -71,11 +78,37 @@ def _write_durable(path: Path, data: bytes) -> None:
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    """Replace `path` by `text` so that a reader sees the old or the new file, never a mix."""
+    """Replace `path` by `text` so that a reader sees the old or the new file, never a mix.
+
+    Raises:
+        OSError: the file could not be written; `path` is unchanged and no temporary is left.
+    """
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    _write_durable(tmp, text.encode("utf-8"))
-    os.replace(tmp, path)
+    try:
+        _write_durable(tmp, text.encode("utf-8"))
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise
     _fsync_dir(path.parent)
+
+
+def disk_error(action: str, err: OSError) -> CheckpointError:
+    """A CheckpointError for an OSError while writing: what failed, why, and what to do.
+
+    >>> str(disk_error("could not write run/metrics.jsonl", OSError(28, "No space left")))[:51]
+    'could not write run/metrics.jsonl: No space left; e'
+    """
+    where = f" ({err.filename})" if err.filename and str(err.filename) not in action else ""
+    if err.errno == errno.ENOENT:
+        advice = "a directory of the run was deleted while it ran; restore it or start anew"
+    else:
+        advice = (
+            "earlier checkpoints are intact. Free space or make the run directory writable, "
+            "then `rnnkit resume` the run"
+        )
+    return CheckpointError(f"{action}{where}: {err.strerror or err}; {advice}")
 
 
 def _dumps(value: Any, indent: str = "") -> str:
@@ -104,10 +137,10 @@ def write_checkpoint(
     """
     if directory.exists():
         return directory
-    directory.parent.mkdir(parents=True, exist_ok=True)
     tmp = directory.with_name(f".tmp-{directory.name}-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
+        directory.parent.mkdir(exist_ok=True)  # not its parents: a deleted run stays deleted
         tmp.mkdir()
         files = {}
         for name in TENSOR_FILES:
@@ -124,9 +157,7 @@ def write_checkpoint(
         _fsync_dir(directory.parent)
     except OSError as err:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise CheckpointError(
-            f"could not write checkpoint {directory}: {err}; earlier checkpoints are intact"
-        ) from err
+        raise disk_error(f"could not write checkpoint {directory}", err) from err
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -216,8 +247,24 @@ def read_checkpoint(path: str | Path) -> Checkpoint:
     if not isinstance(files, dict):
         raise CheckpointError(f"{path / STATE_FILE} lacks the 'files' table of tensor files")
     tensors = {name: _read_tensor_file(path / name, files.get(name)) for name in TENSOR_FILES}
-    _check_digest(path / STATE_FILE, state)  # last, so the messages above stay specific
+    _check_digest(path / STATE_FILE, state)  # so the messages above stay specific
+    _check_types(path / STATE_FILE, state)  # a faulty writer: intact, but of the wrong types
     return Checkpoint(path, tensors, state)
+
+
+def _check_types(state_path: Path, state: dict[str, Any]) -> None:
+    """CheckpointError unless "step"/"epoch" are integers and the sections present are objects."""
+    for key, value in state.items():
+        if key in ("step", "epoch") and type(value) is not int:
+            expected = "an integer"
+        elif key in _OBJECTS and not isinstance(value, dict):
+            expected = "a JSON object"
+        else:
+            continue
+        raise CheckpointError(
+            f"{state_path}: {key!r} must be {expected}, got {type(value).__name__} "
+            f"{json.dumps(value)[:40]}; the checkpoint was written by a faulty tool or edited"
+        )
 
 
 def step_of(path: Path) -> int | None:
@@ -242,28 +289,73 @@ class CheckpointManager:
         *,
         is_best: bool = False,
     ) -> Path:
-        """Write the checkpoint of `step`, move `latest` (and `best`) to it, prune old ones."""
+        """Write the checkpoint of `step`, move `latest` (and `best`) to it, prune old ones.
+
+        A pointer that cannot be replaced keeps naming its previous, intact checkpoint. When
+        `checkpoints/` is deleted during the save (its run directory still there), the save is
+        done once more, into a new `checkpoints/`.
+        """
+        try:
+            return self._save(step, tensors, state, is_best=is_best)
+        except CheckpointError as err:
+            if not isinstance(err.__cause__, FileNotFoundError) or not self.root.parent.is_dir():
+                raise
+            logger.warning("%s vanished during a save; saving again", self.root)
+            return self._save(step, tensors, state, is_best=is_best)
+
+    def _save(
+        self, step: int, tensors: dict[str, dict[str, Tensor]], state: dict[str, Any], *,
+        is_best: bool,
+    ) -> Path:  # fmt: skip
         path = write_checkpoint(self.root / f"step-{step:08d}", tensors, state)
-        atomic_write_text(self.root / "latest", path.name + "\n")
-        if is_best and self.keep_best:
-            atomic_write_text(self.root / "best", path.name + "\n")
-        self.prune()
+        try:
+            atomic_write_text(self.root / "latest", path.name + "\n")
+            if is_best and self.keep_best:
+                atomic_write_text(self.root / "best", path.name + "\n")
+            self.prune()
+        except OSError as err:
+            raise disk_error(f"wrote {path} but could not update its pointers", err) from err
         return path
 
     def _pointer(self, name: str) -> Path | None:
         pointer = self.root / name
-        if not pointer.is_file():
+        if not pointer.exists():
             return None
-        target = self.root / pointer.read_text(encoding="utf-8").strip()
+        try:
+            target = self.root / pointer.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as err:
+            reason = err.strerror if isinstance(err, OSError) else "not UTF-8 text"
+            raise CheckpointError(
+                f"{pointer} cannot be read ({reason}); it should hold a checkpoint's name. "
+                f"{self._choices()}"
+            ) from err
         if step_of(target) is None or not target.is_dir():
             raise CheckpointError(
-                f"{pointer} points to {target.name!r}, which is not a checkpoint here"
+                f"{pointer} points to {target.name[:80]!r}, which is not a checkpoint here. "
+                f"{self._choices()}"
             )
         return target
 
+    def _choices(self) -> str:
+        names = [path.name for path in self.checkpoints()]
+        if not names:
+            return "There is no checkpoint here."
+        return f"Checkpoints here: {', '.join(names)}; pass one with --checkpoint PATH."
+
     def latest(self) -> Path | None:
-        """The newest complete checkpoint (from the `latest` pointer), None before the first."""
-        return self._pointer("latest")
+        """The checkpoint the `latest` pointer names, None before the first.
+
+        Without the pointer (deleted by hand, or a run killed before writing it) the newest
+        complete checkpoint is returned, with a warning.
+        """
+        pointer = self._pointer("latest")
+        if pointer is not None:
+            return pointer
+        found = self.checkpoints()
+        if found:
+            logger.warning("%s is missing; using the newest checkpoint %s", self.root / "latest",
+                           found[-1])  # fmt: skip
+        return found[-1] if found else None
 
     def best(self) -> Path | None:
         """The checkpoint with the best monitored metric, None when there is none."""
@@ -277,15 +369,19 @@ class CheckpointManager:
         return sorted(found, key=lambda p: step_of(p) or 0)
 
     def prune(self) -> None:
-        """Delete all but the newest `keep_last` checkpoints and the best; drop stale temp dirs."""
+        """Delete all but the newest `keep_last` checkpoints and the best; drop stale temp files.
+
+        The checkpoints that `latest` and `best` name are always kept; a pointer that names
+        nothing (its checkpoint deleted by hand) is ignored here rather than stopping the run.
+        """
         keep = set(self.checkpoints()[-self.keep_last :])
         for pointer in ("latest", "best"):
-            target = self._pointer(pointer)
-            if target is not None:
-                keep.add(target)
+            with contextlib.suppress(CheckpointError):
+                keep.add(self._pointer(pointer))
         for path in self.checkpoints():
             if path not in keep:
                 shutil.rmtree(path)
-        for stale in self.root.glob(".tmp-step-*"):
-            if not stale.name.endswith(f"-{os.getpid()}"):
-                shutil.rmtree(stale, ignore_errors=True)
+        for stale in [*self.root.glob(".tmp-step-*"), *self.root.glob(".*.tmp-*")]:
+            if not stale.name.endswith(f"-{os.getpid()}"):  # a killed run's; ours is in use
+                with contextlib.suppress(OSError):
+                    shutil.rmtree(stale) if stale.is_dir() else stale.unlink()

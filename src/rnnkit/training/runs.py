@@ -6,7 +6,10 @@
     RUN_DIR/checkpoints/       step-NNNNNNNN/ directories and the `latest`/`best` pointers
 
 On resume, rows past the resumed step (logged by the interrupted run after its last checkpoint)
-are dropped, so that the resumed run logs each step exactly once.
+are dropped, so that the resumed run logs each step exactly once. A file that cannot be written
+(a full or read-only disk, a deleted run directory) is a CheckpointError naming it and the cause;
+a file of the wrong shape (config.json sections, metrics rows that are not objects) is a
+ConfigError or DataError naming it.
 
 References:
     https://jsonlines.org/
@@ -25,10 +28,11 @@ import torch
 
 from rnnkit import __version__
 from rnnkit.errors import CheckpointError, ConfigError, DataError
-from rnnkit.training.checkpoint import CheckpointManager, atomic_write_text
+from rnnkit.training.checkpoint import CheckpointManager, atomic_write_text, disk_error
 
 CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.jsonl"
+OBJECT_SECTIONS = ("task_config", "trainer", "vocab", "config")  # JSON objects when present
 
 
 def versions() -> dict[str, str]:
@@ -42,9 +46,12 @@ def versions() -> dict[str, str]:
 
 def write_run_config(run_dir: Path, run_config: dict[str, Any]) -> None:
     """Write config.json (atomically), adding versions and the command line."""
-    run_dir.mkdir(parents=True, exist_ok=True)
     full = {**run_config, "versions": versions(), "argv": sys.argv}
-    atomic_write_text(run_dir / CONFIG_FILE, json.dumps(full, indent=2) + "\n")
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(run_dir / CONFIG_FILE, json.dumps(full, indent=2) + "\n")
+    except OSError as err:
+        raise disk_error(f"could not write {run_dir / CONFIG_FILE}", err) from err
 
 
 def read_run_config(run_dir: str | Path) -> dict[str, Any]:
@@ -54,10 +61,18 @@ def read_run_config(run_dir: str | Path) -> dict[str, Any]:
         raise ConfigError(f"{path} not found: {run_dir} is not an rnnkit run directory")
     try:
         config = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ConfigError(f"{path} is not valid JSON: {err}") from err
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+        raise ConfigError(f"{path} is not valid JSON: {str(err)[:200]}") from err
+    except OSError as err:
+        raise ConfigError(f"could not read {path}: {err.strerror or err}") from err
     if not isinstance(config, dict):
         raise ConfigError(f"{path} must hold a JSON object, got {type(config).__name__}")
+    for key in OBJECT_SECTIONS:
+        if key in config and not isinstance(config[key], dict):
+            raise ConfigError(
+                f"{path}: {key!r} must be a JSON object, got {type(config[key]).__name__}; "
+                "the file was edited or damaged"
+            )
     return config
 
 
@@ -79,15 +94,21 @@ class MetricsLog:
         if self.path is None:
             return
         line = json.dumps({key: _json_number(value) for key, value in row.items()})
-        with open(self.path, "a", encoding="utf-8") as handle:
-            handle.write(line + "\n")
+        try:
+            with open(self.path, "a", encoding="utf-8") as handle:
+                handle.write(line + "\n")
+        except OSError as err:
+            raise disk_error(f"could not write {self.path}", err) from err
 
     def truncate_after(self, step: int) -> None:
         """Drop rows with a step past `step` and a torn last line, replacing the file atomically."""
         if self.path is None or not self.path.is_file():
             return
         kept = [row for row in read_metrics(self.path.parent) if row.get("step", 0) <= step]
-        atomic_write_text(self.path, "".join(json.dumps(row) + "\n" for row in kept))
+        try:
+            atomic_write_text(self.path, "".join(json.dumps(row) + "\n" for row in kept))
+        except OSError as err:
+            raise disk_error(f"could not rewrite {self.path} for the resumed run", err) from err
 
 
 def read_metrics(run_dir: str | Path) -> list[dict[str, Any]]:
@@ -96,14 +117,22 @@ def read_metrics(run_dir: str | Path) -> list[dict[str, Any]]:
     if not path.is_file():
         raise DataError(f"{path} not found: no metrics have been logged in {run_dir}")
     rows = []
-    lines = path.read_text(encoding="utf-8").splitlines()
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as err:
+        raise DataError(f"could not read {path}: {err}") from err
     for number, line in enumerate(lines, start=1):
         try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError as err:
+            row = json.loads(line)
+        except (json.JSONDecodeError, RecursionError) as err:
             if number == len(lines):  # written while the process was killed
                 break
-            raise DataError(f"{path}:{number} is not a JSON object: {err}") from err
+            raise DataError(f"{path}:{number} is not a JSON object: {str(err)[:200]}") from err
+        if not isinstance(row, dict) or not isinstance(row.get("step", 0), int | float):
+            raise DataError(
+                f"{path}:{number} must be a JSON object with a numeric 'step', got {line[:80]!r}"
+            )
+        rows.append(row)
     return rows
 
 
@@ -114,8 +143,10 @@ def run_checkpoint(run_dir: str | Path, checkpoint: str = "best") -> Path:
         CheckpointError: the run holds no checkpoint yet.
     """
     manager = CheckpointManager(Path(run_dir) / "checkpoints")
-    named = {"best": manager.best() or manager.latest(), "latest": manager.latest()}
-    path = named[checkpoint] if checkpoint in named else Path(checkpoint)
+    if checkpoint == "best":  # a damaged `latest` pointer does not matter here
+        path = manager.best() or manager.latest()
+    else:
+        path = manager.latest() if checkpoint == "latest" else Path(checkpoint)
     if path is None:
         raise CheckpointError(f"{Path(run_dir) / 'checkpoints'} holds no checkpoint yet")
     return path
