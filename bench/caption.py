@@ -46,7 +46,8 @@ from rnnkit.tasks.caption import CaptionConfig, caption_bleu, caption_text, load
 from rnnkit.tasks.captioner import load_captioner
 from rnnkit.tasks.registry import resume, train
 from rnnkit.training import TrainerConfig
-from rnnkit.training.checkpoint import CheckpointManager, step_of
+from rnnkit.training.checkpoint import step_of
+from rnnkit.training.checkpoint_manager import CheckpointManager
 from rnnkit.training.text_metrics import bleu_up_to
 
 CONDITIONINGS = ("init", "every_step")

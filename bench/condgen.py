@@ -33,7 +33,7 @@ from rnnkit.tasks.classify import ClassifyConfig, load_classifier, predict_proba
 from rnnkit.tasks.condlm import CondLMConfig, generate_conditioned, load_condlm, load_texts
 from rnnkit.tasks.registry import train
 from rnnkit.training import TrainerConfig
-from rnnkit.training.checkpoint import CheckpointManager
+from rnnkit.training.checkpoint_manager import CheckpointManager
 
 
 def ensure_run(name: str, config, defaults: dict, run_dir: Path, steps: int) -> None:

@@ -43,7 +43,8 @@ from rnnkit.tasks.registry import resume, train
 from rnnkit.tasks.translation_data import TranslateConfig, load_pairs
 from rnnkit.tasks.translator import load_translator, translate
 from rnnkit.training import TrainerConfig
-from rnnkit.training.checkpoint import CheckpointManager, step_of
+from rnnkit.training.checkpoint import step_of
+from rnnkit.training.checkpoint_manager import CheckpointManager
 from rnnkit.training.text_metrics import corpus_scores
 
 CONFIGS = {

@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from rnnkit.cli import main
+from rnnkit.training import CheckpointManager, read_checkpoint
 from rnnkit.training import checkpoint as checkpoint_module
-from rnnkit.training import read_checkpoint
 from rnnkit.training import runs as runs_module
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "reliability"
@@ -66,14 +66,14 @@ def _scratch(path: Path, mount: bool, options: str) -> Iterator[Path]:
 
 def _record_saves(monkeypatch: pytest.MonkeyPatch, run: Path) -> dict[str, dict[str, str]]:
     """Fingerprint each checkpoint the moment its save returns, keyed by its directory."""
-    real, written = checkpoint_module.CheckpointManager.save, {}
+    real, written = CheckpointManager.save, {}
 
-    def save(self: checkpoint_module.CheckpointManager, *args: object, **kw: object) -> Path:
+    def save(self: CheckpointManager, *args: object, **kw: object) -> Path:
         path = real(self, *args, **kw)  # type: ignore[arg-type]
         written[str(path.relative_to(run))] = checks.fingerprint_dir(run, path)
         return path
 
-    monkeypatch.setattr(checkpoint_module.CheckpointManager, "save", save)
+    monkeypatch.setattr(CheckpointManager, "save", save)
     return written
 
 
@@ -175,15 +175,15 @@ def _make_read_only(
 def _delete_before_save(
     monkeypatch: pytest.MonkeyPatch, step: int, remove: Callable[[Path], None]
 ) -> None:
-    real = checkpoint_module.CheckpointManager.save
+    real = CheckpointManager.save
 
-    def save(self: checkpoint_module.CheckpointManager, at: int, *args: object, **kw: object
+    def save(self: CheckpointManager, at: int, *args: object, **kw: object
              ) -> Path:  # fmt: skip
         if at == step:
             remove(self.root)
         return real(self, at, *args, **kw)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(checkpoint_module.CheckpointManager, "save", save)
+    monkeypatch.setattr(CheckpointManager, "save", save)
 
 
 @pytest.mark.parametrize("target", ["checkpoints", "latest", "run"])

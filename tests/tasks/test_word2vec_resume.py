@@ -16,7 +16,8 @@ from rnnkit.errors import CheckpointError, ConfigError
 from rnnkit.represent.word2vec import Word2VecConfig
 from rnnkit.tasks import word2vec as task
 from rnnkit.tasks import word2vec_checkpoints
-from rnnkit.training.checkpoint import CheckpointManager, read_checkpoint, write_checkpoint
+from rnnkit.training.checkpoint import read_checkpoint, write_checkpoint
+from rnnkit.training.checkpoint_manager import CheckpointManager
 
 CONFIG = Word2VecConfig(vector_size=8, window=2, negative=2, epochs=2, min_count=1, threads=1,
                         seed=7)  # fmt: skip

@@ -23,6 +23,7 @@ from rnnkit.training import (
     write_checkpoint,
 )
 from rnnkit.training import checkpoint as checkpoint_module
+from rnnkit.training import checkpoint_manager as checkpoint_manager_module
 from rnnkit.training.state_dicts import load_optimizer_tensors, tensors_to_structure
 
 
@@ -499,7 +500,7 @@ def test_checkpoints_deleted_before_the_pointer_update_are_saved_again(
             shutil.rmtree(root)
         real(path, text)
 
-    monkeypatch.setattr(checkpoint_module, "atomic_write_text", write_pointer)
+    monkeypatch.setattr(checkpoint_manager_module, "atomic_write_text", write_pointer)
     path = manager.save(2, _tensors(2.0), {"step": 2})
     assert manager.latest() == path
     assert read_checkpoint(path).state["step"] == 2

@@ -11,7 +11,7 @@ import pytest
 
 from rnnkit.errors import CheckpointError, ConfigError, DataError
 from rnnkit.training import runs as runs_module
-from rnnkit.training.checkpoint import CheckpointManager
+from rnnkit.training.checkpoint_manager import CheckpointManager
 from rnnkit.training.runs import (
     MetricsLog,
     read_metrics,

@@ -12,7 +12,7 @@ import pytest
 
 from rnnkit.cli.serve import add_serve, find_default_run
 from rnnkit.errors import ConfigError, DataError
-from rnnkit.training.checkpoint import CheckpointManager
+from rnnkit.training.checkpoint_manager import CheckpointManager
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:

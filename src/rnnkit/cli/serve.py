@@ -16,7 +16,7 @@ from pathlib import Path
 
 from rnnkit.console import console
 from rnnkit.errors import ConfigError, DataError
-from rnnkit.training.checkpoint import CheckpointManager
+from rnnkit.training.checkpoint_manager import CheckpointManager
 from rnnkit.training.runs import read_run_config
 
 

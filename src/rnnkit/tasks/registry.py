@@ -21,7 +21,7 @@ from rnnkit.config import config_from_dict, config_to_dict, given_flags, read_co
 from rnnkit.errors import CheckpointError, ConfigError
 from rnnkit.seeding import seed_everything
 from rnnkit.training import FitResult, Trainer, TrainerConfig, TrainingSetup
-from rnnkit.training.checkpoint import CheckpointManager
+from rnnkit.training.checkpoint_manager import CheckpointManager
 from rnnkit.training.distributed import process_group
 from rnnkit.training.runs import read_run_config
 

@@ -53,7 +53,7 @@ from rnnkit.tasks.word2vec_checkpoints import (
     keep_until,
     load_start,
 )
-from rnnkit.training.checkpoint import CheckpointManager
+from rnnkit.training.checkpoint_manager import CheckpointManager
 from rnnkit.training.runs import (
     CONFIG_FILE,
     MetricsLog,

@@ -26,11 +26,8 @@ from rnnkit.errors import CheckpointError
 from rnnkit.represent.word2vec.config import Word2VecConfig
 from rnnkit.represent.word2vec.corpus import EncodedCorpus
 from rnnkit.represent.word2vec.train import TrainingPosition, TrainingStart
-from rnnkit.training.checkpoint import (
-    CheckpointManager,
-    atomic_write_text,
-    read_checkpoint,
-)
+from rnnkit.training.checkpoint import atomic_write_text, read_checkpoint
+from rnnkit.training.checkpoint_manager import CheckpointManager
 from rnnkit.training.runs import MetricsLog, read_metrics, versions
 from rnnkit.training.snapshot import drop_later_checkpoints
 

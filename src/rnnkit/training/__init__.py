@@ -4,12 +4,8 @@ A task hands the Trainer a model, an Objective (how a batch becomes a loss) and 
 BatchSource; `TrainerConfig` holds every option of the loop.
 """
 
-from rnnkit.training.checkpoint import (
-    Checkpoint,
-    CheckpointManager,
-    read_checkpoint,
-    write_checkpoint,
-)
+from rnnkit.training.checkpoint import Checkpoint, read_checkpoint, write_checkpoint
+from rnnkit.training.checkpoint_manager import CheckpointManager
 from rnnkit.training.clipping import ClipResult, clip_grad_norm, clip_grad_value, global_grad_norm
 from rnnkit.training.config import TrainerConfig
 from rnnkit.training.data import BatchSource

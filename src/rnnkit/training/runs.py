@@ -28,7 +28,8 @@ import torch
 
 from rnnkit import __version__
 from rnnkit.errors import CheckpointError, ConfigError, DataError
-from rnnkit.training.checkpoint import CheckpointManager, atomic_write_text, disk_error
+from rnnkit.training.checkpoint import atomic_write_text, disk_error
+from rnnkit.training.checkpoint_manager import CheckpointManager
 
 CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.jsonl"

@@ -18,13 +18,8 @@ from torch import Tensor, nn
 
 from rnnkit.errors import CheckpointError, DataError
 from rnnkit.seeding import rng_state, set_rng_state
-from rnnkit.training.checkpoint import (
-    STATE_FILE,
-    CheckpointManager,
-    atomic_write_text,
-    read_checkpoint,
-    step_of,
-)
+from rnnkit.training.checkpoint import STATE_FILE, atomic_write_text, read_checkpoint, step_of
+from rnnkit.training.checkpoint_manager import CheckpointManager
 from rnnkit.training.loop_state import LoopState
 from rnnkit.training.reporting import nonfinite_parameters
 from rnnkit.training.runs import versions

@@ -31,7 +31,7 @@ from rnnkit.config import config_to_dict
 from rnnkit.console import make_progress
 from rnnkit.errors import ConfigError, TrainingDiverged
 from rnnkit.training import snapshot
-from rnnkit.training.checkpoint import CheckpointManager
+from rnnkit.training.checkpoint_manager import CheckpointManager
 from rnnkit.training.config import TrainerConfig
 from rnnkit.training.data import BatchSource
 from rnnkit.training.distributed import (
