@@ -21,7 +21,6 @@ from rnnkit.seeding import rng_state, set_rng_state
 from rnnkit.training.checkpoint import STATE_FILE, atomic_write_text, read_checkpoint, step_of
 from rnnkit.training.checkpoint_manager import CheckpointManager
 from rnnkit.training.loop_state import LoopState
-from rnnkit.training.reporting import nonfinite_parameters
 from rnnkit.training.runs import versions
 from rnnkit.training.state_dicts import (
     load_model_tensors,
@@ -173,12 +172,6 @@ def _restore(
     load_model_tensors(
         trainer.model, tensors["model.safetensors"], source=path / "model.safetensors", hint=hint
     )
-    broken = nonfinite_parameters(trainer.model)
-    if broken:  # rnnkit never writes these (Trainer.save_checkpoint): a damaged or foreign file
-        raise CheckpointError(
-            f"{path / 'model.safetensors'}: the parameters {', '.join(broken[:5])} hold nan or "
-            "inf; resume from an earlier checkpoint with --checkpoint"
-        )
     updater = trainer.updater
     load_optimizer_tensors(
         updater.optimizer,

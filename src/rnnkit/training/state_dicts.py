@@ -41,7 +41,8 @@ def load_model_tensors(
 
     Raises:
         CheckpointError: naming `source`, the missing, unexpected and mis-shaped weights, and
-            `hint` (e.g. the config fields that differ from the checkpoint's).
+            `hint` (e.g. the config fields that differ from the checkpoint's); or parameters
+            holding nan or inf.
     """
     expected = model.state_dict()
     missing = sorted(set(expected) - set(tensors))
@@ -63,6 +64,17 @@ def load_model_tensors(
             + (f". {hint}" if hint else "")
         )
     model.load_state_dict(tensors)
+    broken = nonfinite_parameters(model)
+    if broken:  # rnnkit never writes these (Trainer.save_checkpoint): damaged, or foreign
+        raise CheckpointError(
+            f"{source}: the parameters {', '.join(broken[:5])} hold nan or inf; use an earlier "
+            "checkpoint (--checkpoint PATH)"
+        )
+
+
+def nonfinite_parameters(model: nn.Module) -> list[str]:
+    """Names of the parameters holding a nan or ±inf (buffers, e.g. a CRF's −inf mask, aside)."""
+    return [name for name, param in model.named_parameters() if not bool(param.isfinite().all())]
 
 
 def optimizer_tensors(optimizer: torch.optim.Optimizer) -> tuple[dict[str, Tensor], dict[str, Any]]:

@@ -46,9 +46,10 @@ from rnnkit.training.evaluation import evaluate_model, observe_metric, should_st
 from rnnkit.training.loop_state import LoopState
 from rnnkit.training.precision import resolve_precision
 from rnnkit.training.program import Objective, detach_state, to_device
-from rnnkit.training.reporting import diverged, nonfinite_parameters, progress_info, train_row
+from rnnkit.training.reporting import diverged, progress_info, train_row
 from rnnkit.training.runs import CONFIG_FILE, MetricsLog, write_run_config
 from rnnkit.training.signals import StopSignals
+from rnnkit.training.state_dicts import nonfinite_parameters
 from rnnkit.training.tbptt import plan_windows, run_window
 from rnnkit.training.update import Updater, UpdateStats
 
