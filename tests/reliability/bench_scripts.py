@@ -1,4 +1,5 @@
-"""Load a script of `bench/reliability/` as a module, for the short CI versions of its campaigns."""
+"""Load a file that is not in a package (a `bench/reliability/` script, `tests/web/conftest.py`)
+as a module, once, for the short CI versions of the campaigns."""
 
 from __future__ import annotations
 
@@ -7,15 +8,23 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-SCRIPTS = Path(__file__).resolve().parents[2] / "bench" / "reliability"
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPTS = ROOT / "bench" / "reliability"
+WEB_FIXTURES = ROOT / "tests" / "web" / "conftest.py"
+
+
+def load_module(path: Path, name: str) -> ModuleType:
+    """The module at `path` under `name`, loaded on the first call and shared afterwards."""
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot load {path}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses look their module up by name
+        spec.loader.exec_module(module)
+    return sys.modules[name]
 
 
 def load_script(name: str) -> ModuleType:
-    """bench/reliability/NAME.py as the module `bench_NAME` (registered, as dataclasses need)."""
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", SCRIPTS / f"{name}.py")
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {SCRIPTS / name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
+    """bench/reliability/NAME.py as the module `bench_NAME`."""
+    return load_module(SCRIPTS / f"{name}.py", f"bench_{name}")

@@ -21,10 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import importlib.util
 import io
 import json
-import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -32,6 +30,7 @@ from typing import Any
 
 import pytest
 import torch
+from bench_scripts import WEB_FIXTURES, load_module
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from PIL import Image
@@ -59,19 +58,7 @@ POSTS = {  # every POST route, with a valid body
 CAPTION = "/api/models/caption-run/caption"
 
 
-def _web_fixtures() -> Any:
-    name = "rnnkit_tests_web_fixtures"  # the same module object as test_web_schema.py loads
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "web" / "conftest.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None
-        assert spec.loader is not None
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-runs = _web_fixtures().runs
+runs = load_module(WEB_FIXTURES, "rnnkit_tests_web_fixtures").runs
 
 
 @pytest.fixture(scope="module")

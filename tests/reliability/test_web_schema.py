@@ -17,14 +17,12 @@ each defect the checks found:
 from __future__ import annotations
 
 import gc
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 import torch
+from bench_scripts import WEB_FIXTURES, load_module, load_script
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from schemathesis import GenerationMode
@@ -32,7 +30,6 @@ from schemathesis import GenerationMode
 from rnnkit.web.app import api, create_app
 from rnnkit.web.settings import ServeSettings
 
-ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = 25  # per operation and generation mode
 LIMITS = ServeSettings(
     max_text_chars=120, max_generate_tokens=50, max_beam=3, max_horizon=20,
@@ -42,19 +39,8 @@ OPERATIONS = [(method, route.path) for route in api.routes for method in sorted(
 GENERATE = "/api/models/{model_id}/generate"
 
 
-def _load(path: Path, name: str) -> ModuleType:
-    """The module at `path` (a folder of scripts or fixtures, not a package), once."""
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None
-        assert spec.loader is not None
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-web_schema = _load(ROOT / "bench" / "reliability" / "web_schema.py", "rnnkit_bench_web_schema")
-runs = _load(ROOT / "tests" / "web" / "conftest.py", "rnnkit_tests_web_fixtures").runs
+web_schema = load_script("web_schema")
+runs = load_module(WEB_FIXTURES, "rnnkit_tests_web_fixtures").runs
 
 
 @pytest.fixture(scope="module")
