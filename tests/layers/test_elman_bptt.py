@@ -188,9 +188,8 @@ def test_double_backward_is_refused() -> None:
     arguments = make_arguments(3, 2, 2, 3)
     outputs = elman_sequence(*arguments, "tanh")
     loss = outputs.pow(2).sum()  # g_t = 2 h_t depends on the graph
-    (grad_x,) = torch.autograd.grad(loss, [arguments[0]], create_graph=True)
-    with pytest.raises(RuntimeError, match="once_differentiable"):
-        grad_x.sum().backward()
+    with pytest.raises(RuntimeError, match="first derivatives only"):
+        torch.autograd.grad(loss, [arguments[0]], create_graph=True)
 
 
 @pytest.mark.parametrize("name", ARGUMENTS[1:])

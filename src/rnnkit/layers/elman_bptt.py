@@ -53,9 +53,10 @@ from typing import Any, Literal
 
 import torch
 from torch import Tensor
-from torch.autograd.function import FunctionCtx, once_differentiable
+from torch.autograd.function import FunctionCtx
 
 from rnnkit.errors import ConfigError, ShapeError
+from rnnkit.layers.first_order import first_derivative_only
 
 Nonlinearity = Literal["tanh", "relu", "identity"]
 NONLINEARITIES = ("tanh", "relu", "identity")
@@ -130,7 +131,7 @@ class ElmanBPTT(torch.autograd.Function):
     """Elman RNN over a sequence with the hand-derived BPTT backward of the module docstring.
 
     Called through `elman_sequence`, which checks the arguments. Only first derivatives are
-    defined (`once_differentiable`): differentiating the returned gradients raises a RuntimeError.
+    defined (`first_derivative_only`): a backward with create_graph=True raises a RuntimeError.
     """
 
     @staticmethod
@@ -154,7 +155,7 @@ class ElmanBPTT(torch.autograd.Function):
         return outputs
 
     @staticmethod
-    @once_differentiable
+    @first_derivative_only
     def backward(ctx: Any, grad_outputs: Tensor) -> tuple[Tensor | None, ...]:
         """∂L/∂x, ∂L/∂h_0, ∂L/∂W_ih, ∂L/∂W_hh, ∂L/∂b_ih, ∂L/∂b_hh from g (T, B, H)."""
         x, hidden0, weight_ih, weight_hh, outputs, mask = ctx.saved_tensors
@@ -247,7 +248,7 @@ def elman_sequence(
 
     There is no final state among the returns: without `lengths` it is outputs[-1]; with
     `lengths` it is outputs[len_b − 1, b] for each sequence b (and hidden0[b] where len_b = 0).
-    Only first derivatives are supported (`once_differentiable`): backpropagating through the
+    Only first derivatives are supported (`first_derivative_only`): backpropagating through the
     gradients it returns raises a RuntimeError.
 
     Shapes:

@@ -46,8 +46,9 @@ from typing import Any
 
 import torch
 from torch import Tensor
-from torch.autograd.function import FunctionCtx, once_differentiable
+from torch.autograd.function import FunctionCtx
 
+from rnnkit.layers.first_order import first_derivative_only
 from rnnkit.layers.recurrent_product import RecurrentProduct, onednn_ready
 
 
@@ -220,7 +221,7 @@ def _mask(lengths: Tensor, like: Tensor) -> Tensor:
 class FusedLSTM(torch.autograd.Function):
     """A whole LSTM direction over (T, B, F) with the hand-derived backward of the module docstring.
 
-    Called through `lstm_sequence`. Only first derivatives are defined (`once_differentiable`).
+    Called through `lstm_sequence`. Only first derivatives are defined (`first_derivative_only`).
     """
 
     @staticmethod
@@ -249,7 +250,7 @@ class FusedLSTM(torch.autograd.Function):
         return outputs, hidden_n, cell_n
 
     @staticmethod
-    @once_differentiable
+    @first_derivative_only
     def backward(ctx: Any, *grads: Tensor) -> tuple[Tensor | None, ...]:
         """∂L/∂ of x, h_0, c_0, W_ih, W_hh, b_ih, b_hh from the gradients of the three outputs."""
         x, hidden0, cell0, weight_ih, weight_hh, gates, cells, hiddens = ctx.saved_tensors
