@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import ClassVar, Literal
 
 import pytest
 
@@ -13,6 +13,7 @@ from rnnkit.config import (
     config_from_args,
     config_from_dict,
     config_to_dict,
+    field_help,
     load_config,
     save_config,
 )
@@ -113,3 +114,76 @@ def test_none_on_the_command_line_overrides_a_default_and_a_file(tmp_path, spell
     save_config(Clipped(clip_norm=1.0, max_epochs=2), tmp_path / "c.json")
     args = parser.parse_args(["--config", str(tmp_path / "c.json"), "--max-epochs", spelling])
     assert config_from_args(Clipped, args) == Clipped(clip_norm=1.0, max_epochs=None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Described:
+    """Fields described by their source comments, as `rnnkit train … --help` shows them."""
+
+    FLAG_GROUPS: ClassVar[dict[str, tuple[str, ...]]] = {
+        "model": ("hidden_size", "cell"),
+        "data": ("betas", "plain"),
+    }
+    hidden_size: int = 8  # H, hidden units per layer
+    # the recurrent cell,
+    # Elman or LSTM
+    cell: Literal["rnn", "lstm"] = "lstm"
+    betas: tuple[float, float] = (
+        0.9,
+        0.999,
+    )  # β₁, β₂ of Adam
+    plain: int = 3
+
+
+@dataclass(frozen=True, kw_only=True)
+class MoreDescribed(Described):
+    hidden_size: int = 16  # no comment beside a redefined field keeps the base's: see below
+    plain: int = 4
+
+
+def test_field_help_reads_the_comments_beside_and_above_the_fields() -> None:
+    assert field_help(Described) == {
+        "hidden_size": "H, hidden units per layer",
+        "cell": "the recurrent cell, Elman or LSTM",
+        "betas": "β₁, β₂ of Adam",
+    }
+    assert field_help(MoreDescribed)["cell"] == "the recurrent cell, Elman or LSTM"
+    assert field_help(MoreDescribed)["hidden_size"].startswith("no comment beside")
+
+
+def test_flags_carry_description_default_and_group() -> None:
+    parser = argparse.ArgumentParser()
+    add_config_flags(parser, Described, {"plain": 5})
+    help_text = " ".join(parser.format_help().split())
+    assert "--hidden-size HIDDEN_SIZE H, hidden units per layer (default: 8)" in help_text
+    assert "β₁, β₂ of Adam (default: 0.9 0.999)" in help_text
+    assert "--plain PLAIN (default: 5)" in help_text
+    groups = {
+        group.title: [a.dest for a in group._group_actions] for group in parser._action_groups
+    }
+    assert groups["model"] == ["hidden_size", "cell"]
+    assert groups["data"] == ["betas", "plain"]
+    titles = [group.title for group in parser._action_groups]
+    assert titles.index("data") < titles.index("model")  # config.GROUP_ORDER, not field order
+
+
+@pytest.mark.parametrize(
+    "argv", [["--betas", "0.5", "0.75"], ["--betas", "0.5,0.75"], ["--betas", "0.5,", "0.75"]]
+)
+def test_tuple_flags_take_values_as_printed_or_comma_separated(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser()
+    add_config_flags(parser, Described)
+    assert config_from_args(Described, parser.parse_args(argv)).betas == (0.5, 0.75)
+
+
+def test_a_tuple_flag_of_optional_type_takes_none_alone() -> None:
+    @dataclass(frozen=True, kw_only=True)
+    class Optional:
+        sizes: tuple[int, ...] | None = (1,)  # sizes, or none
+
+    parser = argparse.ArgumentParser()
+    add_config_flags(parser, Optional)
+    assert config_from_args(Optional, parser.parse_args(["--sizes", "none"])).sizes is None
+    assert config_from_args(Optional, parser.parse_args(["--sizes", "2", "3"])).sizes == (2, 3)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--sizes", "none", "3"])

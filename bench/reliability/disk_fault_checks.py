@@ -33,10 +33,11 @@ COMMANDS = {  # `serve` loads the run's "best" checkpoint as `rnnkit serve` does
     "eval": lambda run: ["eval", str(run)],
     "serve": lambda run: ["serve", str(run), "--port", "0"],
 }
-# `python -c` runs the CLI; for `serve`, uvicorn.run returns at once (the models are loaded).
+# `python -c` runs the CLI; for `serve`, run_server returns at once (the models are loaded).
 RUNNER = (
     "import sys\n"
-    "if sys.argv[1:2] == ['serve']:\n    import uvicorn; uvicorn.run = lambda *a, **k: None\n"
+    "if sys.argv[1:2] == ['serve']:\n"
+    "    import rnnkit.cli.serve as serve; serve.run_server = lambda app, sock, host: None\n"
     "from rnnkit.cli import main\nraise SystemExit(main(sys.argv[1:]))"
 )
 # Defects this campaign found, by case group; each has a regression test (see the report).

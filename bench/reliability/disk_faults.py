@@ -1,7 +1,7 @@
 """Disk and file faults campaign (issue 14): `rnnkit` commands on full, read-only, damaged disks.
 
 Each trial runs `rnnkit train charlm …`, `rnnkit resume RUN`, `rnnkit generate RUN`,
-`rnnkit eval RUN` or `rnnkit serve RUN` (its model loading; uvicorn.run is stubbed) in a
+`rnnkit eval RUN` or `rnnkit serve RUN` (its model loading; its run_server is stubbed) in a
 subprocess against one fault, and passes when (1) the command ends with exit status 2 and
 exactly one `error:` line naming the path at fault (and, for disk faults, the cause) with no
 traceback, or succeeds where that is the right behaviour: a deleted `checkpoints/` directory or

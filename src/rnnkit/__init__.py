@@ -4,7 +4,9 @@ The public API is re-exported here by name; see the README for the data path
 text → tokens → representations → cells → layers → models → losses → training.
 """
 
+import importlib
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from rnnkit.errors import (
     CheckpointError,
@@ -15,7 +17,10 @@ from rnnkit.errors import (
     TrainingDiverged,
     VocabError,
 )
-from rnnkit.layers import GRU, LSTM, RNN
+
+# The torch-backed layers load on first use (PEP 562), so `import rnnkit` and `rnnkit --help`
+# do not import torch: name -> the module that defines it.
+_EXPORTS = {"GRU": "rnnkit.layers", "LSTM": "rnnkit.layers", "RNN": "rnnkit.layers"}
 
 try:
     __version__ = version("rnnkit")
@@ -35,3 +40,16 @@ __all__ = [
     "VocabError",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """rnnkit.RNN / LSTM / GRU: import rnnkit.layers (and torch) when first asked for."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value  # the next access skips __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

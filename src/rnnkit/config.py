@@ -2,14 +2,22 @@
 
 `hidden_size` becomes `--hidden-size`; `--config run.json` (or .toml) is applied first and
 flags given on the command line override it. An unknown key is a ConfigError listing the
-valid keys. Nested dataclass fields round-trip as JSON objects.
+valid keys. Nested dataclass fields round-trip as JSON objects. A flag's help line is the
+comment beside its field in the class source (`hidden_size: int = 256  # H, hidden units`),
+read once per source file with `ast`, and its default.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import dataclasses
+import functools
+import inspect
+import io
 import json
+import textwrap
+import tokenize
 import tomllib
 import types
 import typing
@@ -130,6 +138,83 @@ class _NoneGiven:
 
 NONE_GIVEN = _NoneGiven()
 
+# Titles of the argument groups of `rnnkit train TASK --help`, in the order they are printed. A
+# config class names the group of each field in a `FLAG_GROUPS: ClassVar` mapping (title ->
+# field names); the flags of a class without one are listed with the other options.
+GROUP_ORDER = ("data", "model", "training", "checkpoints", "output")
+
+
+def _comment_of(lines: list[str], end_col: int | None) -> str:
+    """The comment after a statement spanning `lines`; within them if a formatter wrapped it."""
+    end = lines[-1][end_col:].strip()
+    if end.startswith("#"):
+        return end[1:].strip()
+    if len(lines) == 1:
+        return ""
+    readline = io.StringIO(textwrap.dedent("\n".join(lines)) + "\n").readline
+    comments = [t.string for t in tokenize.generate_tokens(readline) if t.type == tokenize.COMMENT]
+    comments = [c[1:].strip() for c in comments if not c[1:].strip().startswith(("fmt:", "noqa"))]
+    return comments[-1] if comments else ""
+
+
+@functools.cache
+def _module_comments(path: str) -> dict[str, dict[str, str]]:
+    """For each class of a source file: field name -> the comment beside (or above) the field."""
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    found: dict[str, dict[str, str]] = {}
+    for node in ast.walk(ast.parse("\n".join(lines))):
+        if not isinstance(node, ast.ClassDef):
+            continue
+        comments = found.setdefault(node.name, {})
+        for item in node.body:
+            if not (isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name)):
+                continue
+            text = _comment_of(lines[item.lineno - 1 : item.end_lineno], item.end_col_offset)
+            start = item.lineno - 1  # else the comment lines right above the field
+            while not text and start > 0 and lines[start - 1].strip().startswith("#"):
+                start -= 1
+            if not text:
+                text = " ".join(line.strip()[1:].strip() for line in lines[start : item.lineno - 1])
+            comments[item.target.id] = text
+    return found
+
+
+@functools.cache
+def field_help(cls: type) -> dict[str, str]:
+    """The description of each field of a config class: the source comment beside it.
+
+    `hidden_size: int = 256  # H, hidden units per layer` gives "H, hidden units per layer". A
+    subclass that redefines a field without a comment keeps its base class's description.
+    """
+    descriptions: dict[str, str] = {}
+    for klass in reversed(cls.__mro__):
+        if not dataclasses.is_dataclass(klass):
+            continue
+        try:
+            path = inspect.getsourcefile(klass)
+        except TypeError:  # a built-in or dynamically made class
+            continue
+        if path is None or not Path(path).is_file():
+            continue
+        comments = _module_comments(path).get(klass.__name__, {})
+        descriptions.update({name: text for name, text in comments.items() if text})
+    return descriptions
+
+
+def show_default(value: Any) -> str:
+    """A default as it is typed on the command line.
+
+    >>> [show_default(v) for v in ((0.9, 0.999), None, True, "lstm", 1e-3)]
+    ['0.9 0.999', 'none', 'on', 'lstm', '0.001']
+    """
+    if isinstance(value, tuple | list):
+        return " ".join(show_default(item) for item in value)
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return str(value)
+
 
 def _flag_parser(name: str, tp: Any):
     inner, optional = _unwrap_optional(tp)
@@ -138,7 +223,7 @@ def _flag_parser(name: str, tp: Any):
         if optional and text.lower() in ("none", "null"):
             return NONE_GIVEN
         origin = get_origin(inner)
-        if origin in (tuple, list):
+        if origin in (tuple, list):  # one value of a list flag, or several joined by commas
             (item_type, *_) = get_args(inner) or (str,)
             return [item_type(part) for part in text.split(",") if part]
         if inner is int:
@@ -151,15 +236,59 @@ def _flag_parser(name: str, tp: Any):
     return parse
 
 
+class _ListFlag(argparse.Action):
+    """`--betas 0.9 0.999` (as the default is printed) or `--betas 0.9,0.999`: one list."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        if any(value is NONE_GIVEN for value in values):
+            if len(values) > 1:
+                raise argparse.ArgumentError(self, "none stands alone: it turns the option off")
+            setattr(namespace, self.dest, NONE_GIVEN)
+            return
+        setattr(namespace, self.dest, [item for value in values for item in value])
+
+
+def _group(parser: argparse.ArgumentParser, title: str) -> Any:
+    """The argument group called `title`, made on first use; GROUP_ORDER's come first, in order."""
+    groups = {group.title: group for group in parser._action_groups}
+    if title in GROUP_ORDER and title not in groups:
+        for name in GROUP_ORDER:
+            groups.setdefault(name, parser.add_argument_group(name))
+    return groups.get(title) or parser.add_argument_group(title)
+
+
+def flag_groups(cls: type) -> dict[str, str]:
+    """Field name -> help group title, from the class's FLAG_GROUPS (title -> field names)."""
+    mapping = getattr(cls, "FLAG_GROUPS", None) or {}
+    return {name: title for title, names in mapping.items() for name in names}
+
+
 def add_config_flags(
-    parser: argparse.ArgumentParser, cls: type, defaults: dict[str, Any] | None = None
+    parser: argparse.ArgumentParser,
+    cls: type,
+    defaults: dict[str, Any] | None = None,
+    *,
+    config_file: bool = True,
+    config_help: str = "a JSON or TOML file of these settings; flags given override it",
 ) -> None:
     """Add `--config FILE` and one `--field-name` flag per (non-nested) field of `cls`.
 
-    `defaults` overrides the dataclass defaults shown in the help (a task's own defaults).
+    Each flag's help is the field's source comment (`field_help`) and its default; `defaults`
+    overrides the dataclass defaults shown (a task's own defaults). The flags go into the help
+    groups of `cls.FLAG_GROUPS`. Tuple fields take several values (`--betas 0.9 0.999`).
+    `config_file=False` leaves out `--config` (a second config class on the same parser).
     """
-    parser.add_argument("--config", type=Path, default=None, help="JSON or TOML config file")
+    if config_file:
+        parser.add_argument("--config", type=Path, default=None, metavar="FILE",
+                            help=f"{config_help} (default: none)")  # fmt: skip
     hints = _field_types(cls)
+    descriptions, groups = field_help(cls), flag_groups(cls)
     for field in dataclasses.fields(cls):
         tp = hints[field.name]
         inner, _ = _unwrap_optional(tp)
@@ -168,27 +297,19 @@ def add_config_flags(
         flag = "--" + field.name.replace("_", "-")
         default = field.default if field.default is not dataclasses.MISSING else None
         default = (defaults or {}).get(field.name, default)
-        help_text = f"(default: {default})"
+        description = descriptions.get(field.name, "").replace("%", "%%")
+        help_text = f"{description} (default: {show_default(default).replace('%', '%%')})"
+        target = _group(parser, groups[field.name]) if field.name in groups else parser
+        common = {"dest": field.name, "default": None, "help": help_text.strip()}
         if inner is bool:
-            parser.add_argument(
-                flag,
-                dest=field.name,
-                action=argparse.BooleanOptionalAction,
-                default=None,
-                help=help_text,
-            )
+            target.add_argument(flag, action=argparse.BooleanOptionalAction, **common)
         elif get_origin(inner) is Literal:
-            parser.add_argument(
-                flag, dest=field.name, choices=get_args(inner), default=None, help=help_text
-            )
+            target.add_argument(flag, choices=get_args(inner), **common)
+        elif get_origin(inner) in (tuple, list):
+            target.add_argument(flag, nargs="+", type=_flag_parser(field.name, tp),
+                                action=_ListFlag, metavar=field.name.upper(), **common)  # fmt: skip
         else:
-            parser.add_argument(
-                flag,
-                dest=field.name,
-                type=_flag_parser(field.name, tp),
-                default=None,
-                help=help_text,
-            )
+            target.add_argument(flag, type=_flag_parser(field.name, tp), **common)
 
 
 def given_flags(cls: type, args: argparse.Namespace) -> dict[str, Any]:

@@ -19,28 +19,26 @@ from rnnkit.datasets.captions import (
     read_flickr8k,
     read_flickr8k_tokens,
 )
+from rnnkit.datasets.shared import find_shared
 from rnnkit.errors import DataError
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+# the tests that read them carry @pytest.mark.shared_data(...) (tests/conftest.py)
+COCO = pytest.mark.shared_data("captioning_coco_mini")  # shared/data/README.md §8
+FLICKR = pytest.mark.shared_data("captioning_flickr8k")  # shared/data/README.md §10
 
 
 @pytest.fixture(scope="module")
 def coco() -> Path:
-    path = SHARED / "captioning_coco_mini"
-    if not (path / "annotations" / "captions_train2017.json").is_file():
-        pytest.fail(f"COCO mini missing: expected {path} beside the repository (README §8)")
-    return path
+    return find_shared("captioning_coco_mini")
 
 
 @pytest.fixture(scope="module")
 def flickr() -> Path:
-    path = SHARED / "captioning_flickr8k"
-    if not (path / "Flickr8k_text" / "Flickr8k.token.txt").is_file():
-        pytest.fail(f"Flickr8k missing: expected {path} beside the repository (README §10)")
-    return path
+    return find_shared("captioning_flickr8k")
 
 
 # -- the real files -----------------------------------------------------------------------------
+@COCO
 @pytest.mark.parametrize(
     ("split", "count", "first_image", "first_caption"),
     [
@@ -61,6 +59,7 @@ def test_coco_mini_counts_and_first_caption(
     assert len(captions.with_images()) == count  # every image is on disk
 
 
+@COCO
 def test_coco_captions_are_stripped_and_whitespace_folded(coco: Path):
     captions = read_coco_captions(coco / "annotations" / "captions_val2017.json")
     texts = [text for item in captions.items for text in item.captions]
@@ -71,6 +70,7 @@ def test_coco_captions_are_stripped_and_whitespace_folded(coco: Path):
     assert len(captions.with_images()) == 0
 
 
+@FLICKR
 @pytest.mark.parametrize(("split", "count"), [("train", 420), ("dev", 113), ("test", 125)])
 def test_flickr8k_subset_on_disk(flickr: Path, split: str, count: int):
     captions = load_flickr8k(flickr, split)  # type: ignore[arg-type]
@@ -82,6 +82,7 @@ def test_flickr8k_subset_on_disk(flickr: Path, split: str, count: int):
     assert positions == sorted(positions)  # split-file order
 
 
+@FLICKR
 def test_flickr8k_token_file_and_official_splits(flickr: Path):
     text_dir = flickr / "Flickr8k_text"
     tokens = read_flickr8k_tokens(text_dir / "Flickr8k.token.txt")

@@ -12,17 +12,15 @@ from rnnkit.datasets.dialogue import (
     mine_dialogue_pairs,
     quoted_utterance,
 )
+from rnnkit.datasets.shared import find_shared
 from rnnkit.errors import ConfigError, DataError
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+CORPUS = pytest.mark.shared_data("english_corpus")  # shared/data/README.md §9 (tests/conftest.py)
 
 
 @pytest.fixture(scope="module")
 def corpus_root() -> Path:
-    path = SHARED / "english_corpus"
-    if not (path / "manifest.tsv").is_file():
-        pytest.fail(f"the Gutenberg corpus is missing: expected {path}/manifest.tsv (README §9)")
-    return path
+    return find_shared("english_corpus")
 
 
 def _book(*paragraphs: str) -> str:
@@ -101,6 +99,7 @@ def test_single_quotes_do_not_mark_speech_and_bad_max_words() -> None:
 
 
 # -- the real corpus ----------------------------------------------------------------------------
+@CORPUS
 @pytest.mark.parametrize(("split", "count"), [("train", 36_195), ("valid", 877), ("test", 480)])
 def test_documented_counts_on_the_books(corpus_root: Path, split: str, count: int) -> None:
     pairs = load_gutenberg_dialogues(corpus_root, split)  # type: ignore[arg-type]
@@ -111,6 +110,7 @@ def test_documented_counts_on_the_books(corpus_root: Path, split: str, count: in
     assert not any(mark in side for side in pairs.sources for mark in "\u201c\u201d\u2018\u2019")
 
 
+@CORPUS
 def test_max_books_reads_the_first_books_of_the_split(corpus_root: Path) -> None:
     pairs = load_gutenberg_dialogues(corpus_root, "valid", max_books=2)  # + Northanger Abbey
     assert len(pairs) == 177
@@ -119,6 +119,7 @@ def test_max_books_reads_the_first_books_of_the_split(corpus_root: Path) -> None
     assert len(load_gutenberg_dialogues(corpus_root, "valid", max_books=2, max_words=10)) < 177
 
 
+@CORPUS
 def test_no_pair_and_bad_arguments(corpus_root: Path, tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"no dialogue pair in the 1 valid book"):
         load_gutenberg_dialogues(corpus_root, "valid", max_books=1)  # The Legend of Sleepy Hollow

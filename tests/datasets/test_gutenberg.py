@@ -16,19 +16,15 @@ from rnnkit.datasets.gutenberg import (
     read_manifest,
     strip_boilerplate,
 )
+from rnnkit.datasets.shared import find_shared
 from rnnkit.errors import DataError
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "english_corpus"
+CORPUS = pytest.mark.shared_data("english_corpus")  # shared/data/README.md §9 (tests/conftest.py)
 
 
 @pytest.fixture(scope="module")
 def corpus() -> GutenbergCorpus:
-    if not (SHARED / "manifest.tsv").is_file():
-        pytest.fail(
-            f"the Gutenberg corpus is missing: expected {SHARED}/manifest.tsv, i.e. the shared "
-            "data folder checked out beside the repository (shared/data/README.md §9)"
-        )
-    return GutenbergCorpus(SHARED)
+    return GutenbergCorpus(find_shared("english_corpus"))
 
 
 def _book(corpus: GutenbergCorpus, file: str) -> GutenbergBook:
@@ -36,6 +32,7 @@ def _book(corpus: GutenbergCorpus, file: str) -> GutenbergBook:
 
 
 # -- the real files -----------------------------------------------------------------------------
+@CORPUS
 def test_manifest_matches_the_data_readme(corpus: GutenbergCorpus) -> None:
     assert len(corpus.books) == 196
     assert Counter(book.split for book in corpus.books) == {"train": 174, "valid": 14, "test": 8}
@@ -49,16 +46,19 @@ def test_manifest_matches_the_data_readme(corpus: GutenbergCorpus) -> None:
     assert first.title == "Alice\u2019s Adventures in Wonderland"  # PG's curly apostrophe
 
 
+@CORPUS
 def test_split_rule_is_the_ebook_number_mod_20(corpus: GutenbergCorpus) -> None:
     rule = {1: "valid", 2: "test"}
     assert all(book.split == rule.get(book.pg_ebook % 20, "train") for book in corpus.books)
 
 
+@CORPUS
 def test_escaped_carriage_return_in_source_path_is_restored(corpus: GutenbergCorpus) -> None:
     book = _book(corpus, "pg00146.txt.gz")
     assert book.source_path.startswith("Burnett, Frances Hodgson/A Little Princess\rBeing")
 
 
+@CORPUS
 @pytest.mark.parametrize("file", ["pg01189.txt.gz", "pg08702.txt.gz"])  # the two smallest books
 def test_small_book_body_and_whole_file_word_counts(corpus: GutenbergCorpus, file: str) -> None:
     book = _book(corpus, file)
@@ -72,6 +72,7 @@ def test_small_book_body_and_whole_file_word_counts(corpus: GutenbergCorpus, fil
     assert body in whole
 
 
+@CORPUS
 def test_texts_starts_with_the_first_book_of_the_split(corpus: GutenbergCorpus) -> None:
     test_books = corpus.books_in("test")
     assert test_books[0].file == "pg00062.txt.gz"  # A Princess of Mars, 62 mod 20 = 2

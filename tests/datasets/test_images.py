@@ -21,9 +21,10 @@ from rnnkit.datasets.images import (
     load_images,
     save_features,
 )
+from rnnkit.datasets.shared import find_shared
 from rnnkit.errors import ConfigError, DataError
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+COCO = pytest.mark.shared_data("captioning_coco_mini")  # shared/data/README.md §8 (conftest.py)
 MEAN = torch.tensor([0.485, 0.456, 0.406])
 STD = torch.tensor([0.229, 0.224, 0.225])
 RED, BLUE = (255, 0, 0), (0, 0, 255)
@@ -61,7 +62,7 @@ def _png_header(width: int, height: int) -> bytes:
 
 @pytest.fixture(scope="module")
 def coco_jpegs() -> list[Path]:
-    folder = SHARED / "captioning_coco_mini" / "train2017"
+    folder = find_shared("captioning_coco_mini") / "train2017"
     paths = sorted(folder.glob("*.jpg"))[:8]
     if len(paths) < 8:
         pytest.fail(f"COCO mini photos missing: expected {folder} (shared/data/README.md §8)")
@@ -69,6 +70,7 @@ def coco_jpegs() -> list[Path]:
 
 
 # -- real photos ---------------------------------------------------------------------------------
+@COCO
 def test_real_jpegs_are_roughly_standardised(coco_jpegs: list[Path]):
     batch = load_images(coco_jpegs, ImageConfig(size=48))
     assert batch.shape == (8, 3, 48, 48)
@@ -146,6 +148,7 @@ def test_gif_first_frame_and_exif_orientation():
 
 
 # -- bad input -----------------------------------------------------------------------------------
+@COCO
 def test_bad_files(tmp_path: Path, coco_jpegs: list[Path]):
     with pytest.raises(DataError, match=r"image file .*nowhere\.jpg not found"):
         load_image(tmp_path / "nowhere.jpg")

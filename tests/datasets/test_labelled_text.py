@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from rnnkit.datasets.labelled_text import (
+    POLARITY_TOKENS,
     detect_dataset,
     load_labelled,
     load_labelled_file,
@@ -19,19 +20,17 @@ from rnnkit.datasets.labelled_text import (
     split_fold,
     stratified_folds,
 )
+from rnnkit.datasets.shared import find_shared
 from rnnkit.errors import DataError
-
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 
 def _shared(folder: str) -> Path:
-    path = SHARED / folder
-    if not path.exists():
-        pytest.fail(f"shared data missing: expected {path} beside the repository (README §2-3)")
-    return path
+    """shared/data/`folder`; the test names it in @pytest.mark.shared_data (tests/conftest.py)."""
+    return find_shared(folder)
 
 
 # -- the real files -----------------------------------------------------------------------------
+@pytest.mark.shared_data("sentiment_rt_polarity")
 def test_sentence_polarity_counts_and_first_lines() -> None:
     data = load_rt_polarity(_shared("sentiment_rt_polarity"))
     assert data.class_counts() == [5331, 5331]
@@ -42,6 +41,7 @@ def test_sentence_polarity_counts_and_first_lines() -> None:
     assert data.folds is None
 
 
+@pytest.mark.shared_data("sentiment_movie_reviews")
 def test_movie_reviews_counts_and_published_folds() -> None:
     data = load_movie_reviews(_shared("sentiment_movie_reviews"))
     assert data.class_counts() == [1000, 1000]
@@ -56,6 +56,7 @@ def test_movie_reviews_counts_and_published_folds() -> None:
     assert set(test.folds or []) == {3}
 
 
+@pytest.mark.shared_data("sms_spam")
 def test_sms_spam_counts() -> None:
     data = load_labelled("auto", _shared("sms_spam"))
     assert data.name == "sms_spam"
@@ -77,6 +78,7 @@ def test_stratified_folds_partition_every_class_evenly() -> None:
     assert sorted(Counter(folds).values()) == [16] * 5
 
 
+@pytest.mark.shared_data("sms_spam")
 def test_split_fold_on_sms_is_a_stratified_80_20_split() -> None:
     data = load_sms_spam(_shared("sms_spam"))
     train, test = split_fold(data, 0, 5, seed=0)
@@ -197,3 +199,28 @@ def test_undecodable_csv_and_jsonl_files_raise_data_error(
     path.write_bytes(content)
     with pytest.raises(DataError, match=message):
         load_labelled_file(path)
+
+
+# -- the normalisation a sentiment run stores (issue 20, item 2) --------------------------------
+def _tokens_kept(lines: list[str], expected: list[list[str]]) -> float:
+    """The share of the expected tokens that POLARITY_TOKENS gives back, line by line."""
+    total = lost = 0
+    for line, want in zip(lines, expected, strict=True):
+        total += len(want)
+        lost += sum((Counter(want) - Counter(POLARITY_TOKENS(line))).values())
+    return 1 - lost / total
+
+
+@pytest.mark.shared_data("sentiment_rt_polarity", "sentiment_movie_reviews")
+def test_the_polarity_normalisation_reads_typed_text_as_the_files_are_written() -> None:
+    data = load_rt_polarity(_shared("sentiment_rt_polarity"))
+    assert data.tokenizer == POLARITY_TOKENS
+    assert data.tokenizer("Great Film!") == ["great", "film", "!"]
+    assert data.tokenizer("Terrible, boring...") == ["terrible", ",", "boring", "..."]
+    # a file line gives back its own tokens: 99.45 % of rt-polarity's 224,073 (the rest are
+    # such as "writer/director", "[a]", "characters'" and a capital "É"), 99.64 % of the reviews'
+    kept = _tokens_kept(data.texts, [text.lower().split() for text in data.texts])
+    assert kept > 0.994
+    reviews = load_movie_reviews(_shared("sentiment_movie_reviews"))
+    assert reviews.tokenizer == POLARITY_TOKENS
+    assert _tokens_kept(reviews.texts, [text.split() for text in reviews.texts]) > 0.996

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from rnnkit.datasets.timeseries import SERIES, holdout_split, load_series, read_csv_series
+from rnnkit.datasets.shared import locate_shared
+from rnnkit.datasets.timeseries import (
+    SERIES,
+    holdout_split,
+    infer_season,
+    load_series,
+    read_csv_series,
+)
 from rnnkit.errors import DataError
 
-ROOT = Path(__file__).resolve().parents[3] / "shared" / "data" / "timeseries"
+# the tests that read it carry @pytest.mark.shared_data("timeseries"): skipped where it is absent
+ROOT = locate_shared("timeseries") or Path("../shared/data/timeseries")
 LENGTHS = {"sunspots": 309, "co2": 2284, "nile": 100, "elec_equip": 257, "macrodata": 203,
            "airline": 144, "lynx": 114, "shampoo": 36}  # fmt: skip
 FIRST = {"sunspots": ("1700", 5.0), "nile": ("1871", 1120.0), "airline": ("1949-01", 112.0),
@@ -18,6 +27,7 @@ FIRST = {"sunspots": ("1700", 5.0), "nile": ("1871", 1120.0), "airline": ("1949-
          "shampoo": ("1991-01", 266.0), "co2": ("19580329", 316.1)}  # fmt: skip
 
 
+@pytest.mark.shared_data("timeseries")
 @pytest.mark.parametrize("name", sorted(SERIES))
 def test_each_real_series_loads_with_its_length(name: str) -> None:
     series = load_series(name, ROOT)
@@ -28,6 +38,7 @@ def test_each_real_series_loads_with_its_length(name: str) -> None:
         assert (series.timestamps[0], series.values[0, 0]) == FIRST[name]
 
 
+@pytest.mark.shared_data("timeseries")
 def test_co2_gaps_are_interpolated_linearly() -> None:
     series = load_series("co2", ROOT)
     # 19580503 = 316.9, 19580510 empty, 19580517 = 317.5
@@ -35,6 +46,7 @@ def test_co2_gaps_are_interpolated_linearly() -> None:
     assert series.values[6, 0] == pytest.approx((316.9 + 317.5) / 2)
 
 
+@pytest.mark.shared_data("timeseries")
 def test_macrodata_is_multivariate_and_columns_can_be_chosen() -> None:
     default = load_series("macrodata", ROOT)
     assert default.values.shape == (203, 3)
@@ -113,6 +125,7 @@ def test_missing_file_and_unknown_series(tmp_path: Path) -> None:
         load_series("tides", ROOT)
 
 
+@pytest.mark.shared_data("timeseries")
 def test_holdout_split_is_chronological() -> None:
     series = load_series("airline", ROOT)
     train, test = holdout_split(series, 12)
@@ -140,3 +153,55 @@ def test_an_unclosed_quote_raises_data_error(tmp_path: Path) -> None:
     path.write_text('t,v\n1,"' + "9" * 140_000, encoding="utf-8")
     with pytest.raises(DataError, match="line 2 is not valid CSV"):  # was csv.Error
         read_csv_series(path, time_column="t", value_columns="v")
+
+
+# -- duplicate timestamps and the season m of a user CSV (issue 20, item 8) ----------------------
+def test_a_repeated_timestamp_is_refused_with_its_lines(tmp_path: Path) -> None:
+    path = _csv(tmp_path, "when,a\n2020-01,1\n2020-02,2\n2020-03,3\n2020-02,4\n2020-03,5\n")
+    with pytest.raises(
+        DataError, match=r"series.csv: timestamp '2020-02' appears 2 times \(lines 3, 5\)"
+    ):
+        read_csv_series(path, time_column="when", value_columns="a")
+
+
+def _dated(tmp_path: Path, stamps: list[str]) -> Path:
+    return _csv(tmp_path, "when,a\n" + "".join(f"{s},{i % 5}\n" for i, s in enumerate(stamps)))
+
+
+MONTHS = [f"{1949 + i // 12}-{i % 12 + 1:02d}" for i in range(30)]
+SPACINGS = {
+    "monthly": (MONTHS, 12),
+    "month ends": ([f"2001-{m:02d}-{d}" for m, d in [(1, 31), (2, 28), (3, 31), (4, 30)]], 12),
+    "quarterly": ([f"{1959 + i // 4}Q{i % 4 + 1}" for i in range(12)], 4),
+    "weekly": ([f"2024-01-{d:02d}" for d in (1, 8, 15, 22, 29)], 52),
+    "daily": ([f"2024-02-{d:02d}" for d in range(1, 29)], 7),
+    "hourly": ([f"2024-03-01 {h:02d}:00" for h in range(24)], 24),
+    "yearly": ([str(1700 + i) for i in range(10)], 1),
+    "irregular": (["2024-01-01", "2024-01-02", "2024-01-05", "2024-01-06"], 1),
+    "not dates": (["d1", "d2", "d3"], 1),
+}
+
+
+@pytest.mark.parametrize("spacing", SPACINGS)
+def test_the_season_of_a_csv_comes_from_its_timestamps(
+    tmp_path: Path, spacing: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    stamps, season = SPACINGS[spacing]
+    with caplog.at_level(logging.INFO, logger="rnnkit.datasets.timeseries"):
+        series = read_csv_series(_dated(tmp_path, stamps), time_column="when", value_columns="a")
+    assert series.season == season
+    [note] = [record.getMessage() for record in caplog.records]
+    assert note.startswith("series.csv: ")
+    assert f"m = {season}" in note
+    if season == 1:
+        assert "set --season M" in note
+    explicit = read_csv_series(tmp_path / "series.csv", time_column="when", value_columns="a",
+                               season=3)  # fmt: skip
+    assert explicit.season == 3
+
+
+@pytest.mark.shared_data("timeseries")
+@pytest.mark.parametrize("name", ["airline", "shampoo", "elec_equip", "macrodata", "co2"])
+def test_inferred_season_matches_the_documented_calendar_period(name: str) -> None:
+    series = load_series(name, ROOT)
+    assert infer_season(series.timestamps)[0] == SERIES[name].season

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from rnnkit.datasets.shared import find_shared
 from rnnkit.datasets.translation import (
     MULTI30K_LANGUAGES,
     MULTI30K_SPLITS,
@@ -19,18 +20,16 @@ from rnnkit.datasets.translation import (
 )
 from rnnkit.errors import ConfigError, DataError
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+MULTI30K = pytest.mark.shared_data("translation_multi30k")  # shared/data README §5 (conftest.py)
 
 
 @pytest.fixture(scope="module")
 def multi30k() -> Path:
-    path = SHARED / "translation_multi30k"
-    if not (path / "raw" / "train.en.gz").is_file():
-        pytest.fail(f"Multi30k missing: expected {path}/raw beside the repository (README §5)")
-    return path
+    return find_shared("translation_multi30k")
 
 
 # -- the real files -----------------------------------------------------------------------------
+@MULTI30K
 @pytest.mark.parametrize(
     ("split", "size", "first_source", "first_target"),
     [
@@ -53,6 +52,7 @@ def test_multi30k_en_de_sizes_and_first_pair(
         assert pairs.targets[0] == first_target
 
 
+@MULTI30K
 def test_french_and_czech_load_and_lines_are_stripped(multi30k: Path) -> None:
     french = load_multi30k(multi30k / "raw", "val", "en", "fr")  # the raw folder works too
     assert french.targets[0] == "Un groupe d'hommes chargent du coton dans un camion"
@@ -67,6 +67,7 @@ def test_french_and_czech_load_and_lines_are_stripped(multi30k: Path) -> None:
     assert MULTI30K_LANGUAGES == ("en", "de", "fr", "cs")
 
 
+@MULTI30K
 def test_missing_language_or_split_lists_what_exists(multi30k: Path) -> None:
     with pytest.raises(DataError, match=r"test_2017_flickr\.cs\.gz not found") as caught:
         load_multi30k(multi30k, "test_2017_flickr", "en", "cs")

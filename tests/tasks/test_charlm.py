@@ -43,6 +43,8 @@ def test_training_lowers_the_loss_and_records_the_run(tmp_path: Path) -> None:
     config = json.loads((run / "config.json").read_text())
     assert config["task"] == "charlm"
     assert config["vocab"]["tokens"][0] == "<unk>"
+    assert config["objective"] == {"unit": "char", "loss": "mean cross-entropy per char (nats)"}
+    assert "chars_per_s" in read_metrics(run)[0]
     evaluations = [row for row in read_metrics(run) if row.get("kind") == "eval"]
     assert evaluations[-1]["val_bpc"] == pytest.approx(evaluations[-1]["val_loss"] / 0.693147, 1e-4)
 

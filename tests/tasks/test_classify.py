@@ -27,6 +27,7 @@ from rnnkit.tasks.classify import (
 from rnnkit.text.tokenize import Tokenizer
 from rnnkit.text.vocab import PAD, UNK, Vocab
 from rnnkit.training import read_metrics
+from rnnkit.training.plots import run_figures
 
 POSITIVE, NEGATIVE = ["good", "great", "superb", "fun"], ["bad", "awful", "dull", "boring"]
 FILLER = ["the", "film", "was", "plot", "acting", "and", "very", "a", "really", "story"]
@@ -68,12 +69,20 @@ def test_train_report_and_predict_end_to_end(
     out = capsys.readouterr().out
     assert "accuracy" in out
     assert "true \\ predicted" in out
+    assert f'  rnnkit predict {run} "a text to classify"' in out.splitlines()  # never wrapped
     assert (run / "plots" / "confusion.png").exists()
     last = [row for row in read_metrics(run) if row.get("kind") == "eval"][-1]
     assert last["val_accuracy"] >= 0.95  # 24 held-out texts
     config = json.loads((run / "config.json").read_text())
     assert config["classes"] == ["neg", "pos"]
     assert config["split"] == {"dataset": "reviews", "train": 72, "test": 24}
+    # one prediction per text: throughput in examples, the loss plot per example
+    train_row = [row for row in read_metrics(run) if row.get("kind") == "train"][-1]
+    assert "examples_per_s" in train_row
+    assert "tokens_per_s" not in train_row
+    label = "mean cross-entropy per example (nats)"
+    assert config["objective"] == {"unit": "example", "loss": label}
+    assert run_figures(run)["loss.png"].axes[0].get_ylabel() == label
 
     assert main(["predict", str(run), "a really good story", "the plot was awful"]) == 0
     out = capsys.readouterr().out
@@ -106,6 +115,7 @@ def test_loaded_bow_model_predicts_like_the_trained_one(tmp_path: Path) -> None:
     assert torch.allclose(probabilities.sum(-1), torch.ones(2))
 
 
+@pytest.mark.shared_data("sms_spam")  # data=None: the task's default, shared/data/sms_spam
 def test_spam_split_on_the_real_collection() -> None:
     setup = build(SpamConfig(model="bow"), data=None, seed=0)
     assert setup.artifacts["classes"] == ["ham", "spam"]

@@ -165,6 +165,7 @@ def test_build_on_a_csv_holds_out_a_stratified_tenth(tmp_path: Path) -> None:
     assert int(batch.target_in[0, 0]) == Vocab.from_dict(setup.artifacts["vocab"]).bos_id
 
 
+@pytest.mark.shared_data("sentiment_rt_polarity")  # data=None: the task's default data set
 def test_the_sentence_polarity_data_builds_with_a_stratified_tenth_held_out() -> None:
     config = CondLMConfig(embed_dim=4, hidden_size=4)
     setup = build(config, data=None, seed=1337)

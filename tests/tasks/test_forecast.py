@@ -10,11 +10,13 @@ import pytest
 import torch
 
 from rnnkit.cli import main
+from rnnkit.datasets.shared import locate_shared
 from rnnkit.errors import DataError
 from rnnkit.tasks.forecast import ForecastConfig, build, load_forecaster, make_windows
 from rnnkit.training import read_metrics
 
-ROOT = Path(__file__).resolve().parents[3] / "shared" / "data"
+# the tests that read it carry @pytest.mark.shared_data("timeseries"): skipped where absent
+ROOT = locate_shared("timeseries") or Path("../shared/data/timeseries")
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -29,6 +31,7 @@ def _write_series(path: Path, count: int = 60) -> Path:
     return path
 
 
+@pytest.mark.shared_data("timeseries")
 def test_build_fits_the_scaler_on_the_training_split_only() -> None:
     config = ForecastConfig(series="airline", window=12, horizon=12, hidden_size=4)
     setup = build(config, data=ROOT, seed=0)
@@ -41,6 +44,21 @@ def test_build_fits_the_scaler_on_the_training_split_only() -> None:
     assert setup.artifacts["series"]["windows"] == 132 - 12
     inputs, targets = setup.train_data.next_batch()  # (B, T, F) each
     torch.testing.assert_close(inputs[:, 1:], targets[:, :-1])
+
+
+def test_a_monthly_csv_gets_season_12_and_values_are_the_unit(tmp_path: Path) -> None:
+    sales = [f"{2000 + t // 12}-{t % 12 + 1:02d},{10 + t % 12 + t / 7:.3f}" for t in range(48)]
+    lines = ["month,sales", *sales]
+    path = tmp_path / "sales.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    config = ForecastConfig(series="csv", value_column="sales", window=6, horizon=6)
+    setup = build(config, data=path, seed=0)
+    assert setup.artifacts["series"]["season"] == 12  # was 1: seasonal naive = naive
+    assert setup.objective.season == 12
+    quarterly = ForecastConfig(series="csv", value_column="sales", window=6, horizon=6, season=4)
+    assert build(quarterly, data=path, seed=0).objective.season == 4  # --season wins
+    assert setup.objective.unit == "value"
+    assert setup.objective.loss_label == "mean squared error per value (z-scored units²)"
 
 
 def test_windows_cover_every_start() -> None:

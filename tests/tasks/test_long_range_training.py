@@ -91,3 +91,13 @@ def test_pascanu_objective_in_the_trainer_lowers_omega() -> None:
 def test_unknown_variant_is_an_error() -> None:
     with pytest.raises(ConfigError, match="variant must be one of"):
         TrainSettings(problem="adding", length=20, variant="transformer")
+
+
+def test_objectives_name_their_unit_and_loss() -> None:
+    from rnnkit.analysis.regulariser import PascanuObjective
+    from rnnkit.tasks.long_range import LastStepObjective
+
+    adding, order = LastStepObjective("adding"), LastStepObjective("temporal_order")
+    assert adding.loss_label == "mean squared error per sequence (target units²)"
+    assert order.loss_label == "mean cross-entropy per sequence (nats)"
+    assert PascanuObjective(order, 2.0).loss_label == "mean cross-entropy + λΩ per sequence (nats)"

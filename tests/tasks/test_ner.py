@@ -11,10 +11,19 @@ import pytest
 import torch
 
 from rnnkit.cli import main
-from rnnkit.datasets.conll import tagged_corpus, write_conll
+from rnnkit.datasets.conll import CONLL_TOKENS, tagged_corpus, write_conll
 from rnnkit.errors import DataError
-from rnnkit.tasks.ner import NerConfig, TagBatch, TaggingObjective, entity_scores, find_data
-from rnnkit.tasks.tagger import load_tagger, tag_sentences
+from rnnkit.tasks.ner import (
+    LEGACY_TOKENS,
+    NerConfig,
+    TagBatch,
+    TaggingObjective,
+    entity_scores,
+    find_data,
+)
+from rnnkit.tasks.tagger import load_tagger, read_text, tag_sentences
+from rnnkit.text import normalization
+from rnnkit.text.normalization import NORMALIZATION_KEY
 from rnnkit.training import read_metrics
 
 PEOPLE = [["Harry", "Potter"], ["Hermione", "Granger"], ["Ron"], ["Albus", "Dumbledore"]]
@@ -147,3 +156,42 @@ def test_singletons_are_fed_as_unk_only_while_training() -> None:
     assert 60 < int((fed[1::2] == 1).sum()) < 140  # about half the singletons became <unk>
     objective.loss(model.eval(), batch, None)
     assert torch.equal(seen[-1], token_ids)  # never in eval mode
+
+
+# -- typed text is read as the corpus was (issue 20, item 2) --------------------------------------
+def test_tag_reads_typed_text_as_the_corpus_and_marks_unknown_words(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = _train(tmp_path, "--max-steps", "5")
+    config = json.loads((run / "config.json").read_text())
+    assert config[NORMALIZATION_KEY] == CONLL_TOKENS.to_dict()
+    loaded = load_tagger(run)
+    assert loaded.normalization == CONLL_TOKENS
+    for sentence in (run.parent / "data" / "train.conll").read_text().split("\n\n")[:20]:
+        tokens = [line.split()[0] for line in sentence.splitlines()]
+        assert read_text(loaded, " ".join(tokens)).tokens == tokens  # training tokens, read back
+    text = "Yesterday, Harry Potter met Ron in London..."
+    marks = read_text(loaded, text)
+    assert marks.tokens == ["Yesterday", ",", "Harry", "Potter", "met", "Ron", "in", "London",
+                            "..."]  # fmt: skip
+    assert marks.unknown == [True, True] + [False] * 6 + [True]  # the corpus: lower-case, no marks
+    capsys.readouterr()
+    assert main(["tag", str(run), text]) == 0
+    words = "[Yesterday] [,] Harry Potter met Ron in London [...]   unknown 3 of 9 (33%)"
+    assert f"  words  {words}" in capsys.readouterr().out
+
+    old = tmp_path / "old"  # a run trained before runs stored their normalisation
+    old.mkdir()
+    (old / "checkpoints").symlink_to(run / "checkpoints", target_is_directory=True)
+    del config[NORMALIZATION_KEY]
+    (old / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    said: list[str] = []  # (`rnnkit train` above set up logging: caplog's handler is gone)
+    monkeypatch.setattr(
+        normalization.logger, "warning", lambda *args: said.append(args[0] % args[1:])
+    )
+    loaded = load_tagger(old)
+    load_tagger(old)
+    [warning] = said
+    assert f"{old} stores no text normalisation" in warning
+    assert loaded.normalization == LEGACY_TOKENS  # as `rnnkit tag` read text before
+    assert read_text(loaded, "London...").tokens == ["London", ".", ".", "."]

@@ -14,15 +14,19 @@ from test_translate import train_digits
 
 from rnnkit.cli import main
 from rnnkit.errors import CheckpointError, ConfigError, DataError, RnnkitError
-from rnnkit.tasks.translation_data import TranslateConfig
+from rnnkit.tasks.translation_data import TranslateConfig, tokenizer_of
 from rnnkit.tasks.translator import (
     BATCH,
     MAX_SOURCE_TOKENS,
     attention_of,
     load_translator,
+    source_marks,
     source_tokens,
     translate,
 )
+from rnnkit.text import normalization
+from rnnkit.text.normalization import NORMALIZATION_KEY
+from rnnkit.text.tokenize import Tokenizer
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -230,3 +234,41 @@ def test_cli_chat_with_a_translate_run_notes_the_target_language(
     out = capsys.readouterr().out
     assert "is a translate run" in " ".join(out.split())
     assert out.splitlines()[-1] == f"bot> {TRANSLATION}"
+
+
+# -- typed text is read as the corpus was (issue 20, item 2) --------------------------------------
+def test_typed_text_is_cut_as_the_training_lines_were_and_unknown_words_marked(
+    run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = json.loads((run / "config.json").read_text(encoding="utf-8"))
+    loaded = load_translator(run)
+    trained_with = tokenizer_of(loaded.config)
+    assert config[NORMALIZATION_KEY] == trained_with.to_dict()
+    assert loaded.normalization == trained_with
+    for line in (run.parent / "data" / "train.tsv").read_text(encoding="utf-8").splitlines():
+        source = line.split("\t")[0]
+        assert source_tokens(loaded, source) == trained_with(source)  # what training read
+    assert source_tokens(loaded, "Zwei Ma\u0308nner") == ["Zwei", "M\u00e4nner"]  # NFD -> NFC
+    [best] = translate(loaded, ["nine eight zebra"])
+    marks = source_marks(loaded, best)
+    assert marks.tokens == ["nine", "eight", "zebra"]
+    assert marks.unknown == [False, False, True]
+    assert marks.share == pytest.approx(1 / 3)
+    assert main(["translate", str(run), "nine eight zebra", "--verbose", "--beam", "1"]) == 0
+    assert "  source  nine eight [zebra]   unknown 1 of 3 (33%)" in capsys.readouterr().out
+
+    old = tmp_path / "old"  # a run trained before runs stored their normalisation
+    old.mkdir()
+    (old / "checkpoints").symlink_to(run / "checkpoints", target_is_directory=True)
+    del config[NORMALIZATION_KEY]
+    (old / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    said: list[str] = []
+    monkeypatch.setattr(
+        normalization.logger, "warning", lambda *args: said.append(args[0] % args[1:])
+    )
+    loaded = load_translator(old)
+    load_translator(old)
+    [warning] = said  # said once
+    assert f"{old} stores no text normalisation" in warning
+    assert loaded.normalization == Tokenizer(kind="word")  # as translate read text before
+    assert translate(loaded, [SENTENCE])[0].text == TRANSLATION

@@ -74,15 +74,17 @@ def test_unknown_word_exits_2_with_one_line(run_dir: Path, capsys: pytest.Captur
     assert "'emu'" in capsys.readouterr().out
 
 
-def test_eval_with_files_and_with_the_defaults(
-    run_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture
-) -> None:
+def test_eval_with_files(run_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     questions = tmp_path / "q.txt"
     questions.write_text(": royal\nman king woman queen\n")
     assert main(["word2vec", "eval", str(run_dir), "--analogies", str(questions)]) == 0
     out = capsys.readouterr().out
     assert "royal" in out
     assert "1.0000" in out
+
+
+@pytest.mark.shared_data("word_embeddings")
+def test_eval_with_the_defaults(run_dir: Path, capsys: pytest.CaptureFixture) -> None:
     assert main(["word2vec", "eval", str(run_dir)]) == 0  # shared/data/word_embeddings
     out = capsys.readouterr().out
     assert "capital-common-countries" in out

@@ -32,6 +32,7 @@ def test_load_run_refuses_other_runs_and_missing_dirs(tmp_path: Path) -> None:
         task.load_run(tmp_path / "absent")
 
 
+@pytest.mark.shared_data("word_embeddings")
 def test_default_eval_files_are_the_shared_sets() -> None:
     analogies, pairs = task.default_eval_files()
     assert analogies.name == "questions-words.txt"
@@ -60,6 +61,7 @@ def test_evaluate_vectors_collects_both_kinds(tmp_path: Path) -> None:
     json.dumps(result)  # JSON-ready for metrics.jsonl
 
 
+@pytest.mark.shared_data("word_embeddings")  # train_run evaluates on the shared sets
 def test_train_run_writes_the_run_directory(tmp_path: Path) -> None:
     corpus = planted_corpus(tmp_path / "corpus.txt")
     config = Word2VecConfig(vector_size=12, epochs=2, min_count=1, window=2, threads=1, seed=3)

@@ -378,6 +378,56 @@ def test_log_lines_without_a_terminal(caplog: pytest.LogCaptureFixture) -> None:
     assert "tok/s" in lines[0]
 
 
+class PerExampleObjective(NextTokenObjective):
+    """Counts like a classifier: the trainer must report examples, not tokens."""
+
+    unit = "example"
+
+
+def test_throughput_and_loss_label_are_in_the_objectives_unit(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = TrainerConfig(max_steps=2, log_every=1, device="cpu", checkpoint_every=0)
+    trainer, _ = tiny_trainer(config, objective=PerExampleObjective(), run_dir=tmp_path)
+    with caplog.at_level(logging.INFO, logger="rnnkit.training.trainer"):
+        trainer.fit()
+    lines = [r.getMessage() for r in caplog.records if r.name == "rnnkit.training.trainer"]
+    assert lines[0].endswith(" ex/s")
+    assert "tok/s" not in " ".join(lines)
+    train = [row for row in read_metrics(tmp_path) if row["kind"] == "train"]
+    assert {"examples", "examples_per_s"} <= set(train[0])
+    assert "tokens_per_s" not in train[0]
+    objective = json.loads((tmp_path / "config.json").read_text())["objective"]
+    assert objective == {"unit": "example", "loss": "mean cross-entropy per example (nats)"}
+
+
+@pytest.mark.parametrize(
+    ("max_steps", "reached"),
+    [(3, "never reaches lr=0.01"), (5, "reaches lr=0.01 only at the last")],
+)
+def test_a_run_that_ends_in_warm_up_says_so_in_one_line_at_the_start(
+    caplog: pytest.LogCaptureFixture, max_steps: int, reached: str
+) -> None:  # fmt: skip
+    config = _config(max_steps=max_steps, warmup_steps=5, lr=0.01)
+    started: list[int] = []
+    trainer, _ = tiny_trainer(config)
+    trainer.callbacks.append(lambda *_: started.append(len(caplog.records)))
+    with caplog.at_level(logging.WARNING, logger="rnnkit.training.trainer"):
+        trainer.fit()
+    [warning] = [r for r in caplog.records if r.levelno == logging.WARNING]
+    message = warning.getMessage()
+    assert message.startswith(f"max_steps={max_steps} ")
+    assert f"the run ends in warm-up: the learning rate {reached}" in message
+    assert message.endswith("lower --warmup-steps below --max-steps")
+    assert "\n" not in message
+    assert started[0] == 1  # logged before the first update
+    quiet, _ = tiny_trainer(_config(max_steps=6, warmup_steps=5, lr=0.01))
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="rnnkit.training.trainer"):
+        quiet.fit()
+    assert not caplog.records
+
+
 def test_bf16_autocast_on_cpu_trains_and_fp16_needs_cuda() -> None:
     # torch's LSTM: this checks the trainer's autocast, independent of rnnkit's layers
     trainer, rows = tiny_trainer(_config(max_steps=6, precision="bf16", lr=0.02), torch_layer=True)

@@ -71,8 +71,8 @@ def test_models_lists_every_run_with_its_capabilities(
     capabilities = {model["task"]: model["capabilities"] for model in listed.values()}
     assert capabilities == {
         "charlm": ["generate", "inspect", "gradients"], "condlm": ["generate"],
-        "sentiment": ["classify", "inspect"], "ner": ["tag"], "translate": ["translate"],
-        "caption": ["caption"], "forecast": ["forecast"],
+        "sentiment": ["classify", "inspect", "gradients"], "ner": ["tag"],
+        "translate": ["translate"], "caption": ["caption"], "forecast": ["forecast"],
     }  # fmt: skip
     assert listed["charlm-lstm"]["info"]["cell"] == "lstm"
     assert listed["charlm-lstm"]["run"] == "charlm-lstm"
@@ -308,8 +308,8 @@ BAD_JSON = [
     (CLASSIFIER, "inspect", {"text": "x" * 13}, 422, "at most 12 characters"),
     (LM, "gradients", {"text": "a"}, 422, "at least 2 tokens"),
     ("nobody", "generate", {}, 404, "no model 'nobody'"),
-    (CLASSIFIER, "generate", {}, 400, "it offers: classify, inspect"),
-    (CLASSIFIER, "gradients", {"text": "good"}, 400, "cannot gradients"),
+    (CLASSIFIER, "generate", {}, 400, "it offers: classify, inspect, gradients"),
+    (CLASSIFIER, "translate", {"text": "good"}, 400, "cannot translate"),
     ("ner-run", "inspect", {"text": "Ron"}, 400, "it offers: tag"),
 ]  # fmt: skip
 

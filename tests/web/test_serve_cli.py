@@ -1,16 +1,23 @@
-"""`rnnkit serve`: the default run it finds, and what it hands to uvicorn (no server started)."""
+"""`rnnkit serve`: the default run it finds, what it hands to uvicorn, and the port it binds."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from rnnkit.cli.serve import add_serve, find_default_run
+from rnnkit.cli import main
+from rnnkit.cli.serve import add_serve, find_default_run, listen
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.training.checkpoint_manager import CheckpointManager
 
@@ -32,9 +39,19 @@ def _copy(run: Path, target: Path, written_at: float) -> Path:
 
 @pytest.fixture
 def served(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """What `uvicorn.run` was called with, instead of starting a server."""
+    """The address `listen` was asked for and the app `run_server` got; no port, no server."""
     calls: list[dict[str, Any]] = []
-    monkeypatch.setattr("uvicorn.run", lambda app, **options: calls.append({"app": app, **options}))
+
+    def fake_listen(host: str, port: int) -> socket.socket:
+        calls.append({"host": host, "port": port})
+        return socket.socket()
+
+    def fake_run(app: Any, sock: socket.socket, host: str) -> None:
+        calls[-1]["app"] = app
+        sock.close()
+
+    monkeypatch.setattr("rnnkit.cli.serve.listen", fake_listen)
+    monkeypatch.setattr("rnnkit.cli.serve.run_server", fake_run)
     return calls
 
 
@@ -94,3 +111,58 @@ def test_serve_refuses_a_run_of_a_task_it_cannot_serve(
     with pytest.raises(ConfigError, match="is a 'word2vec' run; rnnkit serve serves"):
         args.handler(args)
     assert served == []
+
+
+@pytest.fixture
+def held_port() -> Iterator[int]:
+    """A port of 127.0.0.1 that another server (this socket) listens on."""
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        yield other.getsockname()[1]
+
+
+def test_a_taken_port_is_one_error_line_and_no_open_line(
+    runs: dict[str, Path], held_port: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["serve", str(runs["charlm"]), "--port", str(held_port)]) == 2
+    [line] = capsys.readouterr().out.strip().splitlines()
+    assert line.startswith(f"error: cannot listen on 127.0.0.1:{held_port}: the port is already")
+    assert f"--port {held_port + 1}" in line
+    assert "open" not in line
+
+
+def test_listen_refuses_bad_ports_and_hosts(held_port: int) -> None:
+    with pytest.raises(ConfigError, match="already in use"):
+        listen("127.0.0.1", held_port)
+    with pytest.raises(ConfigError, match=r"--port must be in \[0, 65535\]"):
+        listen("127.0.0.1", 70000)
+    with pytest.raises(ConfigError, match="not an address of this machine"):
+        listen("192.0.2.1", 0)  # TEST-NET-1: never this machine's
+    with pytest.raises(ConfigError, match=r"cannot listen on --host 'no-such-host\.invalid'"):
+        listen("no-such-host.invalid", 0)
+    with listen("127.0.0.1", 0) as sock:  # a free port: bound and listening
+        socket.create_connection(sock.getsockname(), timeout=5).close()
+
+
+def test_open_is_printed_once_the_server_answers(runs: dict[str, Path]) -> None:
+    command = [sys.executable, "-m", "rnnkit", "serve", str(runs["charlm"]), "--port", "0"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          env=env) as server:  # fmt: skip
+        try:
+            lines = []
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and server.stdout is not None:
+                line = server.stdout.readline()
+                lines.append(line)
+                if line.startswith("open ") or not line:
+                    break
+            assert lines[-1].startswith("open http://127.0.0.1:"), lines
+            url = lines[-1].split()[1]
+            assert lines[0].startswith(f"serving {runs['charlm'].name}")
+            with urllib.request.urlopen(url, timeout=10) as page:  # answers right away
+                assert page.status == 200
+        finally:
+            server.terminate()
+            server.wait(timeout=30)

@@ -257,6 +257,8 @@ class PascanuObjective(Objective):
             raise ConfigError(f"PascanuObjective weight λ must be ≥ 0; got {weight}.")
         self.base, self.weight = base, float(weight)
         self.carry_state = base.carry_state
+        self.unit = base.unit  # throughput and plots count the base objective's units
+        self.loss_name, self.loss_unit = f"{base.loss_name} + λΩ", base.loss_unit
         self.last_omega: Tensor | None = None
         self.last_base: Tensor | None = None
 

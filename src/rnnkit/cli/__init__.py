@@ -1,7 +1,10 @@
 """The `rnnkit` command line: `rnnkit <verb> [task] [--flags]`, flags generated from configs.
 
 Each verb adds its parser in an `add_<verb>` function of a module of this package, listed in
-`VERBS`. A RnnkitError is printed as one red line and the exit status is 2; so is an OSError
+`VERBS`. The verb modules import torch, matplotlib and the task modules inside their handlers
+only, so that building the parser (`rnnkit --help`, `rnnkit train charlm --help`) stays quick;
+`parsing.RnnkitParser` shows defaults and suggests the nearest flag or choice for a typo. A
+RnnkitError is printed as one red line and the exit status is 2; so is an OSError
 (a full or read-only disk, a missing or unreadable file), which never becomes a traceback. Other
 errors keep their traceback.
 """
@@ -28,6 +31,7 @@ from rnnkit.cli import (
     translate,
     word2vec,
 )
+from rnnkit.cli.parsing import RnnkitParser
 from rnnkit.console import console
 from rnnkit.errors import RnnkitError
 
@@ -54,7 +58,7 @@ VERBS: tuple = (
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser; each verb stores its handler in `args.handler`."""
-    parser = argparse.ArgumentParser(
+    parser = RnnkitParser(
         prog="rnnkit", description="Recurrent sequence models written from their equations."
     )
     parser.add_argument("--version", action="version", version=f"rnnkit {__version__}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 from pathlib import Path
 
 from rnnkit.config import add_config_flags, config_from_args
@@ -11,8 +12,7 @@ from rnnkit.console import console
 
 def add_analyze(verbs: argparse._SubParsersAction) -> None:
     """`rnnkit analyze scalar|spectrum|tasks|heatmap --out DIR [--quick]`: gradient experiments."""
-    from rnnkit.tasks import gradient_experiments as experiments
-    from rnnkit.tasks import gradient_tasks
+    from rnnkit.tasks import gradient_config as configs  # torch-free; the runners load in handle
 
     parser = verbs.add_parser(
         "analyze",
@@ -20,27 +20,26 @@ def add_analyze(verbs: argparse._SubParsersAction) -> None:
         description="Run an experiment; it writes its PNG, report.md and config.json to --out.",
     )
     names = parser.add_subparsers(dest="experiment", required=True, metavar="EXPERIMENT")
+    # experiment -> (config class, module and function that run it, help line)
     choices = {
-        "scalar": (experiments.ScalarConfig, experiments.run_scalar, "0.9^n, 1.01^n, ..."),
-        "spectrum": (experiments.SpectrumConfig, experiments.run_spectrum, "‖∂L/∂h_t‖ vs rho"),
-        "tasks": (
-            gradient_tasks.TasksConfig,
-            gradient_tasks.run_tasks,
-            "adding / temporal order: RNN, +clip, +clip+Ω, LSTM, GRU success rates",
-        ),
-        "heatmap": (
-            gradient_tasks.HeatmapConfig,
-            gradient_tasks.run_heatmap,
-            "log ‖∂L/∂h_t‖ over time step × training step, RNN vs LSTM",
-        ),
-    }
-    for name, (config_cls, _, help_text) in choices.items():
-        experiment_parser = names.add_parser(name, help=help_text)
+        "scalar": (configs.ScalarConfig, "gradient_experiments", "run_scalar",
+                   "0.9^n, 1.01^n, ..."),
+        "spectrum": (configs.SpectrumConfig, "gradient_experiments", "run_spectrum",
+                     "‖∂L/∂h_t‖ vs rho"),
+        "tasks": (configs.TasksConfig, "gradient_tasks", "run_tasks",
+                  "adding / temporal order: RNN, +clip, +clip+Ω, LSTM, GRU success rates"),
+        "heatmap": (configs.HeatmapConfig, "gradient_tasks", "run_heatmap",
+                    "log ‖∂L/∂h_t‖ over time step × training step, RNN vs LSTM"),
+    }  # fmt: skip
+    for name, (config_cls, _, _, help_text) in choices.items():
+        experiment_parser = names.add_parser(name, help=help_text, description=help_text)
         add_config_flags(experiment_parser, config_cls)
-        experiment_parser.add_argument("--out", type=Path, required=True, help="output folder")
+        experiment_parser.add_argument("--out", type=Path, required=True,
+                                       help="output folder (required)")  # fmt: skip
 
     def handle(args: argparse.Namespace) -> int:
-        config_cls, run, _ = choices[args.experiment]
+        config_cls, module, function, _ = choices[args.experiment]
+        run = getattr(importlib.import_module(f"rnnkit.tasks.{module}"), function)
         result = run(config_from_args(config_cls, args), args.out)
         for path in result.files:
             console.print(str(path), markup=False, soft_wrap=True)

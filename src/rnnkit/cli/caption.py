@@ -10,7 +10,6 @@ import argparse
 from pathlib import Path
 
 from rnnkit.console import console
-from rnnkit.tasks.captioner import caption_images, load_captioner
 
 
 def add_caption(verbs: argparse._SubParsersAction) -> None:
@@ -20,13 +19,16 @@ def add_caption(verbs: argparse._SubParsersAction) -> None:
         help="caption images with a trained caption run",
         description="Print one caption per IMAGE (JPEG, PNG, WebP, BMP or GIF).",
     )
-    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
-    parser.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a trained caption run")
+    parser.add_argument("images", nargs="+", type=Path, metavar="IMAGE", help="image files")
     parser.add_argument("--beam", type=int, default=3, help="beam size (default 3; 1 is greedy)")
-    parser.add_argument("--max-length", type=int, default=None, help="most caption tokens")
+    parser.add_argument("--max-length", type=int, default=None,
+                        help="most caption tokens (default: the run's max_length)")  # fmt: skip
     parser.add_argument("--checkpoint", default="best", help="best (default), latest or a path")
 
     def handle(args: argparse.Namespace) -> int:
+        from rnnkit.tasks.captioner import caption_images, load_captioner  # torch: here only
+
         loaded = load_captioner(args.run_dir, checkpoint=args.checkpoint)
         captions = caption_images(loaded, list(args.images), beam_size=args.beam,
                                   max_length=args.max_length)  # fmt: skip

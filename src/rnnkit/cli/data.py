@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from rnnkit.config import add_config_flags, config_from_args
-from rnnkit.tasks import explore
+from rnnkit.tasks.explore_config import ExploreConfig
 
 
 def add_explore(verbs: argparse._SubParsersAction) -> None:
@@ -16,10 +16,12 @@ def add_explore(verbs: argparse._SubParsersAction) -> None:
         help="explore the embedded Tiny Shakespeare: vocabularies, OOV, hashing, tf-idf",
         description="Explore the data path: text -> tokens -> representations, real figures.",
     )
-    add_config_flags(parser, explore.ExploreConfig)
+    add_config_flags(parser, ExploreConfig)
 
     def handle(args: argparse.Namespace) -> int:
-        explore.run_explore(config_from_args(explore.ExploreConfig, args))
+        from rnnkit.tasks import explore
+
+        explore.run_explore(config_from_args(ExploreConfig, args))
         return 0
 
     parser.set_defaults(handler=handle)
@@ -34,12 +36,16 @@ def add_represent(verbs: argparse._SubParsersAction) -> None:
         " Tiny Shakespeare seen at least --min-freq times; others become <unk>).",
     )
     parser.add_argument("sentence", help="the text to represent, quoted")
-    parser.add_argument("--kind", choices=("onehot", "hashing", "bow", "all"), default="all")
+    parser.add_argument("--kind", choices=("onehot", "hashing", "bow", "all"), default="all",
+                        help="which vectors to print")  # fmt: skip
     parser.add_argument("--n", type=int, default=3, help="letter n-gram size (default: 3)")
-    parser.add_argument("--vocab", type=Path, default=None, help="a vocab JSON (Vocab.save)")
+    parser.add_argument("--vocab", type=Path, default=None,
+                        help="a vocab JSON (Vocab.save) (default: the corpus lexicon)")  # fmt: skip
     parser.add_argument("--min-freq", type=int, default=2, help="corpus lexicon cut-off")
 
     def handle(args: argparse.Namespace) -> int:
+        from rnnkit.tasks import explore
+
         explore.represent_command(
             args.sentence, kind=args.kind, n=args.n, vocab_path=args.vocab, min_freq=args.min_freq
         )

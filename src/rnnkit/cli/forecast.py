@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from rnnkit.console import console
-from rnnkit.datasets.timeseries import SERIES, TimeSeries, read_csv_series
 from rnnkit.errors import ConfigError
-from rnnkit.tasks.forecast import LoadedForecaster, float32_values, load_forecaster
+
+if TYPE_CHECKING:  # torch and the task load inside the handler
+    from rnnkit.datasets.timeseries import TimeSeries
+    from rnnkit.tasks.forecast import LoadedForecaster
 
 # steps; 100,000 took 35 s on the 2-core dev machine, printing included, for a forecast run of
 # hidden size 8 (`time rnnkit forecast RUN --horizon 100000 > /dev/null`)
@@ -27,6 +28,8 @@ MAX_HORIZON = 100_000
 
 def read_input(loaded: LoadedForecaster, path: Path) -> TimeSeries:
     """A CSV with the run's time and value columns (a built-in series' own, or the run's)."""
+    from rnnkit.datasets.timeseries import SERIES, read_csv_series
+
     config, series = loaded.config, loaded.series
     spec = None if loaded.user_csv else SERIES[config.series]
     time_column = config.time_column or (spec.time_columns if spec else None)
@@ -63,13 +66,19 @@ def add_forecast(verbs: argparse._SubParsersAction) -> None:
         description="Stream the series through RUN_DIR's model, then forecast HORIZON steps"
         " past its end (each forecast fed back as the next input).",
     )
-    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a trained forecast run")
     parser.add_argument("--horizon", type=int, default=None, help="steps ahead (default: run's)")
-    parser.add_argument("--input", type=Path, default=None, help="CSV with the run's columns")
-    parser.add_argument("--plot", type=Path, default=None, help="write a PNG of the forecast")
+    parser.add_argument("--input", type=Path, default=None,
+                        help="CSV with the run's columns (default: the run's series)")  # fmt: skip
+    parser.add_argument("--plot", type=Path, default=None, metavar="OUT.png",
+                        help="write a PNG of the forecast (default: no plot)")  # fmt: skip
     parser.add_argument("--checkpoint", default="latest", help="latest, best or a path")
 
     def handle(args: argparse.Namespace) -> int:
+        import torch
+
+        from rnnkit.tasks.forecast import float32_values, load_forecaster
+
         loaded = load_forecaster(args.run_dir, checkpoint=args.checkpoint)
         horizon = loaded.config.horizon if args.horizon is None else args.horizon
         if not 1 <= horizon <= MAX_HORIZON:

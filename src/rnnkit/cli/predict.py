@@ -1,8 +1,11 @@
 """`rnnkit predict RUN_DIR "text" ...`: class probabilities of texts from a trained classifier.
 
-For each text it prints y, one probability per class, as the lecture writes it:
+For each text it prints the tokens the model reads (cut as the run cut its corpus; the words
+it never saw, read as <unk>, in [brackets], with their share), then y, one probability per
+class, as the lecture writes it:
 
-    "the plot is thin and the jokes fall flat"
+    "The plot is thin, the jokes fall flat"
+      tokens  the plot is thin , the jokes fall flat   unknown 0 of 10 (0%)
       y¹ = 0.9123  negative  ←
       y² = 0.0877  positive
 
@@ -14,25 +17,35 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rnnkit.console import console
 from rnnkit.errors import ConfigError, DataError
-from rnnkit.tasks.classify import load_classifier, predict_proba
+
+if TYPE_CHECKING:  # torch and the task load inside the functions that use them
+    from rnnkit.text.normalization import UnknownMarks
 
 SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def format_prediction(
-    text: str, probabilities: list[float], classes: list[str], chosen: int
+    text: str,
+    probabilities: list[float],
+    classes: list[str],
+    chosen: int,
+    marks: UnknownMarks | None = None,
 ) -> str:
-    """The text, then y^c = p and the class name per line; an arrow marks the decision.
+    """The text, its tokens (`format_unknown`), then y^c = p and the class name per line; an
+    arrow marks the decision.
 
     >>> print(format_prediction("great fun", [0.1, 0.9], ["negative", "positive"], 1))
     "great fun"
       y¹ = 0.1000  negative
       y² = 0.9000  positive  ←
     """
-    lines = [f'"{text}"']
+    from rnnkit.text.normalization import format_unknown
+
+    lines = [f'"{text}"'] + ([] if marks is None else [format_unknown(marks)])
     for c, (p, name) in enumerate(zip(probabilities, classes, strict=True)):
         mark = "  ←" if c == chosen else ""
         lines.append(f"  y{str(c + 1).translate(SUPERSCRIPTS)} = {p:.4f}  {name}{mark}")
@@ -47,7 +60,7 @@ def add_predict(verbs: argparse._SubParsersAction) -> None:
         description="Print y (one probability per class) for each TEXT; with no TEXT, read one"
         " text per line from standard input.",
     )
-    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a sentiment or spam run")
     parser.add_argument("texts", nargs="*", metavar="TEXT", help="texts to classify, quoted")
     parser.add_argument("--checkpoint", default="latest", help="latest, best or a path")
     parser.add_argument(
@@ -56,6 +69,8 @@ def add_predict(verbs: argparse._SubParsersAction) -> None:
     )  # fmt: skip
 
     def handle(args: argparse.Namespace) -> int:
+        from rnnkit.tasks.classify import load_classifier, predict_proba, unknown_marks
+
         loaded = load_classifier(args.run_dir, checkpoint=args.checkpoint)
         texts = args.texts or [line.rstrip("\n") for line in sys.stdin if line.strip()]
         if not texts:
@@ -70,7 +85,8 @@ def add_predict(verbs: argparse._SubParsersAction) -> None:
             chosen = (
                 int(row[1] >= threshold) if binary else max(range(len(row)), key=row.__getitem__)
             )
-            text_block = format_prediction(text, row, classes, chosen)
+            marks = unknown_marks(loaded, text)
+            text_block = format_prediction(text, row, classes, chosen, marks)
             console.print(text_block, markup=False, highlight=False, soft_wrap=True)
         return 0
 

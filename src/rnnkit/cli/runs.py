@@ -1,4 +1,9 @@
-"""`rnnkit train | generate | resume | eval | plot`: runs of registered tasks."""
+"""`rnnkit train | generate | resume | eval | plot`: runs of registered tasks.
+
+Building these parsers imports no torch: the task list, help lines and config classes come from
+the tasks' torch-free config modules (`rnnkit.tasks.describe_task`); each handler imports the
+task code it runs.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +11,28 @@ import argparse
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rnnkit import tasks
 from rnnkit.config import add_config_flags
 from rnnkit.console import console, setup_logging
+from rnnkit.datasets.probe import from_shared
 from rnnkit.errors import ConfigError
-from rnnkit.models.decoding import SamplingConfig
-from rnnkit.tasks import charlm, condlm
 from rnnkit.tasks.registry import TaskSpec
-from rnnkit.tasks.textgen import generate_text
-from rnnkit.training import FitResult, TrainerConfig, read_run_config
+from rnnkit.training.config import TrainerConfig
+
+RUN_DIR_HELP = "a run directory made by `rnnkit train` (it holds config.json, checkpoints/)"
+CONFIG_HELP = "a JSON or TOML file of settings, or a run's config.json to train as that run did"
+
+if TYPE_CHECKING:
+    from rnnkit.training import FitResult
+
+
+def read_run_config(run_dir: Path) -> dict:
+    """RUN_DIR/config.json (`rnnkit.training.runs.read_run_config`, imported when needed)."""
+    from rnnkit.training.runs import read_run_config as read
+
+    return read(run_dir)
 
 
 def _finish(spec: TaskSpec, run_dir: Path, result: FitResult) -> int:
@@ -38,23 +55,30 @@ def add_train(verbs: argparse._SubParsersAction) -> None:
     )
     names = parser.add_subparsers(dest="task", required=True, metavar="TASK")
     for name in tasks.known_tasks():
-        spec = tasks.get_task(name)
-        task_parser = names.add_parser(name, help=spec.help, conflict_handler="resolve")
-        add_config_flags(task_parser, spec.config_cls)
-        add_config_flags(task_parser, TrainerConfig, dict(spec.trainer_defaults))
-        task_parser.add_argument("--data", type=Path, default=None, help="training data")
-        task_parser.add_argument(
-            "--run-dir", type=Path, default=None, help="(default: runs/TASK-DATE-TIME)"
-        )
+        spec = tasks.describe_task(name)  # its config module only: no torch
+        task_parser = names.add_parser(
+            name, help=spec.help, description=f"Train {name}: {spec.help}.",
+            usage="%(prog)s [--config FILE] [--data PATH] [--run-dir DIR] [--FLAG VALUE ...]",
+        )  # fmt: skip
+        add_config_flags(task_parser, spec.config_cls, config_help=CONFIG_HELP)
+        add_config_flags(task_parser, TrainerConfig, dict(spec.trainer_defaults), config_file=False)
+        data_group = next(g for g in task_parser._action_groups if g.title == "data")
+        data_group.add_argument("--data", type=Path, default=None, metavar="PATH",
+                                help="training data: a file, a folder or a shared/data set's name "
+                                "(default: the task's own, or the --config run's)")  # fmt: skip
+        output_group = next(g for g in task_parser._action_groups if g.title == "output")
+        output_group.add_argument("--run-dir", type=Path, default=None, metavar="DIR",
+                                  help="where config.json, metrics.jsonl and checkpoints/ go "
+                                  "(default: runs/TASK-DATE-TIME)")  # fmt: skip
 
     def handle(args: argparse.Namespace) -> int:
         spec = tasks.get_task(args.task)
         task_config, trainer_config = tasks.configs_from_flags(spec, args)
         setup_logging(quiet=trainer_config.quiet)
         run_dir = args.run_dir or tasks.default_run_dir(spec.name)
-        result = tasks.train(
-            spec.name, task_config, trainer_config, data=args.data, run_dir=run_dir
-        )
+        data = tasks.data_from_flags(args)  # --data, else the data of a --config run
+        data = None if data is None else from_shared(data)  # `--data ner_wnut17` too
+        result = tasks.train(spec.name, task_config, trainer_config, data=data, run_dir=run_dir)
         return _finish(spec, run_dir, result)
 
     parser.set_defaults(handler=handle)
@@ -67,22 +91,31 @@ def add_generate(verbs: argparse._SubParsersAction) -> None:
         help="generate text from a trained language model (charlm run)",
         description="Sample text from RUN_DIR's model, streaming it as it is sampled.",
     )
-    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help=RUN_DIR_HELP)
     parser.add_argument("--prime", default="", help="text to start from (default: a newline)")
     parser.add_argument("--length", type=int, default=500, help="tokens to generate")
     parser.add_argument("--temperature", type=float, default=1.0, help="τ; 0 is greedy")
-    parser.add_argument("--top-k", type=int, default=None, help="sample among the k best")
-    parser.add_argument("--top-p", type=float, default=None, help="nucleus sampling mass")
+    parser.add_argument("--top-k", type=int, default=None,
+                        help="sample among the k best (default: among all)")  # fmt: skip
+    parser.add_argument("--top-p", type=float, default=None,
+                        help="nucleus sampling mass (default: off)")  # fmt: skip
     parser.add_argument("--greedy", action="store_true", help="always take the argmax")
-    parser.add_argument("--beam", type=int, default=None, metavar="K", help="beam search width")
-    parser.add_argument("--seed", type=int, default=None, help="seed of the sampler")
+    parser.add_argument("--beam", type=int, default=None, metavar="K",
+                        help="beam search width (default: off, sample)")  # fmt: skip
+    parser.add_argument("--seed", type=int, default=None,
+                        help="seed of the sampler (default: none: new text each time)")  # fmt: skip
     parser.add_argument("--checkpoint", default="best", help="best, latest or a path")
-    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                        help="where the model runs")  # fmt: skip
     parser.add_argument("--condition", default=None, metavar="CLASS",
-                        help="condlm runs: the class to write (e.g. positive)")  # fmt: skip
+                        help="condlm runs: the class to write (no default)")  # fmt: skip
     parser.add_argument("--count", type=int, default=5, help="condlm runs: texts to write")
 
     def handle(args: argparse.Namespace) -> int:
+        from rnnkit.models.decoding import SamplingConfig  # torch loads for this verb only
+        from rnnkit.tasks import charlm
+        from rnnkit.tasks.textgen import generate_text
+
         if read_run_config(args.run_dir).get("task") == "condlm":
             return generate_from_class(args)
         if args.condition is not None:
@@ -112,6 +145,8 @@ def add_generate(verbs: argparse._SubParsersAction) -> None:
 
 def generate_from_class(args: argparse.Namespace) -> int:
     """`rnnkit generate RUN_DIR --condition CLASS` for a condlm run: one text per line."""
+    from rnnkit.tasks import condlm
+
     unused = [flag for flag, value in (("--prime", args.prime), ("--top-p", args.top_p),
                                        ("--beam", args.beam)) if value]  # fmt: skip
     if unused:
@@ -139,13 +174,19 @@ def add_resume(verbs: argparse._SubParsersAction) -> None:
         help="continue a run from its latest checkpoint",
         description="Continue RUN_DIR exactly where its last checkpoint left it.",
     )
-    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
-    parser.add_argument("--checkpoint", type=Path, default=None, help="(default: latest)")
-    parser.add_argument("--max-steps", type=int, default=None, help="train to this step")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None)
-    parser.add_argument("--log-every", type=int, default=None)
-    parser.add_argument("--checkpoint-every", type=int, default=None)
-    parser.add_argument("--quiet", action=argparse.BooleanOptionalAction, default=None)
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help=RUN_DIR_HELP)
+    parser.add_argument("--checkpoint", type=Path, default=None,
+                        help="the checkpoint to continue from (default: latest)")  # fmt: skip
+    parser.add_argument("--max-steps", type=int, default=None,
+                        help="train to this step (default: the run's max_steps)")  # fmt: skip
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None,
+                        help="where to train (default: the run's device)")  # fmt: skip
+    parser.add_argument("--log-every", type=int, default=None,
+                        help="steps between metrics rows (default: the run's)")  # fmt: skip
+    parser.add_argument("--checkpoint-every", type=int, default=None,
+                        help="steps between checkpoints (default: the run's)")  # fmt: skip
+    parser.add_argument("--quiet", action=argparse.BooleanOptionalAction, default=None,
+                        help="no progress bar or log lines (default: the run's quiet)")  # fmt: skip
 
     def handle(args: argparse.Namespace) -> int:
         names = ("max_steps", "device", "log_every", "checkpoint_every", "quiet")
@@ -170,9 +211,10 @@ def add_eval(verbs: argparse._SubParsersAction) -> None:
         help="evaluate a run's checkpoint on its validation data",
         description="Print the validation metrics of a checkpoint of RUN_DIR as JSON.",
     )
-    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help=RUN_DIR_HELP)
     parser.add_argument("--checkpoint", default="latest", help="latest, best or a path")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None)
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None,
+                        help="where to evaluate (default: the run's device)")  # fmt: skip
 
     def handle(args: argparse.Namespace) -> int:
         path, metrics = tasks.evaluate(args.run_dir, checkpoint=args.checkpoint, device=args.device)
@@ -191,8 +233,9 @@ def add_plot(verbs: argparse._SubParsersAction) -> None:
         help="plot a run's training curves to PNG files",
         description="Write loss.png, lr.png and grad_norm.png from RUN_DIR/metrics.jsonl.",
     )
-    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
-    parser.add_argument("--out", type=Path, default=None, help="(default: RUN_DIR/plots)")
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help=RUN_DIR_HELP)
+    parser.add_argument("--out", type=Path, default=None,
+                        help="folder of the PNG files (default: RUN_DIR/plots)")  # fmt: skip
 
     def handle(args: argparse.Namespace) -> int:
         from rnnkit.training.plots import plot_run  # matplotlib loads only for this verb

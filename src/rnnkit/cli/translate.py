@@ -7,9 +7,11 @@
     you> where are you going?
     bot> i am going to the house.
 
-`translate` reads one text per line from standard input when no TEXT is given, and writes the
-attention heatmap of each output with --plot-attention FILE.png. `chat` answers line by line
-until end of input or /quit, and keeps going after an empty, over-long or non-text line.
+A text is cut into tokens as the run cut its corpus. `translate` reads one text per line from
+standard input when no TEXT is given; --verbose also prints the source tokens read, those the
+run never saw (read as <unk>) in [brackets], and --plot-attention FILE.png writes the attention
+heatmap of each output. `chat` answers line by line until end of input or /quit, and keeps
+going after an empty, over-long or non-text line.
 """
 
 from __future__ import annotations
@@ -17,19 +19,21 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-from rnnkit.analysis.attention_plot import plot_attention
 from rnnkit.console import console
 from rnnkit.errors import ConfigError, DataError
-from rnnkit.tasks.translator import LoadedTranslator, attention_of, load_translator, translate
+
+if TYPE_CHECKING:  # torch, matplotlib and the task load inside the functions that use them
+    from rnnkit.tasks.translator import LoadedTranslator
 
 QUIT = ("/quit", "/exit")
 
 
 def add_decoding_flags(parser: argparse.ArgumentParser, *, beam: int) -> None:
     """RUN_DIR and the search flags shared by translate and chat."""
-    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR",
+                        help="a trained translate or chat run")  # fmt: skip
     parser.add_argument("--beam", type=int, default=beam, help=f"beam size (default {beam}; "
                         "1 is greedy)")  # fmt: skip
     parser.add_argument("--max-length", type=int, default=None,
@@ -75,10 +79,15 @@ def add_translate(verbs: argparse._SubParsersAction) -> None:
     add_decoding_flags(parser, beam=5)
     parser.add_argument("texts", nargs="*", metavar="TEXT", help="texts to translate, quoted")
     parser.add_argument("--plot-attention", type=Path, metavar="FILE.png",
-                        help="write each output's attention heatmap (output × source)")  # fmt: skip
+                        help="write each output's attention heatmap (output × source) "
+                        "(default: none)")  # fmt: skip
     parser.add_argument("--verbose", action="store_true", help="also print the tokens and score")
 
     def handle(args: argparse.Namespace) -> int:
+        from rnnkit.analysis.attention_plot import plot_attention
+        from rnnkit.tasks.translator import attention_of, load_translator, source_marks, translate
+        from rnnkit.text.normalization import format_unknown
+
         loaded = load_translator(args.run_dir, checkpoint=args.checkpoint)
         texts = args.texts or stdin_texts(sys.stdin.buffer)
         if not texts:
@@ -93,6 +102,8 @@ def add_translate(verbs: argparse._SubParsersAction) -> None:
                 console.print(f"  tokens {' '.join(output.tokens)}  log-prob {output.score:.3f}"
                               f"{'' if output.finished else '  (stopped at max length)'}",
                               markup=False, highlight=False)  # fmt: skip
+                console.print(format_unknown(source_marks(loaded, output), "source"),
+                              markup=False, highlight=False, soft_wrap=True)  # fmt: skip
         if args.plot_attention is not None:
             for output, path in zip(outputs, attention_paths(args.plot_attention, len(outputs)),
                                     strict=True):  # fmt: skip
@@ -108,6 +119,8 @@ def add_translate(verbs: argparse._SubParsersAction) -> None:
 
 def reply(loaded: LoadedTranslator, raw: bytes, args: argparse.Namespace) -> str | None:
     """The bot's answer to one input line, a hint for a bad line, or None to quit."""
+    from rnnkit.tasks.translator import translate
+
     try:
         line = raw.decode("utf-8").strip()
     except UnicodeDecodeError:
@@ -150,6 +163,8 @@ def add_chat(verbs: argparse._SubParsersAction) -> None:
     add_decoding_flags(parser, beam=5)
 
     def handle(args: argparse.Namespace) -> int:
+        from rnnkit.tasks.translator import load_translator
+
         loaded = load_translator(args.run_dir, checkpoint=args.checkpoint)
         if loaded.task != "chat":
             console.print(f"note: {args.run_dir} is a {loaded.task} run; it answers in "

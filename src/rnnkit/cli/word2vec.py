@@ -1,21 +1,28 @@
-"""`rnnkit word2vec train | resume | similar | analogy | eval | plot | export`: word vectors."""
+"""`rnnkit word2vec train | resume | similar | analogy | eval | plot | export`: word vectors.
+
+Each handler imports `rnnkit.tasks.word2vec` (and with it torch) when it runs, so that the help
+of these commands stays quick.
+"""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 
 from rnnkit.config import add_config_flags, config_from_args
 from rnnkit.console import console, setup_logging
 from rnnkit.errors import ConfigError
-from rnnkit.represent.word2vec.config import Word2VecConfig
-from rnnkit.represent.word2vec.formats import save_vectors
-from rnnkit.represent.word2vec.vectors import WordVectors
-from rnnkit.tasks import word2vec as task
+from rnnkit.tasks.word2vec_config import CHECKPOINT_EVERY, Word2VecConfig
+
+if TYPE_CHECKING:
+    from rnnkit.represent.word2vec.vectors import WordVectors
+
+
+RUN_DIR_HELP = "a run directory made by `rnnkit word2vec train`"
 
 
 def _neighbour_table(title: str, rows: list[tuple[str, float]]) -> Table:
@@ -34,13 +41,15 @@ def _train(verbs: argparse._SubParsersAction) -> None:
         help="train skip-gram or CBOW vectors on a corpus",
         description="Train on CORPUS (a text file, a .gz, or a folder of them) into --run-dir.",
     )
-    parser.add_argument("corpus", type=Path, metavar="CORPUS")
-    parser.add_argument("--run-dir", type=Path, required=True, help="output run directory")
+    parser.add_argument("corpus", type=Path, metavar="CORPUS",
+                        help="a text file, a .gz, or a folder of them")  # fmt: skip
+    parser.add_argument("--run-dir", type=Path, required=True,
+                        help="output run directory (required)")  # fmt: skip
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     parser.add_argument(
         "--checkpoint-every",
         type=int,
-        default=task.CHECKPOINT_EVERY,
+        default=CHECKPOINT_EVERY,
         metavar="N",
         help="checkpoint after every N chunks of 65,536 words, and at each epoch's end"
         " (0: at epoch ends only; default %(default)s)",
@@ -48,6 +57,8 @@ def _train(verbs: argparse._SubParsersAction) -> None:
     add_config_flags(parser, Word2VecConfig)
 
     def handle(args: argparse.Namespace) -> int:
+        from rnnkit.tasks import word2vec as task  # torch loads for this command only
+
         setup_logging(quiet=args.quiet)
         config = config_from_args(Word2VecConfig, args)
         vectors = task.train_run(
@@ -61,6 +72,8 @@ def _train(verbs: argparse._SubParsersAction) -> None:
 
 
 def _print_done(vectors: WordVectors, run_dir: Path) -> None:
+    from rnnkit.tasks import word2vec as task
+
     console.print(f"{len(vectors):,} words × {vectors.embed_dim}; report", end=" ")
     console.print(str(run_dir / task.REPORT_FILE), markup=False, soft_wrap=True)
 
@@ -84,6 +97,8 @@ def resume_word2vec(
             f"rnnkit resume {flags} has no meaning for a word2vec run ({run_dir}): it trains to "
             "the end of its epochs and checkpoints as its config.json says; resume it without"
         )
+    from rnnkit.tasks import word2vec as task
+
     setup_logging(quiet=quiet)
     vectors = task.resume_run(run_dir, checkpoint=checkpoint, quiet=quiet)
     _print_done(vectors, run_dir)
@@ -97,8 +112,9 @@ def _resume(verbs: argparse._SubParsersAction) -> None:
         description="Continue RUN_DIR from its latest checkpoint on the corpus and settings in"
         " its config.json; with --threads 1 the vectors equal an unbroken run's, bit for bit.",
     )
-    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
-    parser.add_argument("--checkpoint", type=Path, default=None, help="(default: latest)")
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help=RUN_DIR_HELP)
+    parser.add_argument("--checkpoint", type=Path, default=None,
+                        help="the checkpoint to continue from (default: latest)")  # fmt: skip
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
 
     def handle(args: argparse.Namespace) -> int:
@@ -109,11 +125,13 @@ def _resume(verbs: argparse._SubParsersAction) -> None:
 
 def _similar(verbs: argparse._SubParsersAction) -> None:
     parser = verbs.add_parser("similar", help="nearest neighbours of a word (cosine)")
-    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
-    parser.add_argument("word")
-    parser.add_argument("--topn", type=int, default=10)
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help=RUN_DIR_HELP)
+    parser.add_argument("word", help="the word whose neighbours are listed")
+    parser.add_argument("--topn", type=int, default=10, help="neighbours listed")
 
     def handle(args: argparse.Namespace) -> int:
+        from rnnkit.tasks import word2vec as task  # torch loads for this command only
+
         rows = task.load_run(args.run_dir).nearest(args.word, topn=args.topn)
         console.print(_neighbour_table(f"nearest to {args.word}", rows))
         return 0
@@ -127,13 +145,19 @@ def _analogy(verbs: argparse._SubParsersAction) -> None:
         help="a is to b as c is to ? (b − a + c)",
         description="`analogy RUN_DIR man king woman`: man is to king as woman is to ?",
     )
-    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
-    parser.add_argument("words", nargs=3, metavar=("A", "B", "C"))
-    parser.add_argument("--topn", type=int, default=10)
-    parser.add_argument("--method", choices=("3cosadd", "3cosmul"), default="3cosadd")
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help=RUN_DIR_HELP)
+    # three positionals: argparse (3.11) crashes on a tuple metavar in help and usage errors
+    parser.add_argument("a", metavar="A", help="a in a : b :: c : ?, e.g. man")
+    parser.add_argument("b", metavar="B", help="b, e.g. king")
+    parser.add_argument("c", metavar="C", help="c, e.g. woman")
+    parser.add_argument("--topn", type=int, default=10, help="answers listed")
+    parser.add_argument("--method", choices=("3cosadd", "3cosmul"), default="3cosadd",
+                        help="3CosAdd (b − a + c) or 3CosMul (Levy & Goldberg 2014)")  # fmt: skip
 
     def handle(args: argparse.Namespace) -> int:
-        a, b, c = args.words
+        from rnnkit.tasks import word2vec as task  # torch loads for this command only
+
+        a, b, c = args.a, args.b, args.c
         rows = task.load_run(args.run_dir).most_similar(
             positive=[b, c], negative=[a], topn=args.topn, method=args.method
         )
@@ -175,13 +199,19 @@ def _eval(verbs: argparse._SubParsersAction) -> None:
         description="Evaluate RUN_DIR's vectors; without --analogies/--pairs the standard sets"
         " in shared/data/word_embeddings beside the project are used.",
     )
-    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
-    parser.add_argument("--analogies", type=Path, default=None, help="questions-words file")
-    parser.add_argument("--pairs", type=Path, action="append", default=None, help="pair file")
-    parser.add_argument("--restrict-vocab", type=int, default=300_000)
-    parser.add_argument("--method", choices=("3cosadd", "3cosmul"), default="3cosadd")
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help=RUN_DIR_HELP)
+    parser.add_argument("--analogies", type=Path, default=None,
+                        help="questions-words file (default: the standard set)")  # fmt: skip
+    parser.add_argument("--pairs", type=Path, action="append", default=None,
+                        help="a word-pair file, repeatable (default: standard sets)")  # fmt: skip
+    parser.add_argument("--restrict-vocab", type=int, default=300_000,
+                        help="answer analogies among the N most frequent words only")  # fmt: skip
+    parser.add_argument("--method", choices=("3cosadd", "3cosmul"), default="3cosadd",
+                        help="3CosAdd (b − a + c) or 3CosMul (Levy & Goldberg 2014)")  # fmt: skip
 
     def handle(args: argparse.Namespace) -> int:
+        from rnnkit.tasks import word2vec as task  # torch loads for this command only
+
         vectors = task.load_run(args.run_dir)
         analogies, pairs = args.analogies, args.pairs or []
         if analogies is None and not pairs:
@@ -201,14 +231,17 @@ def _eval(verbs: argparse._SubParsersAction) -> None:
 
 def _plot(verbs: argparse._SubParsersAction) -> None:
     parser = verbs.add_parser("plot", help="2-D PCA / t-SNE picture of chosen words")
-    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
-    parser.add_argument("words", nargs="+", metavar="WORD")
-    parser.add_argument("--out", type=Path, required=True, help="image file (.png, .svg)")
-    parser.add_argument("--method", choices=("pca", "tsne"), default="pca")
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help=RUN_DIR_HELP)
+    parser.add_argument("words", nargs="+", metavar="WORD", help="the words to place")
+    parser.add_argument("--out", type=Path, required=True,
+                        help="image file, .png or .svg (required)")  # fmt: skip
+    parser.add_argument("--method", choices=("pca", "tsne"), default="pca",
+                        help="projection to 2-D: PCA or t-SNE")  # fmt: skip
     parser.add_argument("--seed", type=int, default=0, help="seed of t-SNE")
 
     def handle(args: argparse.Namespace) -> int:
         from rnnkit.represent.word2vec.plot import plot_words  # matplotlib only for this verb
+        from rnnkit.tasks import word2vec as task
 
         vectors = task.load_run(args.run_dir)
         path = plot_words(vectors, args.words, args.out, method=args.method, seed=args.seed)
@@ -222,11 +255,15 @@ def _export(verbs: argparse._SubParsersAction) -> None:
     parser = verbs.add_parser(
         "export", help="write the vectors in the word2vec text or binary format"
     )
-    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
-    parser.add_argument("out", type=Path, metavar="OUT")
-    parser.add_argument("--format", choices=("text", "binary"), default="text")
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help=RUN_DIR_HELP)
+    parser.add_argument("out", type=Path, metavar="OUT", help="the file to write")
+    parser.add_argument("--format", choices=("text", "binary"), default="text",
+                        help="word2vec's text or binary format")  # fmt: skip
 
     def handle(args: argparse.Namespace) -> int:
+        from rnnkit.represent.word2vec.formats import save_vectors
+        from rnnkit.tasks import word2vec as task  # torch loads for this command only
+
         vectors = task.load_run(args.run_dir)
         path = save_vectors(vectors, args.out, format=args.format)
         console.print(f"{len(vectors):,} vectors ->", end=" ")

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from rnnkit.errors import DataError
 from rnnkit.text.tags import TAG_PATTERN
+from rnnkit.text.tokenize import MARK_RUN_PATTERN, Tokenizer
 
 DOCSTART = "-DOCSTART-"
 CONLL2002_FILES = {"es": "esp", "nl": "ned"}
@@ -38,6 +39,10 @@ WNUT17_FILES = {
     "dev": "emerging.dev.conll",
     "test": "emerging.test.annotated",
 }
+# How raw text becomes the tokens of these corpora: case kept, punctuation split off, a run of one
+# mark ("...", "--", "!!") one token, NFC (the files are NFC). An ner run stores it and cuts typed
+# text with it; tests/datasets/test_conll.py measures how many corpus tokens it gives back.
+CONLL_TOKENS = Tokenizer(kind="regex", pattern=MARK_RUN_PATTERN, normalize="NFC")
 
 
 @dataclass(frozen=True)

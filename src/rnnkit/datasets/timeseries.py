@@ -21,6 +21,10 @@ m is the calendar period (12 months, 52 weeks, 4 quarters), the ≈ 11-year sola
 sunspots, the ≈ 10-year lynx cycle, and 1 (no season) for the Nile. No series has a published
 split: `holdout_split` keeps the last k points for testing.
 
+A CSV of your own gets m from the spacing of its timestamps (`infer_season`): hourly 24,
+daily 7, weekly 52, monthly 12, quarterly 4; yearly, irregular or unrecognised timestamps get
+m = 1 with a logged note. A timestamp may appear only once.
+
 References:
     https://www.statsmodels.org/stable/datasets/index.html
     https://www.sktime.net/en/stable/api_reference/datasets.html
@@ -32,8 +36,12 @@ References:
 from __future__ import annotations
 
 import csv
+import itertools
+import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
@@ -41,7 +49,15 @@ import numpy as np
 
 from rnnkit.errors import DataError
 
+logger = logging.getLogger(__name__)
+
 Fill = Literal["error", "interpolate"]
+
+# m of each sampling frequency: the calendar period one step belongs to
+SEASONS = {"hourly": 24, "daily": 7, "weekly": 52, "monthly": 12, "quarterly": 4, "yearly": 1}
+# date formats tried after ISO 8601 (datetime.fromisoformat): 19580329, 1/31/1995, Jan-1-1995 …
+DATE_FORMATS = ("%Y%m%d", "%m/%d/%Y", "%d.%m.%Y", "%Y/%m/%d", "%b-%d-%Y", "%d-%b-%Y", "%b-%Y",
+                "%Y-%b", "%b %Y", "%Y/%m")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -170,6 +186,88 @@ def _interpolate(values: np.ndarray) -> np.ndarray:
     return filled
 
 
+def parse_timestamp(text: str) -> datetime | None:
+    """A timestamp as a datetime: ISO 8601, 1949-01, 1959Q1, 1700, 19580329, Jan-1-1995 …
+
+    >>> parse_timestamp("1959Q3"), parse_timestamp("1949-02"), parse_timestamp("d1")
+    (datetime.datetime(1959, 7, 1, 0, 0), datetime.datetime(1949, 2, 1, 0, 0), None)
+    """
+    text = text.strip()
+    if quarter := re.fullmatch(r"(\d{4})[-\s]?Q([1-4])", text, re.IGNORECASE):
+        return datetime(int(quarter[1]), 3 * int(quarter[2]) - 2, 1)
+    if month := re.fullmatch(r"(\d{4})-(\d{1,2})", text):
+        return datetime(int(month[1]), int(month[2]), 1) if 1 <= int(month[2]) <= 12 else None
+    if re.fullmatch(r"\d{4}", text):
+        return datetime(int(text), 1, 1)
+    if not re.fullmatch(r"\d{8}", text):  # fromisoformat would read 19580329 as a date too
+        try:
+            return datetime.fromisoformat(text).replace(tzinfo=None)
+        except ValueError:
+            pass
+    for pattern in DATE_FORMATS:
+        try:
+            return datetime.strptime(text, pattern)
+        except ValueError:
+            continue
+    return None
+
+
+def _frequency(earlier: datetime, later: datetime) -> str | None:
+    """The sampling frequency one step from `earlier` to `later` shows, or None."""
+    seconds = (later - earlier).total_seconds()
+    days = seconds / 86400
+    months = (later.year - earlier.year) * 12 + later.month - earlier.month
+    steps = {"hourly": seconds == 3600, "daily": days == 1, "weekly": days == 7,
+             "monthly": months == 1 and 28 <= days <= 31,
+             "quarterly": months == 3 and 89 <= days <= 92,
+             "yearly": months == 12 and 365 <= days <= 366}  # fmt: skip
+    return next((name for name, matches in steps.items() if matches), None)
+
+
+def infer_season(timestamps: Sequence[str]) -> tuple[int, str]:
+    """m from the spacing of the timestamps, and a note saying how it was found.
+
+    Every step between consecutive timestamps must show the same frequency: hourly → 24,
+    daily → 7, weekly → 52, monthly → 12, quarterly → 4, yearly → 1. Anything else (gaps,
+    mixed spacing, text that is not a date) gives m = 1, and the note says why.
+
+    >>> infer_season(["1949-01", "1949-02", "1949-03"])
+    (12, 'monthly timestamps: season m = 12')
+    >>> infer_season(["2024-01-01", "2024-01-02", "2024-01-04"])[0]
+    1
+    """
+    times = [parse_timestamp(stamp) for stamp in timestamps]
+    if len(times) < 2 or any(time is None for time in times):
+        first = next((s for s, t in zip(timestamps, times, strict=True) if t is None), None)
+        why = "fewer than two timestamps" if first is None else f"{first!r} is not a date"
+        return 1, f"season m = 1 (no season): {why}; set --season M if the series has one"
+    frequencies = {_frequency(a, b) for a, b in itertools.pairwise(times)}  # type: ignore[arg-type]
+    if len(frequencies) != 1 or None in frequencies:
+        return 1, (
+            "season m = 1 (no season): the timestamps are not evenly spaced hours, days, weeks, "
+            "months, quarters or years; set --season M if the series has one"
+        )
+    (frequency,) = frequencies
+    if frequency == "yearly":
+        return 1, "yearly timestamps: season m = 1 (no calendar season); set --season M for a cycle"
+    return SEASONS[frequency], f"{frequency} timestamps: season m = {SEASONS[frequency]}"
+
+
+def _check_unique(timestamps: Sequence[str], lines: list[int], path: Path) -> None:
+    """DataError naming the first timestamp that repeats and every line holding it."""
+    seen: set[str] = set()
+    for stamp in timestamps:
+        if stamp in seen:
+            where = [str(line) for line, other in zip(lines, timestamps, strict=True)
+                     if other == stamp]  # fmt: skip
+            raise DataError(
+                f"{path}: timestamp {stamp!r} appears {len(where)} times (lines "
+                f"{', '.join(where)}); a series needs one row per time step: remove or merge "
+                "the duplicate rows"
+            )
+        seen.add(stamp)
+
+
 def read_csv_series(
     path: str | Path,
     *,
@@ -178,7 +276,7 @@ def read_csv_series(
     fill: Fill = "error",
     min_length: int = 2,
     name: str | None = None,
-    season: int = 1,
+    season: int | None = None,
     join: str = "-",
 ) -> TimeSeries:
     """A series from a CSV file with a header: a timestamp column and one or more value columns.
@@ -191,13 +289,14 @@ def read_csv_series(
             None, …); "interpolate" fills them linearly.
         min_length: fewest rows accepted (a run needs window + horizon + 1).
         name: the series name (default: the file stem).
-        season: m, the seasonal period.
+        season: m, the seasonal period; None infers it from the timestamps (`infer_season`)
+            and logs how.
         join: separator between several time columns.
 
     Raises:
         DataError: missing file or column (the message lists the columns found), a value that
-            is not a finite number or a gap with fill="error" (file:line), or fewer than
-            `min_length` rows.
+            is not a finite number or a gap with fill="error" (file:line), a timestamp that
+            appears twice (with its lines), or fewer than `min_length` rows.
 
     >>> import tempfile
     >>> path = Path(tempfile.mkdtemp()) / "s.csv"
@@ -226,6 +325,10 @@ def read_csv_series(
     timestamps = tuple(  # a short row lacks its last cells: empty, as for the values
         join.join(row[i].strip() if i < len(row) else "" for i in time_indices) for row in rows
     )
+    _check_unique(timestamps, lines, path)
+    if season is None:
+        season, note = infer_season(timestamps)
+        logger.info("%s: %s", path.name, note)
     return TimeSeries(name or path.stem, values, timestamps, tuple(value_names), season)
 
 

@@ -18,7 +18,7 @@ from torch import Tensor, nn
 
 from rnnkit.cells.base import RecurrentCell, State
 from rnnkit.errors import ConfigError, ShapeError
-from rnnkit.layers.checks import check_cell_state, check_sequence, shape_of
+from rnnkit.layers.checks import check_cell_state, check_sequence, describe_input, shape_of
 from rnnkit.layers.lengths import SequenceLengths, check_lengths
 from rnnkit.layers.recurrent import Recurrent
 
@@ -78,6 +78,7 @@ class Bidirectional(nn.Module):
         cell = self.forward_layer.cell
         name = f"Bidirectional({type(cell).__name__})"
         check_sequence(x, input_size=cell.input_size, batch_first=self.batch_first, layer=name)
+        source = describe_input(tuple(x.shape), batch_first=self.batch_first)  # for messages
         if self.batch_first:
             x = x.transpose(0, 1)  # (T, B, F)
         T, B, _ = x.shape
@@ -89,13 +90,13 @@ class Bidirectional(nn.Module):
                 f"{name} state must be a pair (state→, state←); got {shape_of(state)}."
             )
         states = [
-            check_cell_state(s, lay.cell, B, layer=name)
+            check_cell_state(s, lay.cell, B, layer=name, source=source)
             for s, lay in zip(state, layers, strict=True)
         ]
         padding = None
         if lengths is not None:
             padding = SequenceLengths.build(
-                check_lengths(lengths, batch_size=B, steps=T), T, x.device
+                check_lengths(lengths, batch_size=B, steps=T, source=source), T, x.device
             )
         outputs, final = run_directions([lay.run for lay in layers], x, states, padding)
         return (outputs.transpose(0, 1) if self.batch_first else outputs), (final[0], final[1])

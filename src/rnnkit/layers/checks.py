@@ -25,23 +25,47 @@ def shape_of(value: Any) -> str:
     return type(value).__name__
 
 
-def check_sequence(x: Any, *, input_size: int, batch_first: bool, layer: str) -> None:
-    """x must be a floating tensor (B, T, F) (batch_first) or (T, B, F) with F = input_size."""
-    layout = "(B, T, F)" if batch_first else "(T, B, F)"
-    if not isinstance(x, Tensor) or x.dim() != 3:
+def layout_of(batch_first: bool) -> str:
+    """The input layout a layer reads: "(B, T, F)" with batch_first=True, else "(T, B, F)"."""
+    return "(B, T, F)" if batch_first else "(T, B, F)"
+
+
+def describe_input(shape: tuple[int, ...], *, batch_first: bool) -> str:
+    """Where B and T come from, for messages: "input (B, T, F) = (3, 5, 4) with batch_first=True".
+
+    Example:
+        >>> describe_input((3, 5, 4), batch_first=True)
+        'input (B, T, F) = (3, 5, 4) with batch_first=True'
+    """
+    return f"input {layout_of(batch_first)} = {tuple(shape)} with batch_first={batch_first}"
+
+
+def check_sequence(
+    x: Any, *, input_size: int, batch_first: bool, layer: str, allow_unbatched: bool = False
+) -> None:
+    """x must be a floating tensor (B, T, F) (batch_first) or (T, B, F) with F = input_size.
+
+    With `allow_unbatched`, a 2-D x is read as unbatched (T, F), as torch.nn's layers do. Every
+    message names the layout the layer was asked for and the shape exactly as it was passed.
+    """
+    unbatched = allow_unbatched and isinstance(x, Tensor) and x.dim() == 2
+    where = "unbatched (T, F)" if unbatched else f"{layout_of(batch_first)} with {batch_first=}"
+    if not isinstance(x, Tensor) or x.dim() != (2 if unbatched else 3):
+        expected = where + (", or unbatched (T, F)," if allow_unbatched else "")
         raise ShapeError(
-            f"{layer} input must be {layout} with F = {input_size} (batch_first={batch_first}); "
-            f"got {shape_of(x)}."
+            f"{layer} input must be {expected} with F = {input_size}; got {shape_of(x)}."
         )
     if x.shape[-1] != input_size:
         raise ShapeError(
-            f"{layer} input must be {layout} with F = input_size = {input_size}; got "
+            f"{layer} input must be {where}, and F = input_size = {input_size}; got "
             f"{tuple(x.shape)}. Check input_size."
         )
     if not x.is_floating_point():
         raise ShapeError(f"{layer} input must be a floating tensor; got {x.dtype}.")
-    if x.shape[1 if batch_first else 0] == 0:
-        raise ShapeError(f"{layer} input must have T ≥ 1 time steps; got {tuple(x.shape)}.")
+    if x.shape[0 if unbatched or not batch_first else 1] == 0:
+        raise ShapeError(
+            f"{layer} input must have T ≥ 1 time steps, as {where}; got {tuple(x.shape)}."
+        )
 
 
 def check_dtype(x: Tensor, parameter: Tensor, *, argument: str, layer: str) -> None:
@@ -64,8 +88,14 @@ def check_finite(tensor: Tensor, *, argument: str, layer: str) -> None:
         )
 
 
-def check_cell_state(state: Any, cell: RecurrentCell, batch_size: int, *, layer: str) -> State:
-    """`state` must be the cell's state type with fields (B, state_size) / (B, hidden_size)."""
+def check_cell_state(
+    state: Any, cell: RecurrentCell, batch_size: int, *, layer: str, source: str = ""
+) -> State:
+    """`state` must be the cell's state type with fields (B, state_size) / (B, hidden_size).
+
+    `source` (see `describe_input`) says where B was read, so the message names the input layout.
+    """
+    origin = f" (B = {batch_size} from {source})" if source else ""
     state_type = cell.state_type
     fields = ", ".join(state_type._fields)
     if not isinstance(state, tuple) or len(state) != len(state_type._fields):
@@ -77,20 +107,33 @@ def check_cell_state(state: Any, cell: RecurrentCell, batch_size: int, *, layer:
         size = cell.state_size if field == "hidden" else cell.hidden_size
         if not isinstance(tensor, Tensor) or tuple(tensor.shape) != (batch_size, size):
             raise ShapeError(
-                f"{layer} state.{field} must be (B, {size}) = ({batch_size}, {size}); got "
-                f"{shape_of(tensor)}. Check the batch size and hidden_size."
+                f"{layer} state.{field} must be (B, {size}) = ({batch_size}, {size}){origin}; "
+                f"got {shape_of(tensor)}. Check the batch size and hidden_size."
             )
     return state
 
 
 def check_layer_state(
-    tensor: Any, *, argument: str, expected: tuple[int, ...], layer: str, meaning: str
+    tensor: Any,
+    *,
+    argument: str,
+    expected: tuple[int, ...],
+    layer: str,
+    meaning: str,
+    source: str = "",
 ) -> None:
-    """A stacked state tensor (L·D, B, H) (or (L·D, H) unbatched) must have shape `expected`."""
+    """A stacked state tensor (L·D, B, H) (or (L·D, H) unbatched) must have shape `expected`.
+
+    The state is (L·D, B, H) whatever batch_first is, as in torch; `source` (see
+    `describe_input`) says where B was read.
+    """
     if not isinstance(tensor, Tensor) or tuple(tensor.shape) != expected:
+        origin = ""
+        if source:
+            origin = f" (B = {expected[1]} from {source})" if len(expected) == 3 else f" ({source})"
         raise ShapeError(
-            f"{layer} `{argument}` must be {meaning} = {expected}; got {shape_of(tensor)}. "
-            f"Check num_layers, bidirectional, hidden_size and the batch size."
+            f"{layer} `{argument}` must be {meaning} = {expected}{origin}; got "
+            f"{shape_of(tensor)}. Check num_layers, bidirectional, hidden_size and the batch size."
         )
 
 
@@ -100,5 +143,7 @@ __all__ = [
     "check_finite",
     "check_layer_state",
     "check_sequence",
+    "describe_input",
+    "layout_of",
     "shape_of",
 ]

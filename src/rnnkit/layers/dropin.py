@@ -245,7 +245,9 @@ class RecurrentLayer(nn.Module):
         T = x.shape[0]
         # one step (streaming): the cell's own step beats the fixed cost of a custom Function
         path = "autograd" if T == 1 and self.bptt == "auto" else self.path
-        initial = self._initial_state(hx, x, unbatched=layout[0] == "unbatched")  # (L·D, B, ·)
+        initial = self._initial_state(
+            hx, x, unbatched=layout[0] == "unbatched", source=_source(x, layout[0])
+        )  # (L·D, B, ·)
         padding, inverse = None, None
         if lengths is not None and bool((lengths < T).any()):
             if path == "lstm" and bool((lengths[1:] > lengths[:-1]).any()):
@@ -272,31 +274,46 @@ class RecurrentLayer(nn.Module):
                     f"{name}: pass lengths either inside a PackedSequence or as `lengths`, "
                     f"not both; got both."
                 )
+            if tuple(input.data.shape[1:]) != (self.input_size,):
+                raise ShapeError(
+                    f"{name} PackedSequence data must be (N, F) with F = input_size = "
+                    f"{self.input_size}; got {tuple(input.data.shape)}. Check input_size."
+                )
             x, lengths = unpack_sequence(input)  # (T, B, F), original batch order
             layout: tuple[str, Any] = ("packed", input)
-        elif isinstance(input, Tensor) and input.dim() == 2:  # unbatched (T, F), as torch
-            if lengths is not None:
-                raise ShapeError(f"{name}: unbatched (T, F) input takes no lengths; got lengths.")
-            x, layout = input.unsqueeze(1), ("unbatched", None)
-        else:
-            expected = "(B, T, F)" if self.batch_first else "(T, B, F)"
-            if not isinstance(input, Tensor) or input.dim() != 3:
-                raise ShapeError(
-                    f"{name} input must be {expected} (batch_first={self.batch_first}) or "
-                    f"unbatched (T, F), with F = {self.input_size}; got {checks.shape_of(input)}."
-                )
-            x = input.transpose(0, 1) if self.batch_first else input
-            layout = ("batch_first" if self.batch_first else "time_major", None)
+        else:  # checked as passed, so the message shows the caller's layout and shape
+            checks.check_sequence(
+                input,
+                input_size=self.input_size,
+                batch_first=self.batch_first,
+                layer=name,
+                allow_unbatched=True,
+            )
+            if input.dim() == 2:  # unbatched (T, F), as torch
+                if lengths is not None:
+                    raise ShapeError(
+                        f"{name}: unbatched (T, F) input takes no lengths; got lengths."
+                    )
+                x, layout = input.unsqueeze(1), ("unbatched", None)
+            else:
+                x = input.transpose(0, 1) if self.batch_first else input  # (T, B, F)
+                layout = ("batch_first" if self.batch_first else "time_major", None)
         checks.check_sequence(x, input_size=self.input_size, batch_first=False, layer=name)
         checks.check_dtype(x, self.weight_ih_l0, argument="input", layer=name)
         if self.check_finite:
             checks.check_finite(x, argument="input", layer=name)
         if lengths is not None:
-            lengths = check_lengths(lengths, batch_size=x.shape[1], steps=x.shape[0])
+            lengths = check_lengths(
+                lengths, batch_size=x.shape[1], steps=x.shape[0], source=_source(x, layout[0])
+            )
         return x, lengths, layout
 
-    def _initial_state(self, hx: Any, x: Tensor, *, unbatched: bool) -> State:
-        """h_0 (and c_0) as a state with fields (L·D, B, ·): zeros, or the checked `hx`."""
+    def _initial_state(self, hx: Any, x: Tensor, *, unbatched: bool, source: str = "") -> State:
+        """h_0 (and c_0) as a state with fields (L·D, B, ·): zeros, or the checked `hx`.
+
+        `source` names the input B was read from (`_source`): hx is (L·D, B, H) whatever
+        batch_first is, as in torch, so the message says which axis of the input B is.
+        """
         name, B = type(self).__name__, x.shape[1]
         rows = self.num_layers * self.num_directions
         sizes = [self.state_size] + ([self.hidden_size] if self.mode == "LSTM" else [])
@@ -316,7 +333,12 @@ class RecurrentLayer(nn.Module):
                 ((rows, size), "(L·D, H)") if unbatched else ((rows, B, size), "(L·D, B, H)")
             )
             checks.check_layer_state(
-                tensor, argument=argument, expected=expected, layer=name, meaning=meaning
+                tensor,
+                argument=argument,
+                expected=expected,
+                layer=name,
+                meaning=meaning,
+                source=source,
             )
             checks.check_dtype(tensor, x, argument=argument, layer=name)
             if self.check_finite:
@@ -337,6 +359,17 @@ class RecurrentLayer(nn.Module):
         elif kind == "batch_first":
             result = outputs.transpose(0, 1)  # (B, T, D·H)
         return result, (LSTMState(*final) if self.mode == "LSTM" else final.hidden)
+
+
+def _source(x: Tensor, kind: str) -> str:
+    """The caller's input as it was passed, for messages; x is the time-major (T, B, F) copy."""
+    if kind == "packed":
+        return f"input, a PackedSequence of {x.shape[1]} sequences"
+    if kind == "unbatched":
+        return f"input unbatched (T, F) = {(x.shape[0], x.shape[2])}"
+    batch_first = kind == "batch_first"
+    shape = x.transpose(0, 1).shape if batch_first else x.shape
+    return checks.describe_input(tuple(shape), batch_first=batch_first)
 
 
 def _sorted_batch(

@@ -27,6 +27,7 @@ def check_lengths(
     steps: int,
     enforce_sorted: bool = False,
     argument: str = "lengths",
+    source: str = "",
 ) -> Tensor:
     """Return `lengths` as an int64 CPU tensor (B,) after checking it against the batch.
 
@@ -36,6 +37,7 @@ def check_lengths(
         steps: T, the length of the padded time axis.
         enforce_sorted: also require len_1 ≥ len_2 ≥ … ≥ len_B (as pack_padded_sequence does).
         argument: the name used in error messages.
+        source: where B and T were read (`checks.describe_input`), named in error messages.
 
     Returns:
         The lengths, (B,) int64 on the CPU.
@@ -48,6 +50,7 @@ def check_lengths(
         >>> check_lengths([3, 1], batch_size=2, steps=3).tolist()
         [3, 1]
     """
+    origin = f" (B = {batch_size}, T = {steps} from {source})" if source else ""
     if isinstance(lengths, list | tuple):
         lengths = torch.tensor(lengths)
     if not isinstance(lengths, Tensor) or lengths.is_floating_point() or lengths.is_complex():
@@ -55,14 +58,14 @@ def check_lengths(
         raise ShapeError(f"`{argument}` must be an integer tensor (B,); got {got}.")
     if lengths.dtype == torch.bool or tuple(lengths.shape) != (batch_size,):
         raise ShapeError(
-            f"`{argument}` must be (B,) = ({batch_size},) integers, one per sequence; "
+            f"`{argument}` must be (B,) = ({batch_size},) integers, one per sequence{origin}; "
             f"got {tuple(lengths.shape)} {lengths.dtype}."
         )
     lengths = lengths.to("cpu", torch.int64)
     if batch_size and (lengths.min() < 1 or lengths.max() > steps):
         raise ShapeError(
             f"`{argument}` must lie in [1, T] = [1, {steps}] (no empty sequences, none longer "
-            f"than the time axis); got {lengths.tolist()}."
+            f"than the time axis){origin}; got {lengths.tolist()}."
         )
     if enforce_sorted and bool((lengths[1:] > lengths[:-1]).any()):
         raise ShapeError(

@@ -27,7 +27,7 @@ import torch
 from torch import Tensor, nn
 
 from rnnkit.cells.base import RecurrentCell, State
-from rnnkit.layers.checks import check_cell_state, check_sequence
+from rnnkit.layers.checks import check_cell_state, check_sequence, describe_input
 from rnnkit.layers.lengths import SequenceLengths, check_lengths
 
 
@@ -120,15 +120,16 @@ class Recurrent(nn.Module):
         """
         name = f"Recurrent({type(self.cell).__name__})"
         check_sequence(x, input_size=self.cell.input_size, batch_first=self.batch_first, layer=name)
+        source = describe_input(tuple(x.shape), batch_first=self.batch_first)  # for messages
         if self.batch_first:
             x = x.transpose(0, 1)  # (T, B, F)
         T, B, _ = x.shape
         if state is None:
             state = self.cell.init_state(B, dtype=x.dtype, device=x.device)
-        state = check_cell_state(state, self.cell, B, layer=name)
+        state = check_cell_state(state, self.cell, B, layer=name, source=source)
         padding = None
         if lengths is not None:
-            checked = check_lengths(lengths, batch_size=B, steps=T)
+            checked = check_lengths(lengths, batch_size=B, steps=T, source=source)
             padding = SequenceLengths.build(checked, T, x.device)
         outputs, state = self.run(x, state, padding)
         return (outputs.transpose(0, 1) if self.batch_first else outputs), state

@@ -22,7 +22,7 @@ from torch import Tensor, nn
 from rnnkit.cells.base import State
 from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.layers.bidirectional import Bidirectional, run_directions
-from rnnkit.layers.checks import check_layer_state, check_sequence, shape_of
+from rnnkit.layers.checks import check_layer_state, check_sequence, describe_input, shape_of
 from rnnkit.layers.lengths import SequenceLengths, check_lengths
 from rnnkit.layers.recurrent import Recurrent
 from rnnkit.layers.state import split_layer_state, stack_layer_states
@@ -142,6 +142,7 @@ class Stacked(nn.Module):
         first = self._cells(0)[0]
         name = f"Stacked({type(first).__name__})"
         check_sequence(x, input_size=first.input_size, batch_first=self.batch_first, layer=name)
+        source = describe_input(tuple(x.shape), batch_first=self.batch_first)  # for messages
         if self.batch_first:
             x = x.transpose(0, 1)  # (T, B, F)
         T, B, _ = x.shape
@@ -150,10 +151,10 @@ class Stacked(nn.Module):
             states = [[c.init_state(B, dtype=x.dtype, device=x.device) for c in self._cells(k)]
                       for k in range(L)]  # fmt: skip
         else:
-            states = split_layer_state(self._check_state(state, B, name), L, D)
+            states = split_layer_state(self._check_state(state, B, name, source), L, D)
         padding = None
         if lengths is not None:
-            checked = check_lengths(lengths, batch_size=B, steps=T)
+            checked = check_lengths(lengths, batch_size=B, steps=T, source=source)
             padding = SequenceLengths.build(checked, T, x.device)
         runners = [[r.run for r in self._directions(k)] for k in range(L)]
         outputs, finals = run_stack(
@@ -168,7 +169,7 @@ class Stacked(nn.Module):
             return [layer.forward_layer, layer.backward_layer]
         return [layer]
 
-    def _check_state(self, state: State, batch_size: int, name: str) -> State:
+    def _check_state(self, state: State, batch_size: int, name: str, source: str) -> State:
         first = self._cells(0)[0]
         fields = first.state_type._fields
         if not isinstance(state, tuple) or len(state) != len(fields):
@@ -185,6 +186,7 @@ class Stacked(nn.Module):
                 expected=(rows, batch_size, size),
                 layer=name,
                 meaning="(L·D, B, H)",
+                source=source,
             )
         return first.state_type(*state)
 

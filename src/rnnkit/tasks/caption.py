@@ -19,9 +19,9 @@ References:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor, nn
@@ -37,12 +37,14 @@ from rnnkit.datasets.captions import (
 )
 from rnnkit.datasets.images import ImageConfig, load_features, load_images
 from rnnkit.datasets.shared import find_shared
-from rnnkit.errors import ConfigError, DataError
+from rnnkit.errors import DataError
 from rnnkit.losses.sequence import perplexity, sequence_cross_entropy
 from rnnkit.models.captioner import Captioner, CaptionerConfig
 from rnnkit.models.image_encoder import FeatureInputConfig, ImageEncoderConfig
 from rnnkit.models.one_to_many import ConditionedDecoderConfig
-from rnnkit.tasks.registry import register_task
+from rnnkit.tasks.caption_config import TRAINER_DEFAULTS as TRAINER_DEFAULTS  # re-exported
+from rnnkit.tasks.caption_config import CaptionConfig
+from rnnkit.tasks.datapath import choose_reader
 from rnnkit.text.batching import pad_sequences, shift_right
 from rnnkit.text.vocab import Vocab
 from rnnkit.training import (
@@ -55,39 +57,8 @@ from rnnkit.training import (
 )
 from rnnkit.training.text_metrics import bleu_up_to
 
-Corpus = Literal["flickr8k", "coco_mini", "coco"]
+SHARED_CORPUS = "flickr8k"  # what auto reads without --data
 DATA_DIRS = {"flickr8k": "captioning_flickr8k", "coco_mini": "captioning_coco_mini"}
-
-
-@dataclass(frozen=True, kw_only=True)
-class CaptionConfig:
-    """A captioning run: corpus, image or feature input, vocabulary and model (trainer apart)."""
-
-    corpus: Corpus = "flickr8k"  # coco: --data DIR in the COCO layout
-    eval_split: Literal["dev", "test"] = "dev"  # COCO sets have one held-out split, val
-    features: str | None = None  # precomputed vectors per image file name (replaces the CNN)
-    image_size: int = 64  # S, images resized and centre-cropped to S × S
-    cnn_width: int = 16  # channels of the first CNN stage (then ×2 per stage, 4 stages)
-    flip: bool = True  # mirror training images left–right with probability ½
-    conditioning: Literal["init", "every_step"] = "init"  # how v enters the decoder
-    cell: Literal["rnn", "lstm", "gru"] = "lstm"
-    feature_size: int = 256  # F, the size of v
-    embed_dim: int = 256  # E
-    hidden_size: int = 256  # H
-    num_layers: int = 1
-    dropout: float = 0.3
-    min_freq: int = 2  # rarer caption words become <unk>
-    max_tokens: int = 25  # longer training captions are cut (their <eos> is kept)
-    batch_size: int = 32  # B captions per update
-    eval_beam: int = 1  # beam size of the BLEU evaluation while training
-    max_length: int = 25  # most tokens of a generated caption
-
-    def __post_init__(self) -> None:
-        sizes = ("image_size", "cnn_width", "feature_size", "embed_dim", "hidden_size",
-                 "min_freq", "max_tokens", "batch_size", "eval_beam", "max_length")  # fmt: skip
-        for name in sizes:
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)}")
 
 
 class CaptionBatch(NamedTuple):
@@ -102,8 +73,15 @@ class CaptionBatch(NamedTuple):
 
 
 # -- data -----------------------------------------------------------------------------------------
+def resolve_corpus(config: CaptionConfig, data: Path | None) -> tuple[CaptionConfig, Path | None]:
+    """The config with its corpus named (auto: detected from --data) and the data path."""
+    path, corpus = choose_reader("caption", config.corpus, data, default=SHARED_CORPUS)
+    return replace(config, corpus=corpus), path
+
+
 def load_split(config: CaptionConfig, data: Path | None, split: str) -> CaptionSet:
     """The images (present on disk, or with features) and captions of one split."""
+    config, data = resolve_corpus(config, data)  # auto: the corpus that --data holds
     if config.corpus == "coco":
         if data is None:
             raise DataError(
@@ -242,6 +220,7 @@ def captioner_to_dict(config: CaptionerConfig) -> dict[str, Any]:
 
 def build(config: CaptionConfig, *, data: Path | None, seed: int) -> TrainingSetup:
     """Captioner, objective, shuffled caption batches and the held-out images."""
+    config, data = resolve_corpus(config, data)
     held_out_split = config.eval_split if config.corpus == "flickr8k" else "val"
     train_set, eval_set = (
         load_split(config, data, "train"),
@@ -283,27 +262,6 @@ def report(run_dir: Path, result: FitResult) -> None:
         console.print(f"step {last['step']}: {scores}", markup=False)
     console.print(f"caption an image with:\n  rnnkit caption {run_dir} IMAGE.jpg", markup=False)
 
-
-# 30 epochs of the Flickr8k subset (2,100 training captions, B = 32: 65 batches per epoch).
-TRAINER_DEFAULTS = {
-    "max_steps": 1950,
-    "lr": 1e-3,
-    "clip_norm": 5.0,
-    "eval_every": 325,
-    "checkpoint_every": 325,
-    "log_every": 25,
-    "monitor": "val_bleu_4",
-    "monitor_mode": "max",
-}
-
-register_task(
-    "caption",
-    build,
-    config_cls=CaptionConfig,
-    help="image captioning, CNN (or your features) + LSTM: Flickr8k, COCO, BLEU-1…4",
-    trainer_defaults=TRAINER_DEFAULTS,
-    report=report,
-)
 
 __all__ = ["CaptionBatch", "CaptionConfig", "CaptionObjective", "build", "caption_bleu",
            "caption_text"]  # fmt: skip

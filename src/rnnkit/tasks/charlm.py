@@ -17,8 +17,11 @@ References:
 
 from __future__ import annotations
 
+import gzip
+import re
+import zlib
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
@@ -30,12 +33,12 @@ from rnnkit.console import console
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.losses.sequence import bits_per_char, perplexity, sequence_cross_entropy
 from rnnkit.models.decoding import SamplingConfig
-from rnnkit.models.many_to_many import LanguageModel, LanguageModelConfig
-from rnnkit.tasks.explore import load_corpus
-from rnnkit.tasks.registry import register_task
+from rnnkit.models.many_to_many import LanguageModel
+from rnnkit.tasks.charlm_config import TASK_NAME, CharLMConfig
+from rnnkit.tasks.charlm_config import TRAINER_DEFAULTS as TRAINER_DEFAULTS  # re-exported
+from rnnkit.tasks.explore import SPEAKER, load_corpus
 from rnnkit.tasks.textgen import generate_text
 from rnnkit.text.batching import stream_to_batches, tbptt_chunks
-from rnnkit.text.tokenize import Tokenizer
 from rnnkit.text.vocab import UNK, Vocab
 from rnnkit.training import (
     BatchSource,
@@ -52,66 +55,6 @@ from rnnkit.training.runs import run_checkpoint
 from rnnkit.training.state_dicts import load_model_tensors
 
 
-@dataclass(frozen=True, kw_only=True)
-class CharLMConfig:
-    """A language-model run: data, vocabulary, model and chunking (trainer options apart).
-
-    The defaults are the main job's: a 2-layer LSTM over Tiny Shakespeare characters.
-    """
-
-    level: Literal["char", "word"] = "char"
-    lowercase: bool = False  # lower-case the text before tokenising
-    min_freq: int = 1  # word level: rarer words become <unk>
-    max_chars: int | None = None  # use only the first characters of the corpus; None: all
-    val_fraction: float = 0.1  # held-out tail of the corpus for validation
-    cell: Literal["rnn", "lstm", "gru"] = "lstm"
-    embed_dim: int = 64  # E
-    hidden_size: int = 256  # H
-    num_layers: int = 2  # L
-    dropout: float = 0.0
-    tie_weights: bool = False  # W_hy = E (needs embed_dim == hidden_size)
-    nonlinearity: Literal["tanh", "relu"] = "tanh"  # Elman cell only
-    peephole: bool = False  # LSTM only
-    coupled_gates: bool = False  # LSTM only
-    reset_after: bool = True  # GRU only
-    batch_size: int = 32  # B parallel streams
-    seq_len: int = 50  # T steps per chunk (one update each, unless tbptt_k1 cuts it)
-    samples: int = 3  # samples printed while training (at start, middle, end); 0: none
-    sample_length: int = 200  # tokens per sample
-    sample_temperature: float = 0.8  # τ of the printed samples
-
-    def __post_init__(self) -> None:
-        for name in ("batch_size", "seq_len", "min_freq", "sample_length"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)}")
-        if not 0.0 < self.val_fraction < 0.5:
-            raise ConfigError(f"val_fraction must be in (0, 0.5), got {self.val_fraction}")
-        if self.max_chars is not None and self.max_chars < 1:
-            raise ConfigError(f"max_chars must be positive or None, got {self.max_chars}")
-        if self.samples < 0:
-            raise ConfigError(f"samples must be ≥ 0, got {self.samples}")
-
-    def model_config(self, vocab_size: int) -> LanguageModelConfig:
-        """The LanguageModel's config for a vocabulary of `vocab_size` tokens."""
-        return LanguageModelConfig(
-            vocab_size=vocab_size,
-            embed_dim=self.embed_dim,
-            hidden_size=self.hidden_size,
-            num_layers=self.num_layers,
-            cell=self.cell,
-            dropout=self.dropout,
-            tie_weights=self.tie_weights,
-            nonlinearity=self.nonlinearity,
-            peephole=self.peephole,
-            coupled_gates=self.coupled_gates,
-            reset_after=self.reset_after,
-        )
-
-    def tokenizer(self) -> Tokenizer:
-        """Characters (code points) or words, as `level` says."""
-        return Tokenizer(kind=self.level, lowercase=self.lowercase)
-
-
 class Chunk(NamedTuple):
     """T steps of B parallel streams; `first` marks the chunk that starts the streams."""
 
@@ -121,19 +64,30 @@ class Chunk(NamedTuple):
 
 
 def read_text(path: Path | None, max_chars: int | None = None) -> str:
-    """The UTF-8 text of `path` (the embedded Tiny Shakespeare when None), checked."""
+    """The UTF-8 text of `path` (the embedded Tiny Shakespeare when None), checked.
+
+    A gzip file (e.g. a book of shared/data/english_corpus, `pg01342.txt.gz`) is unpacked first.
+    """
     if path is None:
         return load_corpus(max_chars)
     path = Path(path)
     if path.is_dir():
         candidates = sorted(path.glob("*.txt"))
         if len(candidates) != 1:
-            raise DataError(f"{path} is a folder; pass one UTF-8 .txt file with --data")
+            books = sorted(path.glob("*.txt.gz"))[:1]
+            example = f", e.g. --data {books[0]}" if books else ""
+            raise DataError(f"{path} is a folder holding {len(candidates)} .txt files; pass one "
+                            f"UTF-8 text file (.txt or .txt.gz) with --data{example}")  # fmt: skip
         path = candidates[0]
     try:
         raw = path.read_bytes()
     except FileNotFoundError as err:
         raise DataError(f"data file not found: {path}") from err
+    if raw[:2] == b"\x1f\x8b":  # the gzip magic number
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as err:
+            raise DataError(f"{path} starts like gzip but does not unpack: {err}") from err
     if not raw.strip():
         raise DataError(f"{path} is empty; a language model needs text to learn from")
     if b"\x00" in raw[:1_000_000]:
@@ -144,7 +98,46 @@ def read_text(path: Path | None, max_chars: int | None = None) -> str:
         raise DataError(
             f"{path} is not UTF-8 text (byte {err.start}: {raw[err.start : err.start + 1]!r})"
         ) from err
+    text = text.replace("\r\n", "\n")  # CRLF files (Project Gutenberg's) read as text mode does
     return text if max_chars is None else text[:max_chars]
+
+
+_HINT_SAFE = re.compile(r"[\w ,.;:'?-]+")  # safe inside "double quotes" in a shell
+
+
+def suggest_prime(text: str, vocab: Vocab, *, words: int = 3) -> str:
+    """A prime for `rnnkit generate` taken from `text`, every token of it in `vocab`.
+
+    The most frequent cue line of a play ("GLOUCESTER:" in Tiny Shakespeare), else the first
+    `words` words of a paragraph's opening line (of any line when the text has no paragraphs),
+    searched from the middle of the text (past a front matter such as Project Gutenberg's
+    header) and then from its start; "" if none fits.
+
+    >>> from rnnkit.text.tokenize import Tokenizer
+    >>> text = "ROMEO:\\nO she doth teach.\\n\\nJULIET:\\nAy me.\\n\\nROMEO:\\nShe speaks."
+    >>> suggest_prime(text, Vocab.build_from_iterator([text], Tokenizer(kind="word")))
+    'ROMEO:'
+    """
+
+    def known(candidate: str) -> bool:
+        if _HINT_SAFE.fullmatch(candidate) is None:
+            return False
+        tokens = vocab.tokenize(candidate)
+        return bool(tokens) and all(token in vocab and token != UNK for token in tokens)
+
+    lines = [line.strip() for line in text.split("\n")]
+    cues = Counter(line for line in lines if SPEAKER.match(line) and len(line.split()) <= words)
+    for cue, _ in cues.most_common():
+        if known(cue):
+            return cue
+    openings = [k for k in range(1, len(lines)) if not lines[k - 1] and lines[k][:1].isupper()]
+    openings = openings or list(range(len(lines)))  # no paragraphs: any line will do
+    middle = sum(k < len(lines) // 2 for k in openings)
+    for k in openings[middle:] + openings[:middle]:
+        candidate = " ".join(lines[k].split()[:words])
+        if len(lines[k].split()) >= words and known(candidate):
+            return candidate
+    return ""
 
 
 def split_point(num_tokens: int, config: CharLMConfig) -> int:
@@ -185,6 +178,7 @@ class LanguageModelObjective(Objective):
 
     def __init__(self, level: Literal["char", "word"]) -> None:
         self.level = level
+        self.unit = level  # throughput in char/s or word/s, loss per char or word
 
     def loss(self, model: nn.Module, batch: Chunk, state: Any, *, loss_from: int = 0) -> StepResult:
         """L over the chunk's steps t ≥ loss_from, starting from `state` (fresh on `first`)."""
@@ -239,7 +233,7 @@ def build(config: CharLMConfig, *, data: Path | None, seed: int) -> TrainingSetu
         LanguageModelObjective(config.level),
         train_data,
         make_chunks(val_streams, config.seq_len),
-        artifacts={"vocab": vocab.to_dict()},
+        artifacts={"vocab": vocab.to_dict(), "prime": suggest_prime(text, vocab)},
         callbacks=(sample_callback(config, vocab, seed),),
     )
 
@@ -299,7 +293,7 @@ def sample_callback(config: CharLMConfig, vocab: Vocab, seed: int) -> Callable[[
         model.eval()
         sampling = SamplingConfig(temperature=config.sample_temperature)
         text = "".join(
-            generate_text(model, vocab, "\n", config.sample_length, sampling, seed=seed + step)
+            generate_text(model, vocab, "", config.sample_length, sampling, seed=seed + step)
         )
         model.train(was_training)
         console.rule(f"sample after step {step} (train loss {row['loss']:.3f} nats)")
@@ -322,35 +316,12 @@ def report(run_dir: Path, result: FitResult) -> None:
         console.print(f"[bold]step {result.step}:[/] " + ", ".join(figures))
     plots = plot_run(run_dir)
     console.print(f"plots: {', '.join(str(path) for path in plots)}")
+    prime = read_run_config(run_dir).get("prime")  # from the training text, all tokens known
     console.print("generate more text with:")
-    console.print(f'  rnnkit generate {run_dir} --prime "ROMEO:" --length 500 --temperature 0.8')
+    prime_flag = f' --prime "{prime}"' if prime else ""
+    console.print(f"  rnnkit generate {run_dir}{prime_flag} --length 500 --temperature 0.8",
+                  markup=False, soft_wrap=True)  # fmt: skip
     console.print(f"continue training with:\n  rnnkit resume {run_dir} --max-steps N")
     console.print(
         f"try it in the browser, and look inside the network, with:\n  rnnkit serve {run_dir}"
     )
-
-
-# The main job's trainer defaults: Adam at 8e-3 with warm-up and cosine decay, a validation pass
-# and a checkpoint every 300 updates; max_steps sized for about 3 minutes on 2 CPU cores.
-# bench/README.md ("charlm.py") holds the calibration runs behind seq_len 50 and lr 8e-3.
-TRAINER_DEFAULTS = {
-    "max_steps": 1800,
-    "lr": 8e-3,
-    "schedule": "cosine",
-    "warmup_steps": 50,
-    "min_lr": 8e-4,
-    "clip_norm": 5.0,
-    "eval_every": 300,
-    "checkpoint_every": 300,
-    "log_every": 20,
-}
-TASK_NAME = "charlm"
-
-register_task(
-    TASK_NAME,
-    build,
-    config_cls=CharLMConfig,
-    help="character- or word-level language model (default: embedded Tiny Shakespeare)",
-    trainer_defaults=TRAINER_DEFAULTS,
-    report=report,
-)

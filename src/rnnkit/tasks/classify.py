@@ -21,9 +21,8 @@ References:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -43,8 +42,18 @@ from rnnkit.models.many_to_one import (
 )
 from rnnkit.represent.embedding import Embedding, load_word_vectors
 from rnnkit.seeding import make_generator
-from rnnkit.tasks.registry import register_task
+from rnnkit.tasks.classify_config import SPAM_DEFAULTS as SPAM_DEFAULTS  # re-exported
+from rnnkit.tasks.classify_config import TRAINER_DEFAULTS as TRAINER_DEFAULTS  # re-exported
+from rnnkit.tasks.classify_config import ClassifyConfig, SpamConfig
+from rnnkit.tasks.datapath import choose_reader
 from rnnkit.text.batching import BucketBatchSampler, pad_sequences
+from rnnkit.text.normalization import (
+    NORMALIZATION_KEY,
+    UnknownMarks,
+    mark_unknown,
+    stored_normalization,
+)
+from rnnkit.text.tokenize import Tokenizer
 from rnnkit.text.vocab import PAD, UNK, Vocab
 from rnnkit.training import (
     BatchSource,
@@ -59,59 +68,11 @@ from rnnkit.training.classification_metrics import classification_scores, confus
 from rnnkit.training.runs import read_run_config, run_checkpoint
 from rnnkit.training.state_dicts import load_model_tensors
 
-Dataset = Literal["auto", "rt_polarity", "movie_reviews", "sms_spam", "csv"]
 DATA_DIRS = {
     "rt_polarity": "sentiment_rt_polarity",
     "movie_reviews": "sentiment_movie_reviews",
     "sms_spam": "sms_spam",
 }
-
-
-@dataclass(frozen=True, kw_only=True)
-class ClassifyConfig:
-    """A text-classification run: data and split, vocabulary, model (trainer options apart)."""
-
-    dataset: Dataset = "rt_polarity"  # auto: detected from --data
-    folds: int = 10  # k of the stratified k-fold split
-    fold: int = 0  # the held-out fold, evaluated
-    split_seed: int = 0  # seed of the fold assignment (apart from the training seed)
-    min_freq: int = 2  # rarer training words become <unk>
-    max_tokens: int | None = None  # longest text kept, in tokens; None: all
-    keep: Literal["first", "last"] = "first"  # which max_tokens tokens of a longer text
-    model: Literal["rnn", "lstm", "gru", "bow"] = "lstm"  # bow: tf-idf + logistic regression
-    representation: Literal["embedding", "onehot", "hashing"] = "embedding"
-    embed_dim: int = 128  # E
-    hash_n: int = 3  # n of the letter n-grams (representation=hashing)
-    pretrained: str | None = None  # word2vec text file initialising E (sets E)
-    freeze_embedding: bool = False  # keep the pretrained E fixed
-    hidden_size: int = 128  # H
-    num_layers: int = 1  # L
-    bidirectional: bool = False
-    pooling: Literal["last", "mean", "max"] = "mean"
-    dropout: float = 0.5
-    bow_sublinear: bool = True  # tf ← 1 + ln tf in the bow model
-    batch_size: int = 32  # B texts per update
-    class_weights: Literal["none", "balanced"] = "none"  # a_c in the loss
-    threshold: float = 0.5  # θ of the binary decision ŷ = [y[1] ≥ θ]
-
-    def __post_init__(self) -> None:
-        for name in ("folds", "min_freq", "embed_dim", "hash_n", "hidden_size", "batch_size"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)}")
-        if self.folds < 2 or not 0 <= self.fold < self.folds:
-            raise ConfigError(f"need folds ≥ 2 and 0 ≤ fold < folds; got {self.fold}/{self.folds}")
-        if self.max_tokens is not None and self.max_tokens < 1:
-            raise ConfigError(f"max_tokens must be positive or None, got {self.max_tokens}")
-        if not 0.0 < self.threshold < 1.0:
-            raise ConfigError(f"threshold must be in (0, 1), got {self.threshold}")
-
-
-@dataclass(frozen=True, kw_only=True)
-class SpamConfig(ClassifyConfig):
-    """The spam filter's defaults: SMS Spam Collection, a stratified 80/20 split (5 folds)."""
-
-    dataset: Dataset = "sms_spam"
-    folds: int = 5
 
 
 class TextBatch(NamedTuple):
@@ -122,25 +83,33 @@ class TextBatch(NamedTuple):
     labels: Tensor
 
 
-def find_data(config: ClassifyConfig, data: Path | None) -> Path:
-    """--data, or shared/data/<set> in or beside the current folder or this checkout."""
-    if data is not None:
-        return Path(data)
-    folder = DATA_DIRS.get(config.dataset)
+def find_data(config: ClassifyConfig, data: Path | None) -> tuple[Path, str]:
+    """The data and its reader: --data (detected with auto), or shared/data/<set> near here."""
+    path, dataset = choose_reader(config.task_family, config.dataset, data,
+                                  default=config.shared_dataset)  # fmt: skip
+    if path is not None:
+        return path, dataset
+    folder = DATA_DIRS.get(dataset)
     if folder is None:
-        raise DataError(f"dataset {config.dataset!r} needs --data PATH (a folder or file)")
-    return find_shared(folder, flag="--data PATH")
+        raise DataError(f"dataset {dataset!r} needs --data PATH (a folder or file)")
+    return find_shared(folder, flag="--data PATH"), dataset
+
+
+def read_tokens(text: str, vocab: Vocab, max_tokens: int | None, keep: str = "first") -> list[str]:
+    """The tokens of `text` the model reads: the vocab's tokeniser, the first (last) max_tokens."""
+    tokens = vocab.tokenize(text)
+    if max_tokens is not None:
+        tokens = tokens[:max_tokens] if keep == "first" else tokens[-max_tokens:]
+    return tokens
 
 
 def encode_texts(
     texts: list[str], vocab: Vocab, max_tokens: int | None, keep: str = "first"
 ) -> list[Tensor]:
-    """Ids (T_b,) of every text, cut to its first (or last) max_tokens; none gives [<unk>]."""
+    """Ids (T_b,) of the tokens `read_tokens` gives for every text; none gives [<unk>]."""
     encoded = []
     for text in texts:
-        ids = vocab.encode(text)  # (T_b,)
-        if max_tokens is not None:
-            ids = ids[:max_tokens] if keep == "first" else ids[-max_tokens:]
+        ids = vocab.encode(read_tokens(text, vocab, max_tokens, keep))  # (T_b,)
         encoded.append(ids if len(ids) else torch.tensor([vocab.unk_id]))
     return encoded
 
@@ -161,6 +130,8 @@ def make_batches(
 
 class ClassificationObjective(Objective):
     """Weighted cross-entropy of logits (B, C); evaluation adds accuracy, P/R/F1, AUC, M."""
+
+    unit = "example"  # one prediction per text: throughput in ex/s, loss per example
 
     def __init__(
         self, classes: tuple[str, ...], weights: Tensor | None = None, threshold: float = 0.5
@@ -233,7 +204,8 @@ def build_model(config: ClassifyConfig, vocab: Vocab, num_classes: int) -> tuple
 
 def build(config: ClassifyConfig, *, data: Path | None, seed: int) -> TrainingSetup:
     """Model, objective, bucketed training batches and the held-out fold of a run."""
-    dataset = load_labelled(config.dataset, find_data(config, data))
+    path, name = find_data(config, data)
+    dataset = load_labelled(name, path)
     train_set, test_set = split_fold(dataset, config.fold, config.folds, seed=config.split_seed)
     vocab = Vocab.build_from_iterator(
         train_set.texts, dataset.tokenizer, min_freq=config.min_freq, specials=(PAD, UNK)
@@ -260,6 +232,7 @@ def build(config: ClassifyConfig, *, data: Path | None, seed: int) -> TrainingSe
             "classes": list(dataset.classes),
             "classifier": description,
             "split": {"dataset": dataset.name, "train": len(train_set), "test": len(test_set)},
+            NORMALIZATION_KEY: dataset.tokenizer.to_dict(),  # typed text is cut the same way
         },
     )
 
@@ -272,6 +245,7 @@ class LoadedClassifier(NamedTuple):
     classes: tuple[str, ...]
     config: ClassifyConfig
     checkpoint: Path
+    normalization: Tokenizer | None = None  # the run's, also `vocab.tokenizer`
 
 
 def load_classifier(run_dir: str | Path, *, checkpoint: str = "latest") -> LoadedClassifier:
@@ -282,6 +256,8 @@ def load_classifier(run_dir: str | Path, *, checkpoint: str = "latest") -> Loade
         raise ConfigError(f"{run_dir} is not a classification run (task {config.get('task')!r})")
     task_config = config_from_dict(TASKS[config["task"]], config["task_config"])
     vocab = Vocab.from_dict(config["vocab"])
+    if vocab.tokenizer is not None:  # older runs: the vocab's tokeniser, as they were read
+        vocab.tokenizer = stored_normalization(config, vocab.tokenizer, where=str(run_dir))
     path = run_checkpoint(run_dir, checkpoint)
     description = config["classifier"]
     if description["kind"] == "bow":
@@ -293,7 +269,8 @@ def load_classifier(run_dir: str | Path, *, checkpoint: str = "latest") -> Loade
             config_from_dict(SequenceClassifierConfig, description["config"])
         )
     load_model_tensors(model, read_checkpoint(path).tensors["model.safetensors"], source=path)
-    return LoadedClassifier(model.eval(), vocab, tuple(config["classes"]), task_config, path)
+    return LoadedClassifier(model.eval(), vocab, tuple(config["classes"]), task_config, path,
+                            vocab.tokenizer)  # fmt: skip
 
 
 def predict_proba(loaded: LoadedClassifier, texts: list[str]) -> Tensor:
@@ -304,6 +281,16 @@ def predict_proba(loaded: LoadedClassifier, texts: list[str]) -> Tensor:
     token_ids, lengths = pad_sequences(ids, pad_id=0)  # (N, T), (N,)
     with torch.no_grad():
         return torch.softmax(loaded.model(token_ids, lengths), dim=-1)
+
+
+def unknown_marks(loaded: LoadedClassifier, text: str) -> UnknownMarks:
+    """The tokens the model reads of `text`, those it reads as <unk>, and their share.
+
+    A text without any token reads as one <unk> (`encode_texts`).
+    """
+    config = loaded.config
+    tokens = read_tokens(text, loaded.vocab, config.max_tokens, config.keep)
+    return mark_unknown(tokens, loaded.vocab) if tokens else UnknownMarks([UNK], [True], 1.0)
 
 
 def report(run_dir: Path, result: FitResult) -> None:
@@ -326,36 +313,15 @@ def report(run_dir: Path, result: FitResult) -> None:
     console.print(f'classify new text with:\n  rnnkit predict {run_dir} "a text to classify"')
 
 
-# Adam at 2e-3 with a cosine decay to η/10, as bench/classify.py: 1200 updates are 4 epochs of
-# the sentence-polarity training folds (9,596 texts, B = 32); 600 are 4 epochs of the SMS 80 %.
-TRAINER_DEFAULTS = {
-    "max_steps": 1200,
-    "lr": 2e-3,
-    "schedule": "cosine",
-    "min_lr": 2e-4,
-    "clip_norm": 5.0,
-    "eval_every": 300,
-    "checkpoint_every": 300,
-    "log_every": 20,
-}
-SPAM_DEFAULTS = {**TRAINER_DEFAULTS, "max_steps": 600, "eval_every": 150, "checkpoint_every": 150}
 TASKS: dict[str, type[ClassifyConfig]] = {"sentiment": ClassifyConfig, "spam": SpamConfig}
 
-register_task(
-    "sentiment",
-    build,
-    config_cls=ClassifyConfig,
-    help="sentence/review polarity (rt_polarity, movie_reviews or your CSV/JSONL)",
-    trainer_defaults=TRAINER_DEFAULTS,
-    report=report,
-)
-register_task(
-    "spam",
-    build,
-    config_cls=SpamConfig,
-    help="SMS spam filtering (SMS Spam Collection, stratified 80/20 split)",
-    trainer_defaults=SPAM_DEFAULTS,
-    report=report,
-)
 
-__all__ = ["ClassifyConfig", "SpamConfig", "build", "load_classifier", "predict_proba"]
+__all__ = [
+    "ClassifyConfig",
+    "SpamConfig",
+    "build",
+    "load_classifier",
+    "predict_proba",
+    "read_tokens",
+    "unknown_marks",
+]

@@ -20,9 +20,8 @@ References:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -35,7 +34,8 @@ from rnnkit.datasets.shared import find_shared
 from rnnkit.errors import ConfigError
 from rnnkit.losses.sequence import perplexity, sequence_cross_entropy
 from rnnkit.models.one_to_many import ConditionedDecoder, ConditionedDecoderConfig
-from rnnkit.tasks.registry import register_task
+from rnnkit.tasks.condlm_config import TRAINER_DEFAULTS as TRAINER_DEFAULTS  # re-exported
+from rnnkit.tasks.condlm_config import CondLMConfig
 from rnnkit.text.batching import pad_sequences, shift_right
 from rnnkit.text.vocab import Vocab
 from rnnkit.training import (
@@ -51,29 +51,6 @@ from rnnkit.training.runs import read_run_config, run_checkpoint
 from rnnkit.training.state_dicts import load_model_tensors
 
 DATA_DIRS = {"rt_polarity": "sentiment_rt_polarity", "sms_spam": "sms_spam"}
-
-
-@dataclass(frozen=True, kw_only=True)
-class CondLMConfig:
-    """A conditional language model run: labelled texts, vocabulary and decoder."""
-
-    dataset: Literal["rt_polarity", "sms_spam", "csv"] = "rt_polarity"  # csv: --data FILE
-    min_freq: int = 2  # rarer words become <unk>
-    max_tokens: int = 40  # longer texts are cut (their <eos> is kept)
-    conditioning: Literal["init", "every_step"] = "every_step"
-    condition_output: bool = True  # v also enters the output layer, W_out [h_t ; v]
-    split_seed: int = 0  # seed of the held-out tenth (as `rnnkit train sentiment`'s folds)
-    cell: Literal["rnn", "lstm", "gru"] = "lstm"
-    embed_dim: int = 256  # E
-    hidden_size: int = 512  # H
-    num_layers: int = 1
-    dropout: float = 0.3
-    batch_size: int = 64
-
-    def __post_init__(self) -> None:
-        for name in ("min_freq", "max_tokens", "embed_dim", "hidden_size", "batch_size"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)}")
 
 
 class ConditionedBatch(NamedTuple):
@@ -211,26 +188,3 @@ def report(run_dir: Path, result: FitResult) -> None:
     classes = read_run_config(run_dir).get("classes", ["positive"])
     console.print(f"generate with:\n  rnnkit generate {run_dir} --condition {classes[-1]}",
                   markup=False)  # fmt: skip
-
-
-# 15 epochs of the 9,595 training sentences (B = 64: 149 batches per epoch; fold 0 of the
-# stratified 10 holds out 1,067).
-TRAINER_DEFAULTS = {
-    "max_steps": 2235,
-    "lr": 2e-3,
-    "clip_norm": 5.0,
-    "eval_every": 447,
-    "checkpoint_every": 447,
-    "log_every": 50,
-    "monitor": "val_loss",
-    "monitor_mode": "min",
-}
-
-register_task(
-    "condlm",
-    build,
-    config_cls=CondLMConfig,
-    help="text given a class (generation from a vector): sentence polarity, SMS or your CSV",
-    trainer_defaults=TRAINER_DEFAULTS,
-    report=report,
-)

@@ -21,9 +21,8 @@ References:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -36,7 +35,8 @@ from rnnkit.datasets.timeseries import TimeSeries, holdout_split, load_series, r
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.losses.regression import masked_mse
 from rnnkit.models.forecaster import Forecaster, ForecasterConfig
-from rnnkit.tasks.registry import register_task
+from rnnkit.tasks.forecast_config import TRAINER_DEFAULTS as TRAINER_DEFAULTS  # re-exported
+from rnnkit.tasks.forecast_config import ForecastConfig
 from rnnkit.training import BatchSource, FitResult, Objective, StepResult, TrainingSetup
 from rnnkit.training.checkpoint import read_checkpoint
 from rnnkit.training.forecast_metrics import (
@@ -48,43 +48,6 @@ from rnnkit.training.forecast_metrics import (
 )
 from rnnkit.training.runs import read_run_config, run_checkpoint
 from rnnkit.training.state_dicts import load_model_tensors
-
-SeriesName = Literal[
-    "airline", "sunspots", "co2", "nile", "elec_equip", "lynx", "shampoo", "macrodata", "csv"
-]  # fmt: skip
-
-
-@dataclass(frozen=True, kw_only=True)
-class ForecastConfig:
-    """A forecasting run: the series and its split, the windows and the model."""
-
-    series: SeriesName = "airline"  # csv: your file, --data FILE.csv
-    time_column: str | None = None  # csv: the timestamp column (default: the first)
-    value_column: str | None = None  # csv: value column(s), comma-separated; macrodata: choice
-    fill: Literal["error", "interpolate"] = "error"  # csv: empty values refused or interpolated
-    season: int | None = None  # m of seasonal naive and MASE; None: the series' own (csv: 1)
-    window: int = 24  # T, steps per training window
-    horizon: int = 12  # k, held-out points forecast ahead
-    cell: Literal["lstm", "gru"] = "lstm"
-    hidden_size: int = 32  # H
-    num_layers: int = 1  # L
-    dropout: float = 0.0  # between recurrent layers
-    residual: bool = True  # predict the change ẑ_{t+1} − z_t
-    batch_size: int = 32  # B windows per update
-
-    def __post_init__(self) -> None:
-        for name in ("window", "horizon", "hidden_size", "num_layers", "batch_size"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)}")
-        if self.season is not None and self.season < 1:
-            raise ConfigError(f"season must be a positive integer or None, got {self.season}")
-
-    def model_config(self, num_features: int) -> ForecasterConfig:
-        """The Forecaster's config for F features."""
-        return ForecasterConfig(
-            num_features=num_features, hidden_size=self.hidden_size, num_layers=self.num_layers,
-            cell=self.cell, dropout=self.dropout, residual=self.residual,
-        )  # fmt: skip
 
 
 class Windows(NamedTuple):
@@ -119,7 +82,7 @@ def load_data(config: ForecastConfig, data: Path | None) -> TimeSeries:
             raise DataError(f"{data}: name the value column(s) with --value-column NAME[,NAME]")
         series = read_csv_series(
             data, time_column=config.time_column or _first_column(Path(data)),
-            value_columns=columns, fill=config.fill, min_length=min_length,
+            value_columns=columns, fill=config.fill, min_length=min_length, season=config.season,
         )  # fmt: skip
     else:
         series = load_series(config.series, find_root(data), columns=columns, min_length=min_length)
@@ -153,6 +116,9 @@ def _unwrap(model: nn.Module) -> Forecaster:
 
 class ForecastObjective(Objective):
     """MSE of the teacher-forced one-step forecasts in z-scored units; rollout metrics on eval."""
+
+    unit = "value"  # one predicted number: B·T·F per batch
+    loss_name, loss_unit = "squared error", "z-scored units²"
 
     def __init__(self, season: int) -> None:
         self.season = season
@@ -299,26 +265,5 @@ def report(run_dir: Path, result: FitResult) -> None:
         f"forecast past the end of the series with:\n  rnnkit forecast {run_dir} --horizon 24"
     )
 
-
-# Adam 3e-3, cosine to η/10; 500 updates of B = 32 windows (bench/forecast.py).
-TRAINER_DEFAULTS = {
-    "max_steps": 500,
-    "lr": 3e-3,
-    "schedule": "cosine",
-    "min_lr": 3e-4,
-    "clip_norm": 1.0,
-    "eval_every": 0,
-    "checkpoint_every": 0,
-    "log_every": 50,
-}
-
-register_task(
-    "forecast",
-    build,
-    config_cls=ForecastConfig,
-    help="streaming time-series forecasting (airline, sunspots, co2, … or your CSV)",
-    trainer_defaults=TRAINER_DEFAULTS,
-    report=report,
-)
 
 __all__ = ["ForecastConfig", "build", "load_data", "load_forecaster", "make_windows"]

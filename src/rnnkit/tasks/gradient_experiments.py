@@ -22,11 +22,9 @@ References:
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import torch
@@ -35,35 +33,9 @@ from torch import Tensor
 from rnnkit.analysis import spectral_radius, step_gradient_norms
 from rnnkit.cells.rnn import ElmanCell
 from rnnkit.config import save_config
-from rnnkit.errors import ConfigError
+from rnnkit.tasks.gradient_config import RHO, ScalarConfig, SpectrumConfig
 
-RHO = "\u03c1"  # the spectral-radius symbol, escaped for ruff's RUF001
 REPORT_DISTANCES = (0, 10, 50, 99)  # T − t columns of the spectrum table
-
-
-def _check_positive(name: str, value: float) -> None:
-    if value <= 0:
-        raise ConfigError(f"{name} must be positive; got {value}.")
-
-
-@dataclass(frozen=True, kw_only=True)
-class ScalarConfig:
-    """The repeated-multiplication demonstration."""
-
-    steps: int = 1000  # N, the largest number of multiplications n
-    factors: tuple[float, ...] = (0.9, 0.99, 1.0, 1.01, 1.1)  # tanh'·w per step
-    quick: bool = False  # N = 100, for tests and CI
-
-    def __post_init__(self) -> None:
-        _check_positive("steps", self.steps)
-        if not self.factors:
-            raise ConfigError("factors must name at least one factor; got none.")
-        for factor in self.factors:
-            _check_positive("each factor", factor)
-
-    def sized(self) -> ScalarConfig:
-        """This config with the quick size applied."""
-        return dataclasses.replace(self, steps=100, quick=False) if self.quick else self
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -121,35 +93,6 @@ def run_scalar(config: ScalarConfig, out_dir: str | Path) -> ScalarResult:
     return ScalarResult(
         steps=steps, products=products, final=final, files=[plot, report, out / "config.json"]
     )
-
-
-@dataclass(frozen=True, kw_only=True)
-class SpectrumConfig:
-    """Gradient norms of an Elman RNN with W_hh scaled to each spectral radius rho."""
-
-    radii: tuple[float, ...] = (0.5, 0.9, 1.0, 1.1, 1.5)  # rho(W_hh) values
-    hidden_size: int = 64  # H (= F: the input enters through W_ih = I)
-    length: int = 100  # T
-    batch_size: int = 4  # B
-    seeds: int = 3  # random W_hh per rho; norms are averaged over them
-    input_scale: float = 0.1  # x_t ~ N(0, input_scale²), small
-    nonlinearity: Literal["tanh", "relu", "identity"] = "tanh"  # φ
-    seed: int = 0
-    quick: bool = False  # H = 16, 2 seeds, for tests and CI
-
-    def __post_init__(self) -> None:
-        for name in ("hidden_size", "length", "batch_size", "seeds", "input_scale"):
-            _check_positive(name, getattr(self, name))
-        if not self.radii:
-            raise ConfigError(f"radii must name at least one {RHO}; got none.")
-        for rho in self.radii:
-            _check_positive("each radius", rho)
-
-    def sized(self) -> SpectrumConfig:
-        """This config with the quick size applied."""
-        if not self.quick:
-            return self
-        return dataclasses.replace(self, hidden_size=16, seeds=2, quick=False)
 
 
 @dataclass(frozen=True, kw_only=True)

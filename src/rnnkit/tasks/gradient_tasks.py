@@ -33,10 +33,9 @@ from torch import nn
 
 from rnnkit.analysis import step_gradient_norms
 from rnnkit.config import save_config
-from rnnkit.datasets.long_range import PROBLEMS, make_batch
-from rnnkit.errors import ConfigError
+from rnnkit.datasets.long_range import make_batch
+from rnnkit.tasks.gradient_config import HeatmapConfig, TasksConfig
 from rnnkit.tasks.long_range import (
-    VARIANTS,
     TrainOutcome,
     TrainSettings,
     problem_loss,
@@ -45,70 +44,6 @@ from rnnkit.tasks.long_range import (
 )
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, kw_only=True)
-class TasksConfig:
-    """The success-rate experiment: problems × lengths × variants × seeds."""
-
-    problems: tuple[str, ...] = PROBLEMS
-    lengths: tuple[int, ...] = (50, 100, 200)  # T
-    variants: tuple[str, ...] = tuple(VARIANTS)
-    seeds: int = 3  # runs per (problem, T, variant)
-    hidden_size: int = 50  # H
-    batch_size: int = 50  # B
-    max_steps: int = 4000  # update budget per run
-    learning_rate: float = 3e-3  # Adam
-    max_grad_norm: float = 1.0  # clipping threshold
-    omega_weight: float = 2.0  # λ of Ω
-    eval_every: int = 100  # updates between test evaluations
-    eval_size: int = 1000  # test sequences
-    adding_threshold: float = 0.01  # success: adding test MSE below
-    accuracy_threshold: float = 0.99  # success: temporal-order test accuracy at least
-    workers: int = 1  # processes (one thread each when > 1)
-    seed: int = 0
-    quick: bool = False  # T = 25, 1 seed, 20 updates, H = 16: for tests and CI
-
-    def __post_init__(self) -> None:
-        for name in ("problems", "lengths", "variants"):
-            if not getattr(self, name):
-                raise ConfigError(f"{name} must name at least one value; got none.")
-        for problem in self.problems:
-            if problem not in PROBLEMS:
-                raise ConfigError(f"problems must be among {PROBLEMS}; got {problem!r}.")
-        for variant in self.variants:
-            if variant not in VARIANTS:
-                raise ConfigError(f"variants must be among {tuple(VARIANTS)}; got {variant!r}.")
-        for name in ("seeds", "max_steps", "eval_every", "workers", "hidden_size", "batch_size"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be positive; got {getattr(self, name)}.")
-
-    def sized(self) -> TasksConfig:
-        """This config with the quick size applied."""
-        if not self.quick:
-            return self
-        return dataclasses.replace(
-            self, lengths=(25,), seeds=1, max_steps=20, eval_every=10, eval_size=200,
-            hidden_size=16, batch_size=16, quick=False,
-        )  # fmt: skip
-
-    def settings(self) -> list[TrainSettings]:
-        """One TrainSettings per run, in (problem, T, variant, seed) order."""
-        shared = {
-            name: getattr(self, name)
-            for name in ("hidden_size", "batch_size", "max_steps", "learning_rate",
-                         "max_grad_norm", "omega_weight", "eval_every", "eval_size",
-                         "adding_threshold", "accuracy_threshold")
-        }  # fmt: skip
-        return [
-            TrainSettings(
-                problem=problem, length=length, variant=variant, seed=self.seed + k, **shared
-            )
-            for problem in self.problems
-            for length in self.lengths
-            for variant in self.variants
-            for k in range(self.seeds)
-        ]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -273,39 +208,6 @@ def tasks_report(
     seconds = sum(o.seconds for o in outcomes)
     lines += ["", f"Training time: {seconds:.0f} s of one thread over {len(outcomes)} runs.", ""]
     return "\n".join(lines)
-
-
-@dataclass(frozen=True, kw_only=True)
-class HeatmapConfig:
-    """log₁₀ ‖∂L/∂h_t‖ over (time step × training step) while an RNN and an LSTM train."""
-
-    problem: str = "adding"
-    length: int = 100  # T
-    variants: tuple[str, ...] = ("rnn", "lstm")
-    hidden_size: int = 50  # H
-    batch_size: int = 50  # B, also the probe batch
-    steps: int = 1500  # updates
-    every: int = 50  # updates between measurements
-    learning_rate: float = 3e-3  # Adam
-    seed: int = 0
-    quick: bool = False  # T = 25, 30 updates every 10, H = 16: for tests and CI
-
-    def __post_init__(self) -> None:
-        if self.problem not in PROBLEMS:
-            raise ConfigError(f"problem must be one of {PROBLEMS}; got {self.problem!r}.")
-        for variant in self.variants:
-            if variant not in VARIANTS:
-                raise ConfigError(f"variants must be among {tuple(VARIANTS)}; got {variant!r}.")
-        if not 1 <= self.every <= self.steps:
-            raise ConfigError(f"every must be in 1…steps ({self.steps}); got {self.every}.")
-
-    def sized(self) -> HeatmapConfig:
-        """This config with the quick size applied."""
-        if not self.quick:
-            return self
-        return dataclasses.replace(
-            self, length=25, steps=30, every=10, hidden_size=16, batch_size=16, quick=False
-        )
 
 
 @dataclass(frozen=True, kw_only=True)

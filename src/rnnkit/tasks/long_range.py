@@ -35,16 +35,10 @@ from rnnkit.analysis.regulariser import PascanuObjective
 from rnnkit.datasets.long_range import CLASSES, LongRangeBatch, input_size, make_batch
 from rnnkit.errors import ConfigError
 from rnnkit.layers import GRU, LSTM, RNN
+from rnnkit.tasks.gradient_config import VARIANTS
 from rnnkit.training.clipping import clip_grad_norm
 from rnnkit.training.program import Objective, StepResult
 
-VARIANTS: dict[str, tuple[str, bool, bool]] = {
-    "rnn": ("rnn", False, False),  # name -> (layer, clip, Ω)
-    "rnn_clip": ("rnn", True, False),
-    "rnn_clip_omega": ("rnn", True, True),
-    "lstm": ("lstm", False, False),
-    "gru": ("gru", False, False),
-}
 LAYERS = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
 
 
@@ -89,8 +83,12 @@ def problem_loss(problem: str, prediction: Tensor, targets: Tensor) -> Tensor:
 class LastStepObjective(Objective):
     """The loss of one batch of a long-range problem, for the trainer or the loop below."""
 
+    unit = "sequence"  # one target per sequence, read at its last step
+
     def __init__(self, problem: str) -> None:
         self.problem = problem
+        if problem == "adding":  # F.mse_loss of the sum
+            self.loss_name, self.loss_unit = "squared error", "target units²"
 
     def loss(self, model: nn.Module, batch: Any, state: Any, *, loss_from: int = 0) -> StepResult:
         """Loss of the readout at the last step; batch = (inputs, targets), no state."""

@@ -22,24 +22,34 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor, nn
 
 from rnnkit.config import config_to_dict
 from rnnkit.console import console
-from rnnkit.datasets.conll import ConllCorpus, load_conll2002, load_wnut17, read_conll
+from rnnkit.datasets.conll import (
+    CONLL_TOKENS,
+    ConllCorpus,
+    load_conll2002,
+    load_wnut17,
+    read_conll,
+)
 from rnnkit.datasets.shared import find_shared
-from rnnkit.errors import ConfigError, DataError
+from rnnkit.errors import DataError
 from rnnkit.models.tagger import SequenceTagger, SequenceTaggerConfig
 from rnnkit.represent.embedding import Embedding, load_word_vectors
 from rnnkit.seeding import make_generator
-from rnnkit.tasks.registry import register_task
+from rnnkit.tasks.datapath import choose_reader
+from rnnkit.tasks.ner_config import SHARED_CORPUS, NerConfig
+from rnnkit.tasks.ner_config import TRAINER_DEFAULTS as TRAINER_DEFAULTS  # re-exported
 from rnnkit.text.batching import BucketBatchSampler, pad_sequences
+from rnnkit.text.normalization import NORMALIZATION_KEY
 from rnnkit.text.tags import bio_to_bioes, bioes_to_bio
+from rnnkit.text.tokenize import Tokenizer
 from rnnkit.text.vocab import PAD, UNK, Vocab
 from rnnkit.training import (
     BatchSource,
@@ -50,43 +60,14 @@ from rnnkit.training import (
     read_metrics,
 )
 
-Corpus = Literal["conll2002_es", "conll2002_nl", "wnut17", "custom"]
 DATA_DIRS = {"conll2002_es": "ner_conll2002", "conll2002_nl": "ner_conll2002",
              "wnut17": "ner_wnut17"}  # fmt: skip
 UNK_ID = 1  # id of <unk> in the word vocabulary (specials <pad>, <unk>)
 TOKEN_PATTERN = re.compile(
     r"\w+(?:[-'\u2019.]\w+)*|[^\w\s]"
 )  # words, then single punctuation marks
-
-
-@dataclass(frozen=True, kw_only=True)
-class NerConfig:
-    """An NER run: corpus and splits, tag scheme, vocabulary and tagger (trainer options apart)."""
-
-    corpus: Corpus = "conll2002_es"  # custom: --data DIR holding train.conll and dev.conll
-    eval_split: Literal["dev", "test"] = "dev"  # scored while training (test only for the bench)
-    scheme: Literal["bio", "bioes"] = "bioes"  # tags trained on; scored as BIO
-    min_freq: int = 1  # rarer training words become <unk>
-    unk_rate: float = 0.5  # p of feeding a training singleton as <unk> (Lample et al. 2016)
-    embed_dim: int = 100  # E (set by --word2vec)
-    word2vec: str | None = None  # word2vec text/binary file initialising E
-    freeze_embedding: bool = False
-    char_features: bool = True  # char BiLSTM per word (Lample et al. 2016)
-    char_embed_dim: int = 25  # E_c
-    char_hidden_size: int = 25  # H_c per direction
-    max_word_length: int = 25  # characters of a word read by the char BiLSTM
-    hidden_size: int = 100  # H per direction
-    num_layers: int = 1  # L
-    dropout: float = 0.5
-    crf: bool = True  # CRF output layer; --no-crf: softmax per word
-    batch_size: int = 32  # B sentences per update
-
-    def __post_init__(self) -> None:
-        for name in ("min_freq", "embed_dim", "max_word_length", "hidden_size", "batch_size"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)}")
-        if not 0.0 <= self.unk_rate < 1.0:
-            raise ConfigError(f"unk_rate must be in [0, 1), got {self.unk_rate}")
+# How runs trained before ner stored its normalisation (CONLL_TOKENS) read typed text.
+LEGACY_TOKENS = Tokenizer(kind="regex", pattern=TOKEN_PATTERN.pattern)
 
 
 class TagBatch(NamedTuple):
@@ -99,17 +80,21 @@ class TagBatch(NamedTuple):
     char_lengths: Tensor
 
 
-def find_data(config: NerConfig, data: Path | None) -> Path:
-    """--data, or shared/data/ner_* in or beside the current folder or this checkout."""
-    if data is not None:
-        return Path(data)
-    if config.corpus not in DATA_DIRS:
-        raise DataError(f"corpus {config.corpus!r} needs --data DIR (train.conll, dev.conll)")
-    return find_shared(DATA_DIRS[config.corpus], flag="--data DIR")
+def find_data(config: NerConfig, data: Path | None) -> tuple[Path, str]:
+    """The folder and its corpus: --data (detected with auto), or shared/data/ner_* near here."""
+    root, corpus = choose_reader("ner", config.corpus, data, default=SHARED_CORPUS)
+    if root is not None:
+        return root, corpus
+    if corpus not in DATA_DIRS:
+        raise DataError(f"corpus {corpus!r} needs --data DIR (train.conll, dev.conll)")
+    return find_shared(DATA_DIRS[corpus], flag="--data DIR"), corpus
 
 
 def load_split(config: NerConfig, root: Path, split: str) -> ConllCorpus:
-    """The train / dev / test corpus of `config.corpus` under `root`."""
+    """The train / dev / test corpus of `config.corpus` under `root` (auto: detected)."""
+    if config.corpus == "auto":
+        root, corpus = find_data(config, root)
+        config = replace(config, corpus=corpus)
     if config.corpus == "wnut17":
         return load_wnut17(root, split)
     if config.corpus == "custom":
@@ -118,12 +103,12 @@ def load_split(config: NerConfig, root: Path, split: str) -> ConllCorpus:
 
 
 def tokenize(text: str) -> list[str]:
-    """Words and punctuation marks of raw text, CoNLL style.
+    """Words and punctuation marks of raw text, CoNLL style (`CONLL_TOKENS`, which runs store).
 
-    >>> tokenize("Yesterday, Harry Potter met Hermione Granger.")
-    ['Yesterday', ',', 'Harry', 'Potter', 'met', 'Hermione', 'Granger', '.']
+    >>> tokenize("Yesterday, Harry Potter met Hermione Granger...")
+    ['Yesterday', ',', 'Harry', 'Potter', 'met', 'Hermione', 'Granger', '...']
     """
-    return TOKEN_PATTERN.findall(text)
+    return CONLL_TOKENS(text)
 
 
 def encode_sentence(
@@ -245,7 +230,8 @@ def build_tagger(
 
 def build(config: NerConfig, *, data: Path | None, seed: int) -> TrainingSetup:
     """Tagger, objective, bucketed training batches and the evaluation split of a run."""
-    root = find_data(config, data)
+    root, corpus = find_data(config, data)
+    config = replace(config, corpus=corpus)  # auto resolved, so load_split reads it by name
     train_set, eval_set = (
         load_split(config, root, "train"),
         load_split(config, root, config.eval_split),
@@ -280,7 +266,8 @@ def build(config: NerConfig, *, data: Path | None, seed: int) -> TrainingSetup:
         make_batches(held_out, 64, shuffle=False, seed=seed),
         artifacts={"vocab": words.to_dict(), "chars": chars.to_dict(), "tags": list(tags),
                    "tagger": config_to_dict(model.config),
-                   "split": {"train": len(train), config.eval_split: len(held_out)}},
+                   "split": {"train": len(train), config.eval_split: len(held_out)},
+                   NORMALIZATION_KEY: CONLL_TOKENS.to_dict()},  # cuts typed text like the corpus
     )  # fmt: skip
 
 
@@ -301,27 +288,5 @@ def report(run_dir: Path, result: FitResult) -> None:
     console.print(f'tag new text with:\n  rnnkit tag {run_dir} "Yesterday, Harry Potter met '
                   'Hermione Granger."', markup=False)  # fmt: skip
 
-
-# Adam at 2e-3 as bench/ner.py, clipping at 5 (Lample et al. 2016 clip at 5.0 with SGD); 2,600
-# updates are 10 epochs of the Spanish training set (8,323 sentences, B = 32).
-TRAINER_DEFAULTS = {
-    "max_steps": 2600,
-    "lr": 2e-3,
-    "clip_norm": 5.0,
-    "eval_every": 520,
-    "checkpoint_every": 520,
-    "log_every": 20,
-    "monitor": "val_f1",
-    "monitor_mode": "max",
-}
-
-register_task(
-    "ner",
-    build,
-    config_cls=NerConfig,
-    help="named-entity tagging, BiLSTM(-CRF): CoNLL-2002 es/nl, WNUT-17 or your CoNLL files",
-    trainer_defaults=TRAINER_DEFAULTS,
-    report=report,
-)
 
 __all__ = ["NerConfig", "TagBatch", "build", "collate", "encode_sentence", "tokenize"]

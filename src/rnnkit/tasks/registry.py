@@ -1,31 +1,46 @@
 """Tasks: a registry of named training tasks, and train / resume / evaluate a task by name.
 
-A task module registers itself with `register_task(name, builder, config_cls=…)`; the builder
-turns the task's config (model and data fields) into a `TrainingSetup` (model, objective,
-batches). The command line then offers `rnnkit train NAME` with one flag per field of the
-task config and of `TrainerConfig`, so the two must not share field names.
+A task is registered with `register_task(name, builder, config_cls=…)`; the builder turns the
+task's config (model and data fields) into a `TrainingSetup` (model, objective, batches). The
+command line then offers `rnnkit train NAME` with one flag per field of the task config and of
+`TrainerConfig`, so the two must not share field names.
+
+The builder may be given as the name of the module that defines `build` (and `report`): the
+built-in tasks are registered that way in `rnnkit.tasks`, from their torch-free config modules
+(`tasks/<task>_config.py`), so that listing the tasks and their flags (`describe_task`) imports
+no torch; `get_task` imports the module when the task is about to run. This module imports
+torch only inside the functions that train.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from rnnkit.config import config_from_dict, config_to_dict, given_flags, read_config_file
 from rnnkit.errors import CheckpointError, ConfigError
-from rnnkit.seeding import seed_everything
-from rnnkit.training import FitResult, Trainer, TrainerConfig, TrainingSetup
-from rnnkit.training.checkpoint_manager import CheckpointManager
-from rnnkit.training.distributed import process_group
-from rnnkit.training.runs import read_run_config
+from rnnkit.training.config import TrainerConfig
+
+if TYPE_CHECKING:
+    from rnnkit.training import FitResult, Trainer, TrainingSetup
 
 RESERVED_FIELDS = frozenset({"config", "data", "run_dir", "task", "checkpoint"})
+RUN_SECTIONS = ("task_config", "trainer")  # a run's config.json holds the two configs so
+
+
+class TaskInfo(NamedTuple):
+    """What a task module's torch-free config module says of it: config, help, trainer defaults."""
+
+    config_cls: type
+    help: str
+    trainer_defaults: Mapping[str, Any]
 
 
 class TaskBuilder(Protocol):
@@ -40,7 +55,7 @@ class TaskSpec:
 
     name: str
     config_cls: type
-    builder: TaskBuilder
+    builder: TaskBuilder | str  # or the module defining `build` (and `report`), not yet imported
     help: str = ""
     trainer_defaults: Mapping[str, Any] = dataclass_field(default_factory=dict)  # under flags
     report: Callable[[Path, FitResult], None] | None = None  # printed by the CLI after training
@@ -51,7 +66,7 @@ _TASKS: dict[str, TaskSpec] = {}
 
 def register_task(
     name: str,
-    builder: TaskBuilder,
+    builder: TaskBuilder | str,
     *,
     config_cls: type,
     help: str = "",
@@ -63,6 +78,8 @@ def register_task(
 
     `trainer_defaults` are the task's own TrainerConfig defaults (a config file and flags
     override them); `report(run_dir, result)` prints the task's summary after `rnnkit train`.
+    `builder` may be a module name, imported by `get_task`: its `build` is the builder and its
+    `report`, if any, the report.
     """
     if not name or not name.replace("-", "").replace("_", "").isalnum() or name != name.lower():
         raise ConfigError(f"task name must be lower-case letters, digits, - or _; got {name!r}")
@@ -90,16 +107,38 @@ def known_tasks() -> list[str]:
     return sorted(_TASKS)
 
 
-def get_task(name: str) -> TaskSpec:
-    """The task registered as `name`; an unknown name is a ConfigError listing the known ones."""
+def describe_task(name: str) -> TaskSpec:
+    """The task as registered (its builder maybe a module name not yet imported): for help."""
     if name not in _TASKS:
         known = ", ".join(known_tasks()) or "none are registered"
         raise ConfigError(f"unknown task {name!r}; known tasks: {known}")
     return _TASKS[name]
 
 
+def get_task(name: str) -> TaskSpec:
+    """The task registered as `name`, its builder imported; an unknown name is a ConfigError."""
+    spec = describe_task(name)
+    if isinstance(spec.builder, str):
+        module = importlib.import_module(spec.builder)
+        report = getattr(module, "report", None) if spec.report is None else spec.report
+        spec = dataclasses.replace(spec, builder=module.build, report=report)
+        _TASKS[name] = spec
+    return spec
+
+
 def split_config(spec: TaskSpec, data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Split a flat dict (or one with "task_config"/"trainer" sections) into task, trainer keys."""
+    """Split a flat dict (or one with "task_config"/"trainer" sections) into task, trainer keys.
+
+    A run's own config.json (it has "task", "task_config" and "trainer") gives its two
+    sections; its other keys (data, vocab, model, versions, argv, …) are a record of the run.
+    """
+    if "task" in data and all(isinstance(data.get(key), dict) for key in RUN_SECTIONS):
+        if data["task"] != spec.name:
+            raise ConfigError(
+                f"the config file is a run of task {data['task']!r}, not {spec.name!r}; train "
+                f"it with `rnnkit train {data['task']} --config …`"
+            )
+        data = {key: data[key] for key in RUN_SECTIONS}
     task_keys = {f.name for f in dataclasses.fields(spec.config_cls)}
     trainer_keys = {f.name for f in dataclasses.fields(TrainerConfig)}
     task_part = dict(data.get("task_config") or {})
@@ -120,7 +159,10 @@ def split_config(spec: TaskSpec, data: dict[str, Any]) -> tuple[dict[str, Any], 
 
 
 def configs_from_flags(spec: TaskSpec, args: argparse.Namespace) -> tuple[Any, TrainerConfig]:
-    """Task and trainer configs from `--config FILE` overridden by the flags that were given."""
+    """Task and trainer configs from `--config FILE` overridden by the flags that were given.
+
+    FILE may be a run's config.json: the new run then trains with that run's settings.
+    """
     data = read_config_file(args.config) if getattr(args, "config", None) else {}
     task_part, trainer_part = split_config(spec, data)
     trainer_part = {**spec.trainer_defaults, **trainer_part}
@@ -136,6 +178,16 @@ def default_run_dir(name: str) -> Path:
     return Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
+def data_from_flags(args: argparse.Namespace) -> Path | None:
+    """`--data`, else the data of the run whose config.json `--config` names (None: default)."""
+    if getattr(args, "data", None) is not None:
+        return Path(args.data)
+    data = read_config_file(args.config) if getattr(args, "config", None) else {}
+    if "task" in data and isinstance(data.get("data"), str):
+        return Path(data["data"])
+    return None
+
+
 def _make_trainer(
     spec: TaskSpec,
     task_config: Any,
@@ -145,6 +197,9 @@ def _make_trainer(
     run_dir: Path | None,
     **kwargs: Any,
 ) -> Trainer:
+    from rnnkit.seeding import seed_everything
+    from rnnkit.training import Trainer
+
     seed_everything(trainer_config.seed)  # the model's initial weights come from the seed
     setup = spec.builder(task_config, data=data, seed=trainer_config.seed)
     run_config = {
@@ -176,6 +231,9 @@ def train(
     callbacks: Sequence[Callable[..., None]] = (),
 ) -> FitResult:
     """Train task `name` from scratch into `run_dir` (default runs/<task>-<time>)."""
+    from rnnkit.training.checkpoint_manager import CheckpointManager
+    from rnnkit.training.distributed import process_group
+
     spec = get_task(name)
     task_config = task_config if task_config is not None else spec.config_cls()
     trainer_config = trainer_config or config_from_dict(TrainerConfig, dict(spec.trainer_defaults))
@@ -201,6 +259,8 @@ def train(
 def _rebuild(
     run_dir: Path, overrides: dict[str, Any]
 ) -> tuple[TaskSpec, Any, TrainerConfig, Path | None]:
+    from rnnkit.training.runs import read_run_config
+
     config = read_run_config(run_dir)
     if "task" not in config or "task_config" not in config or "trainer" not in config:
         raise ConfigError(f"{run_dir / 'config.json'} lacks 'task', 'task_config' or 'trainer'")
@@ -222,6 +282,8 @@ def resume(
 
     `overrides` changes trainer fields, e.g. {"max_steps": 20000} to train longer.
     """
+    from rnnkit.training.distributed import process_group
+
     run_dir = Path(run_dir)
     spec, task_config, trainer_config, data = _rebuild(run_dir, overrides or {})
     with process_group(trainer_config.device) as context:
@@ -237,6 +299,8 @@ def evaluate(
     run_dir: str | Path, *, checkpoint: str | Path = "latest", device: str | None = None
 ) -> tuple[Path, dict[str, float]]:
     """Evaluate a checkpoint of a run ("latest", "best" or a path); returns it and the metrics."""
+    from rnnkit.training.checkpoint_manager import CheckpointManager
+
     run_dir = Path(run_dir)
     overrides = {"device": device} if device else {}
     spec, task_config, trainer_config, data = _rebuild(run_dir, overrides)

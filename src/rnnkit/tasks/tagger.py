@@ -2,6 +2,7 @@
 
     loaded = load_tagger("runs/ner-…")
     tag_sentences(loaded, [["Harry", "Potter", "met", "Ron"]])  # [["B-PER", "I-PER", "O", "B-PER"]]
+    read_text(loaded, "Harry met Ron.")  # tokens cut as the run's corpus, unknown ones marked
 
 The command line (`rnnkit tag`) and the web page call these.
 """
@@ -16,8 +17,10 @@ import torch
 from rnnkit.config import config_from_dict
 from rnnkit.errors import ConfigError
 from rnnkit.models.tagger import SequenceTagger, SequenceTaggerConfig
-from rnnkit.tasks.ner import NerConfig, collate, encode_sentence
+from rnnkit.tasks.ner import LEGACY_TOKENS, NerConfig, collate, encode_sentence
+from rnnkit.text.normalization import UnknownMarks, mark_unknown, stored_normalization
 from rnnkit.text.tags import bioes_to_bio
+from rnnkit.text.tokenize import Tokenizer
 from rnnkit.text.vocab import Vocab
 from rnnkit.training.checkpoint import read_checkpoint
 from rnnkit.training.runs import read_run_config, run_checkpoint
@@ -33,6 +36,7 @@ class LoadedTagger(NamedTuple):
     tags: tuple[str, ...]
     config: NerConfig
     checkpoint: Path
+    normalization: Tokenizer = LEGACY_TOKENS  # cuts typed text into the corpus's tokens
 
 
 def load_tagger(run_dir: str | Path, *, checkpoint: str = "latest") -> LoadedTagger:
@@ -47,7 +51,13 @@ def load_tagger(run_dir: str | Path, *, checkpoint: str = "latest") -> LoadedTag
     return LoadedTagger(
         model.eval(), Vocab.from_dict(config["vocab"]), Vocab.from_dict(config["chars"]),
         tuple(config["tags"]), config_from_dict(NerConfig, config["task_config"]), path,
+        stored_normalization(config, LEGACY_TOKENS, where=str(run_dir)),
     )  # fmt: skip
+
+
+def read_text(loaded: LoadedTagger, text: str) -> UnknownMarks:
+    """The words of raw text, cut by the run's normalisation, and those it never saw (<unk>)."""
+    return mark_unknown(loaded.normalization(text), loaded.words)
 
 
 def tag_sentences(loaded: LoadedTagger, sentences: list[list[str]]) -> list[list[str]]:

@@ -32,7 +32,7 @@ from rnnkit.datasets.translation import detokenize, filter_pairs
 from rnnkit.errors import ConfigError
 from rnnkit.losses.sequence import perplexity, sequence_cross_entropy
 from rnnkit.models.seq2seq import Seq2Seq, Seq2SeqConfig
-from rnnkit.tasks.registry import register_task
+from rnnkit.tasks.translate_config import TRAINER_DEFAULTS as TRAINER_DEFAULTS  # re-exported
 from rnnkit.tasks.translation_data import (
     ChatConfig,
     SpecialIds,
@@ -45,6 +45,7 @@ from rnnkit.tasks.translation_data import (
     make_batches,
     tokenizer_of,
 )
+from rnnkit.text.normalization import NORMALIZATION_KEY
 from rnnkit.text.vocab import DEFAULT_SPECIALS, Vocab
 from rnnkit.training import (
     BatchSource,
@@ -169,7 +170,8 @@ def build(config: TranslateConfig, *, data: Path | None, seed: int) -> TrainingS
                    "target_vocab": vocabs.target.to_dict(),
                    "seq2seq": config_to_dict(model.config),
                    "split": {"train": len(train), config.eval_split: len(held_out),
-                             "train_read": len(read)}},
+                             "train_read": len(read)},
+                   NORMALIZATION_KEY: tokenize.to_dict()},  # typed text is cut the same way
     )  # fmt: skip
 
 
@@ -185,36 +187,6 @@ def report(run_dir: Path, result: FitResult) -> None:
     example = "" if verb == "chat" else ' "A man is riding a bicycle."'
     console.print(f"use it with:\n  rnnkit {verb} {run_dir}{example}", markup=False)
 
-
-# 10 epochs of Multi30k en-de (29,000 pairs, B = 64: 453 batches per epoch); Adam 1e-3 with
-# clipping at 1 (measured in bench/seq2seq.py).
-TRAINER_DEFAULTS = {
-    "max_steps": 4530,
-    "lr": 1e-3,
-    "clip_norm": 1.0,
-    "eval_every": 906,
-    "checkpoint_every": 453,
-    "log_every": 50,
-    "monitor": "val_bleu",
-    "monitor_mode": "max",
-}
-
-register_task(
-    "translate",
-    build,
-    config_cls=TranslateConfig,
-    help="encoder–decoder translation (Multi30k en/de/fr/cs or your TSV pairs), BLEU and chrF",
-    trainer_defaults=TRAINER_DEFAULTS,
-    report=report,
-)
-register_task(
-    "chat",
-    build,
-    config_cls=ChatConfig,
-    help="encoder–decoder chatbot on (utterance, reply) pairs mined from the Gutenberg books",
-    trainer_defaults=TRAINER_DEFAULTS,
-    report=report,
-)
 
 __all__ = [
     "ChatConfig",

@@ -8,7 +8,6 @@ forcing). Vocabularies come from the training split only, one joint vocabulary f
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, NamedTuple
 
@@ -21,70 +20,17 @@ from rnnkit.datasets.translation import (
     SentencePairs,
     load_multi30k,
     read_tsv_pairs,
-    tokenize_sentence,
 )
-from rnnkit.errors import ConfigError, DataError
+from rnnkit.errors import DataError
 from rnnkit.seeding import make_generator
+from rnnkit.tasks.datapath import choose_reader
+from rnnkit.tasks.translate_config import ChatConfig, TranslateConfig
 from rnnkit.text.batching import BucketBatchSampler, pad_sequences, shift_right
+from rnnkit.text.tokenize import Tokenizer
 from rnnkit.text.vocab import Vocab
 
-Corpus = Literal["multi30k", "dialogue", "custom"]
 Split = Literal["train", "valid", "test"]
 MULTI30K_SPLIT_NAMES = {"train": "train", "valid": "val"}  # test: config.test_split
-
-
-@dataclass(frozen=True, kw_only=True)
-class TranslateConfig:
-    """A translation run: corpus, languages, vocabulary and encoder–decoder (trainer apart)."""
-
-    corpus: Corpus = "multi30k"  # custom: --data DIR with train.tsv, valid.tsv [, test.tsv]
-    source_lang: str = "en"  # Multi30k: en, de, fr or cs
-    target_lang: str = "de"
-    test_split: str = "test_2016_flickr"  # Multi30k test set scored by the bench
-    eval_split: Literal["valid", "test"] = "valid"  # scored while training
-    lowercase: bool = False  # lower-case both sides (BLEU then scores lower-cased text)
-    min_freq: int = 2  # rarer training words become <unk>
-    max_tokens: int = 50  # training pairs with a longer side are dropped
-    max_books: int | None = None  # dialogue: mine only the first N books of each split
-    embed_dim: int = 256  # E
-    cell: Literal["rnn", "lstm", "gru"] = "gru"
-    hidden_size: int = 256  # H
-    encoder_layers: int = 1
-    decoder_layers: int = 1
-    bidirectional: bool = True  # encoder
-    attention: Literal["none", "additive", "dot", "general"] = "general"
-    reverse_source: bool = False  # Sutskever et al. 2014
-    dropout: float = 0.3
-    teacher_forcing: float = 1.0  # r, probability of feeding the reference token
-    scheduled_sampling: float = 0.0  # k of r_i = max(r, k / (k + exp(i / k))) (0: fixed r)
-    label_smoothing: float = 0.0  # ε
-    batch_size: int = 64  # B sentence pairs per update
-    eval_beam: int = 1  # beam size of the BLEU evaluation while training (1: greedy)
-
-    def __post_init__(self) -> None:
-        for name in ("min_freq", "max_tokens", "embed_dim", "hidden_size", "batch_size",
-                     "eval_beam"):  # fmt: skip
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)}")
-        if not 0.0 <= self.teacher_forcing <= 1.0:
-            raise ConfigError(f"teacher_forcing must be in [0, 1], got {self.teacher_forcing}")
-        if self.scheduled_sampling < 0:
-            raise ConfigError(f"scheduled_sampling must be ≥ 0, got {self.scheduled_sampling}")
-        if self.scheduled_sampling > 0 and self.teacher_forcing == 1.0:
-            raise ConfigError("scheduled sampling decays r down to teacher_forcing, which is 1: "
-                              "pass --teacher-forcing below 1 (e.g. 0.5) as the floor")  # fmt: skip
-        if self.source_lang == self.target_lang and self.corpus == "multi30k":
-            raise ConfigError("source_lang and target_lang must differ for Multi30k")
-
-
-@dataclass(frozen=True, kw_only=True)
-class ChatConfig(TranslateConfig):
-    """A chatbot run: the same model on (utterance, reply) pairs, one vocabulary for both."""
-
-    corpus: Corpus = "dialogue"
-    lowercase: bool = True
-    min_freq: int = 3
-    max_tokens: int = 25
 
 
 class TranslationBatch(NamedTuple):
@@ -106,12 +52,14 @@ class Vocabularies(NamedTuple):
 
 # -- data -----------------------------------------------------------------------------------------
 def load_pairs(config: TranslateConfig, data: Path | None, split: Split) -> SentencePairs:
-    """The train / valid / test pairs of `config.corpus` (--data or shared/data)."""
-    if config.corpus == "custom":
+    """The train / valid / test pairs of `config.corpus` (--data or shared/data; auto detects)."""
+    data, corpus = choose_reader(config.task_family, config.corpus, data,
+                                 default=config.shared_corpus)  # fmt: skip
+    if corpus == "custom":
         if data is None:
             raise DataError("corpus custom needs --data DIR holding train.tsv and valid.tsv")
         return read_tsv_pairs(Path(data) / f"{split}.tsv")
-    if config.corpus == "dialogue":
+    if corpus == "dialogue":
         root = Path(data) if data is not None else find_shared("english_corpus", flag="--data")
         return load_gutenberg_dialogues(root, split, max_words=config.max_tokens,
                                         max_books=config.max_books)  # fmt: skip
@@ -120,9 +68,21 @@ def load_pairs(config: TranslateConfig, data: Path | None, split: Split) -> Sent
     return load_multi30k(root, name, source=config.source_lang, target=config.target_lang)
 
 
-def tokenizer_of(config: TranslateConfig):
-    """The tokeniser of both sides: words and punctuation, lower-cased if asked."""
-    return lambda text: tokenize_sentence(text, lowercase=config.lowercase)
+def tokenizer_of(config: TranslateConfig) -> Tokenizer:
+    """The normalisation of both sides, which a run stores and cuts typed text with.
+
+    Words and punctuation as `tokenize_sentence` cuts them, lower-cased if asked, NFC first
+    (Multi30k is NFC already).
+
+    >>> tokenizer_of(ChatConfig())("Where ARE you going?")
+    ['where', 'are', 'you', 'going', '?']
+    """
+    return Tokenizer(kind="word", lowercase=config.lowercase, normalize="NFC")
+
+
+def legacy_tokenizer_of(config: TranslateConfig) -> Tokenizer:
+    """How runs trained before translate stored its normalisation read text (no NFC)."""
+    return Tokenizer(kind="word", lowercase=config.lowercase)
 
 
 def build_vocabularies(config: TranslateConfig, pairs: SentencePairs) -> Vocabularies:

@@ -3,6 +3,7 @@
     loaded = load_translator("runs/translate-…")
     [best] = translate(loaded, ["A man is riding a bicycle."], beam_size=5)
     best.text, best.score            # "Ein Mann fährt Fahrrad.", Σ log Pr
+    source_marks(loaded, best)       # the source tokens read, unknown ones marked
     attention_of(loaded, best)       # α (T, S): target token × source token
 
 The command line (`rnnkit translate`, `rnnkit chat`) and the web page call these.
@@ -20,8 +21,10 @@ from rnnkit.config import config_from_dict
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.models.seq2seq import Seq2Seq, Seq2SeqConfig
 from rnnkit.tasks.translate import decode_text
-from rnnkit.tasks.translation_data import ChatConfig, TranslateConfig, tokenizer_of
+from rnnkit.tasks.translation_data import ChatConfig, TranslateConfig, legacy_tokenizer_of
 from rnnkit.text.batching import pad_sequences
+from rnnkit.text.normalization import UnknownMarks, mark_unknown, stored_normalization
+from rnnkit.text.tokenize import Tokenizer
 from rnnkit.text.vocab import Vocab
 from rnnkit.training.checkpoint import read_checkpoint
 from rnnkit.training.runs import read_run_config, run_checkpoint
@@ -41,6 +44,7 @@ class LoadedTranslator(NamedTuple):
     config: TranslateConfig
     task: str
     checkpoint: Path
+    normalization: Tokenizer | None = None  # cuts input text; None: the config's (old runs)
 
 
 class Translation(NamedTuple):
@@ -66,16 +70,19 @@ def load_translator(run_dir: str | Path, *, checkpoint: str = "best") -> LoadedT
     source = Vocab.from_dict(config["source_vocab"])
     target = source if config["seq2seq"]["share_embeddings"] else None
     task_config = config_from_dict(TASK_CONFIGS[task], config["task_config"])
+    normalization = stored_normalization(config, legacy_tokenizer_of(task_config),
+                                         where=str(run_dir))  # fmt: skip
     return LoadedTranslator(model.eval(), source,
                             target or Vocab.from_dict(config["target_vocab"]),
-                            task_config, task, path)  # fmt: skip
+                            task_config, task, path, normalization)  # fmt: skip
 
 
 def source_tokens(loaded: LoadedTranslator, text: str, position: int = 0) -> list[str]:
     """The tokens of one input; DataError if it is not text, holds no word or is too long."""
     if not isinstance(text, str):
         raise DataError(f"input {position} must be text, got {type(text).__name__}")
-    tokens = tokenizer_of(loaded.config)(text)
+    normalization = loaded.normalization or legacy_tokenizer_of(loaded.config)
+    tokens = normalization(text)
     if not tokens:
         raise DataError(f"input {position} holds no word to read: {text!r}")
     if len(tokens) > MAX_SOURCE_TOKENS:
@@ -113,6 +120,11 @@ def translate(
                                        decode_text(best.tokens, loaded.target),
                                        best.score, best.finished))  # fmt: skip
     return results
+
+
+def source_marks(loaded: LoadedTranslator, translation: Translation) -> UnknownMarks:
+    """The source tokens an output was read from, those the source vocabulary lacks, their share."""
+    return mark_unknown(translation.source_tokens, loaded.source)
 
 
 def attention_of(loaded: LoadedTranslator, translation: Translation) -> Tensor:

@@ -53,6 +53,7 @@ from rnnkit.tasks.word2vec_checkpoints import (
     keep_until,
     load_start,
 )
+from rnnkit.tasks.word2vec_config import CHECKPOINT_EVERY
 from rnnkit.training.checkpoint_manager import CheckpointManager
 from rnnkit.training.runs import (
     CONFIG_FILE,
@@ -68,7 +69,6 @@ REPORT_FILE = "report.md"
 ANALOGY_FILE = "questions-words.txt"
 PAIR_FILES = ("wordsim353.tsv", "simlex999.txt")
 PROBE_WORDS = ("king", "woman", "france", "good", "day", "house", "war", "love")
-CHECKPOINT_EVERY = 100  # chunks of 65,536 words between checkpoints: 6.55M words
 
 
 def eval_data_dir() -> Path | None:

@@ -4,18 +4,41 @@ A task hands the Trainer a model, an Objective (how a batch becomes a loss) and 
 BatchSource; `TrainerConfig` holds every option of the loop.
 """
 
-from rnnkit.training.checkpoint import Checkpoint, read_checkpoint, write_checkpoint
-from rnnkit.training.checkpoint_manager import CheckpointManager
-from rnnkit.training.clipping import ClipResult, clip_grad_norm, clip_grad_value, global_grad_norm
-from rnnkit.training.config import TrainerConfig
-from rnnkit.training.data import BatchSource
-from rnnkit.training.distributed import DistributedContext, init_distributed, process_group
-from rnnkit.training.metrics import WeightedMean, accuracy, f1_score
-from rnnkit.training.program import Objective, StepResult, TrainingSetup, detach_state
-from rnnkit.training.runs import read_metrics, read_run_config
-from rnnkit.training.schedules import LRSchedule, build_optimizer
-from rnnkit.training.tbptt import Window, plan_windows, run_window
-from rnnkit.training.trainer import FitResult, Trainer
+import importlib
+from typing import Any
+
+# name -> the module that defines it, imported on first access (see __getattr__ below)
+_EXPORTS = {
+    "Checkpoint": "rnnkit.training.checkpoint",
+    "read_checkpoint": "rnnkit.training.checkpoint",
+    "write_checkpoint": "rnnkit.training.checkpoint",
+    "CheckpointManager": "rnnkit.training.checkpoint_manager",
+    "ClipResult": "rnnkit.training.clipping",
+    "clip_grad_norm": "rnnkit.training.clipping",
+    "clip_grad_value": "rnnkit.training.clipping",
+    "global_grad_norm": "rnnkit.training.clipping",
+    "TrainerConfig": "rnnkit.training.config",
+    "BatchSource": "rnnkit.training.data",
+    "DistributedContext": "rnnkit.training.distributed",
+    "init_distributed": "rnnkit.training.distributed",
+    "process_group": "rnnkit.training.distributed",
+    "WeightedMean": "rnnkit.training.metrics",
+    "accuracy": "rnnkit.training.metrics",
+    "f1_score": "rnnkit.training.metrics",
+    "Objective": "rnnkit.training.program",
+    "StepResult": "rnnkit.training.program",
+    "TrainingSetup": "rnnkit.training.program",
+    "detach_state": "rnnkit.training.program",
+    "read_metrics": "rnnkit.training.runs",
+    "read_run_config": "rnnkit.training.runs",
+    "LRSchedule": "rnnkit.training.schedules",
+    "build_optimizer": "rnnkit.training.schedules",
+    "Window": "rnnkit.training.tbptt",
+    "plan_windows": "rnnkit.training.tbptt",
+    "run_window": "rnnkit.training.tbptt",
+    "FitResult": "rnnkit.training.trainer",
+    "Trainer": "rnnkit.training.trainer",
+}
 
 __all__ = [
     "BatchSource",
@@ -48,3 +71,16 @@ __all__ = [
     "run_window",
     "write_checkpoint",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a re-exported name on first use (PEP 562), so that importing the package is light."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value  # the next access skips __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
-from typing import Literal
+from typing import ClassVar, Literal
 
 from rnnkit.errors import ConfigError
 
@@ -23,15 +23,29 @@ from rnnkit.errors import ConfigError
 class TrainerConfig:
     """Options of `rnnkit.training.Trainer`; task configs must not reuse these field names."""
 
+    # The help groups of `rnnkit train TASK --help` (config.GROUP_ORDER); every field is in one.
+    FLAG_GROUPS: ClassVar[dict[str, tuple[str, ...]]] = {
+        "training": (
+            "max_steps", "max_epochs", "optimizer", "lr", "momentum", "nesterov", "betas",
+            "weight_decay", "schedule", "warmup_steps", "decay_every", "decay_factor", "min_lr",
+            "plateau_patience", "clip_norm", "clip_value", "tbptt_k1", "tbptt_k2",
+            "accumulate_steps", "eval_every", "monitor", "monitor_mode",
+            "early_stopping_patience", "min_delta", "seed", "device", "precision",
+            "on_nonfinite", "divergence_ratio", "max_skipped",
+        ),
+        "checkpoints": ("checkpoint_every", "keep_last", "keep_best"),
+        "output": ("log_every", "quiet"),
+    }  # fmt: skip
+
     max_steps: int = 1000  # optimizer updates
     max_epochs: int | None = None  # passes over the training data; None: no limit
-    optimizer: Literal["sgd", "adam", "adamw"] = "adam"
+    optimizer: Literal["sgd", "adam", "adamw"] = "adam"  # the update rule
     lr: float = 1e-3  # η, peak learning rate
     momentum: float = 0.9  # μ, SGD only
     nesterov: bool = False  # SGD only
     betas: tuple[float, float] = (0.9, 0.999)  # β₁, β₂ of Adam/AdamW
     weight_decay: float = 0.0  # λ; decoupled for AdamW
-    schedule: Literal["constant", "step", "cosine", "plateau"] = "constant"
+    schedule: Literal["constant", "step", "cosine", "plateau"] = "constant"  # η over the steps
     warmup_steps: int = 0  # W, linear warm-up from η/W to η
     decay_every: int = 1000  # S, steps between decays of the "step" schedule
     decay_factor: float = 0.1  # f, factor of the "step" and "plateau" schedules
@@ -44,7 +58,7 @@ class TrainerConfig:
     accumulate_steps: int = 1  # micro-batches summed into one update
     eval_every: int = 0  # steps between evaluations; 0: only at the end
     monitor: str = "val_loss"  # metric for early stopping, plateau and the best checkpoint
-    monitor_mode: Literal["min", "max"] = "min"
+    monitor_mode: Literal["min", "max"] = "min"  # whether a lower or a higher `monitor` is better
     early_stopping_patience: int = 0  # evaluations without improvement; 0: off
     min_delta: float = 0.0  # smallest change of `monitor` that counts as improvement
     checkpoint_every: int = 500  # steps between checkpoints; 0: only at the end

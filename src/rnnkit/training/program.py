@@ -47,9 +47,22 @@ class Objective(ABC):
     into pieces: char-LM, forecasting). If True the state returned for one batch is passed to
     the next; if False every batch starts from None, and the state only flows between the
     truncated-BPTT windows of one batch.
+
+    `unit` names what `StepResult.num_tokens` counts, in the singular ("token", "char", "word",
+    "example", "value"): the progress line, the log and metrics.jsonl report throughput in it
+    ("ex/s" for a classifier), and the loss plot's y axis reads
+    "mean {loss_name} per {unit} ({loss_unit})".
     """
 
     carry_state: bool = False
+    unit: str = "token"  # what num_tokens counts, singular
+    loss_name: str = "cross-entropy"  # what `loss` averages over the units
+    loss_unit: str = "nats"  # the unit of one unit's loss
+
+    @property
+    def loss_label(self) -> str:
+        """The y label of the loss plot, e.g. "mean cross-entropy per example (nats)"."""
+        return f"mean {self.loss_name} per {self.unit} ({self.loss_unit})"
 
     @abstractmethod
     def loss(self, model: nn.Module, batch: Any, state: Any, *, loss_from: int = 0) -> StepResult:

@@ -2,8 +2,10 @@
 the message of a diverged run.
 
 A training row holds at least step, epoch, loss, lr, grad_norm (‖g‖ before clipping),
-grad_norm_clipped (after), tokens (predictions in the update) and tokens_per_s, measured over
-the time spent in updates since the previous row (evaluation and checkpoints excluded).
+grad_norm_clipped (after: min(‖g‖, θ₀) with clip_norm θ₀), the predictions in the update and
+their rate, both named by the objective's unit (`Objective.unit`): tokens and tokens_per_s for
+a language model, examples and examples_per_s for a classifier. The rate is measured over the
+time spent in updates since the previous row (evaluation and checkpoints excluded).
 """
 
 from __future__ import annotations
@@ -16,9 +18,16 @@ from rnnkit.training.config import TrainerConfig
 from rnnkit.training.loop_state import LoopState
 from rnnkit.training.update import UpdateStats
 
+ABBREVIATIONS = {"token": "tok", "example": "ex"}  # unit -> its short form in "12 ex/s"
 
-def train_row(loop: LoopState, stats: UpdateStats, seconds: float, tokens: int) -> dict[str, Any]:
-    """The metrics.jsonl row of the update just made (`seconds`, `tokens` since the last row)."""
+
+def train_row(
+    loop: LoopState, stats: UpdateStats, seconds: float, tokens: int, unit: str = "token"
+) -> dict[str, Any]:
+    """The metrics.jsonl row of the update just made (`seconds`, `tokens` since the last row).
+
+    `unit` is the objective's: the counts go in "<unit>s" and "<unit>s_per_s".
+    """
     return {
         "kind": "train",
         "step": loop.step,
@@ -27,22 +36,26 @@ def train_row(loop: LoopState, stats: UpdateStats, seconds: float, tokens: int) 
         "lr": stats.lr,
         "grad_norm": stats.grad_norm,
         "grad_norm_clipped": stats.grad_norm_clipped,
-        "tokens": stats.tokens,
-        "tokens_per_s": tokens / max(seconds, 1e-9),
+        f"{unit}s": stats.tokens,
+        f"{unit}s_per_s": tokens / max(seconds, 1e-9),
         "skipped": loop.skipped,
     }
 
 
-def progress_info(row: dict[str, Any]) -> str:
+def progress_info(row: dict[str, Any], unit: str = "token") -> str:
     """The text beside the progress bar (and of a log line without a terminal).
 
     >>> progress_info({"epoch": 1, "loss": 2.5, "lr": 0.001, "grad_norm": 0.5,
     ...                "tokens_per_s": 12345.6})
     'epoch 1  loss 2.5000  lr 0.001  ‖g‖ 0.5  12,346 tok/s'
+    >>> progress_info({"epoch": 0, "loss": 0.69, "lr": 0.002, "grad_norm": 1.25,
+    ...                "examples_per_s": 812.4}, "example")
+    'epoch 0  loss 0.6900  lr 0.002  ‖g‖ 1.25  812 ex/s'
     """
+    rate = row[f"{unit}s_per_s"]
     return (
         f"epoch {row['epoch']}  loss {row['loss']:.4f}  lr {row['lr']:.3g}  "
-        f"‖g‖ {row['grad_norm']:.3g}  {row['tokens_per_s']:,.0f} tok/s"
+        f"‖g‖ {row['grad_norm']:.3g}  {rate:,.0f} {ABBREVIATIONS.get(unit, unit)}/s"
     )
 
 

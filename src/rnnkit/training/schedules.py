@@ -46,6 +46,36 @@ def build_optimizer(
     )
 
 
+def warmup_warning(config: TrainerConfig) -> str | None:
+    """One line when the run ends inside the linear warm-up (max_steps ≤ warmup_steps), else None.
+
+    The last update t = T − 1 uses η·min(1, T/W), so with T < W the peak η is never used and
+    with T = W only by the last update. A short smoke run may mean it, so this is a warning.
+
+    >>> import textwrap
+    >>> message = warmup_warning(TrainerConfig(max_steps=5, warmup_steps=20, lr=1e-3))
+    >>> print(textwrap.fill(message, 80))
+    max_steps=5 < warmup_steps=20: the run ends in warm-up: the learning rate never
+    reaches lr=0.001 (the last update uses 0.00025); lower --warmup-steps below
+    --max-steps
+    >>> warmup_warning(TrainerConfig(max_steps=50, warmup_steps=20)) is None
+    True
+    """
+    steps, warmup, lr = config.max_steps, config.warmup_steps, config.lr
+    if warmup == 0 or steps > warmup:
+        return None
+    if steps == warmup:
+        reached = f"reaches lr={lr:g} only at the last update"
+        relation = "="
+    else:
+        reached = f"never reaches lr={lr:g} (the last update uses {lr * steps / warmup:.3g})"
+        relation = "<"
+    return (
+        f"max_steps={steps} {relation} warmup_steps={warmup}: the run ends in warm-up: the "
+        f"learning rate {reached}; lower --warmup-steps below --max-steps"
+    )
+
+
 class LRSchedule:
     """η_t = η · w(t) · d(t): linear warm-up w, then a decay d chosen by `config.schedule`.
 

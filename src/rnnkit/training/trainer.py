@@ -48,6 +48,7 @@ from rnnkit.training.precision import resolve_precision
 from rnnkit.training.program import Objective, detach_state, to_device
 from rnnkit.training.reporting import diverged, progress_info, train_row
 from rnnkit.training.runs import CONFIG_FILE, MetricsLog, write_run_config
+from rnnkit.training.schedules import warmup_warning
 from rnnkit.training.signals import StopSignals
 from rnnkit.training.state_dicts import nonfinite_parameters
 from rnnkit.training.tbptt import plan_windows, run_window
@@ -115,6 +116,7 @@ class Trainer:
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.run_config = {**(run_config or {}), "trainer": config_to_dict(config)}
         self.run_config["model"] = snapshot.model_summary(self.model)
+        self.run_config["objective"] = {"unit": objective.unit, "loss": objective.loss_label}
         self.checkpoints = None if self.run_dir is None else CheckpointManager(
             self.run_dir / "checkpoints", keep_last=config.keep_last, keep_best=config.keep_best
         )  # fmt: skip
@@ -136,6 +138,9 @@ class Trainer:
         """Train until a stop condition; evaluate and checkpoint at the end."""
         if self.run_dir is not None and self.context.is_main and not self._has_run_config():
             write_run_config(self.run_dir, self.run_config)
+        warning = warmup_warning(self.config)
+        if warning and self.context.is_main and self.loop.step < self.config.max_steps:
+            logger.warning(warning)
         self.model.train()
         with (
             StopSignals(self.handle_signals) as signals,
@@ -177,7 +182,7 @@ class Trainer:
         loop.tokens += stats.tokens
         if loop.first_loss is None:
             loop.first_loss = stats.loss
-        row = train_row(loop, stats, *self._interval)
+        row = train_row(loop, stats, *self._interval, self.objective.unit)
         if loop.step % config.log_every == 0 or loop.step == config.max_steps:
             self.metrics_log.write(row)
             show(row)
@@ -271,7 +276,7 @@ class Trainer:
     def _show(self, progress: Any, bar: Any, row: dict[str, Any]) -> None:
         if not self.context.is_main:
             return
-        info = progress_info(row)
+        info = progress_info(row, self.objective.unit)
         progress.update(bar, completed=row["step"], info=info)
         if progress.disable and not self.config.quiet:
             logger.info("step %d/%d  %s", row["step"], self.config.max_steps, info)

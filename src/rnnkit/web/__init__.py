@@ -8,6 +8,8 @@
     generation.py   token-by-token generation under a time limit, server-sent events
     inspect.py      gate maps of every cell and ‖∂L/∂h_t‖ for the page
     limits.py       the request-body size cap
+    curves.py       a run's training curves from its metrics.jsonl
+    docs.py         /docs with Swagger UI from local files (no CDN)
     static/         the page: index.html, app.js, style.css
 
 Importing this package imports no web framework; `rnnkit.web.app` does.

@@ -21,16 +21,15 @@ from rnnkit.errors import ConfigError, DataError
 from rnnkit.models.decoding import SamplingConfig, choose_next
 from rnnkit.models.many_to_one import SequenceClassifier
 from rnnkit.tasks.captioner import caption_images
-from rnnkit.tasks.classify import ClassificationObjective, predict_proba
-from rnnkit.tasks.ner import tokenize
-from rnnkit.tasks.tagger import tag_sentences
+from rnnkit.tasks.classify import ClassificationObjective, predict_proba, unknown_marks
+from rnnkit.tasks.tagger import read_text, tag_sentences
 from rnnkit.tasks.textgen import generate_text
-from rnnkit.tasks.translator import attention_of, translate
+from rnnkit.tasks.translator import attention_of, source_marks, translate
 from rnnkit.text.tags import entity_spans
 from rnnkit.web import schemas
-from rnnkit.web.generation import sampling_of
+from rnnkit.web.generation import beam_of, sampling_of
 from rnnkit.web.handlers import finite
-from rnnkit.web.inspect import next_token_gradient_norms, record_maps
+from rnnkit.web.inspect import classifier_gradient_norms, next_token_gradient_norms, record_maps
 
 
 def _fresh_seed(seed: int | None) -> int:
@@ -79,24 +78,31 @@ class CharLMAdapter(Adapter):
         """The text of each sampled token after the prime (`rnnkit.tasks.textgen`)."""
         if request.condition is not None:
             raise ConfigError("this charlm run takes no condition; leave condition out")
-        sampling = sampling_of(request)
-        return generate_text(
+        beam, sampling = beam_of(request), sampling_of(request)
+        pieces = generate_text(
             self.loaded.model,
             self.loaded.vocab,
             request.prime,
             request.length,
             sampling,
             seed=_fresh_seed(request.seed),
+            beam_size=beam,
         )
+        return pieces if beam is None else iter(list(pieces))  # a beam: searched whole, now
 
     def _ids(self, text: str) -> tuple[list[str], torch.Tensor]:
         tokens = _need_tokens(self.loaded.vocab.tokenize(text), text)
         return tokens, self.loaded.vocab.encode(tokens)  # (T,) unknown tokens -> <unk>
 
-    def inspect(self, text: str, units: int) -> schemas.InspectResponse:
+    def inspect(self, text: str, units: int, first_unit: int = 0) -> schemas.InspectResponse:
         tokens, ids = self._ids(text)
-        cell, layers, _ = record_maps(self.loaded.model, lambda m: m(ids.unsqueeze(0))[0], units)
-        return schemas.InspectResponse(tokens=tokens, cell=cell, layers=layers)
+        cell, layers, _ = record_maps(
+            self.loaded.model, lambda m: m(ids.unsqueeze(0))[0], units, first_unit
+        )
+        return schemas.InspectResponse(
+            tokens=tokens, cell=cell, layers=layers, first_unit=first_unit,
+            hidden_size=layers[0]["hidden_size"],
+        )  # fmt: skip
 
     def gradients(self, text: str) -> schemas.GradientsResponse:
         tokens, ids = self._ids(text)
@@ -125,8 +131,13 @@ class CondLMAdapter(Adapter):
             raise ConfigError(f"condition must be one of {classes}, got {request.condition!r}")
         if request.prime:
             raise ConfigError("a condlm run writes from <bos> given its condition; send no prime")
-        sampling = sampling_of(request)
+        beam, sampling = beam_of(request), sampling_of(request)
         v = F.one_hot(torch.tensor([classes.index(request.condition)]), len(classes)).float()
+        if beam is not None:  # searched whole, from <bos> to <eos> or `length` tokens
+            [[best, *_]] = self.loaded.model.search(v, beam_size=beam, max_length=request.length)
+            words = [self.loaded.vocab.id_to_token(t) for t in best.tokens
+                     if t != self.loaded.model.config.eos_id]  # fmt: skip
+            return iter([(" " if i else "") + word for i, word in enumerate(words)])
         generator = torch.Generator().manual_seed(_fresh_seed(request.seed))
         return self._sample(v, sampling, generator, request.length)
 
@@ -148,7 +159,7 @@ class CondLMAdapter(Adapter):
 class ClassifierAdapter(Adapter):
     """A sentiment or spam classifier: class probabilities, and gate maps for a recurrent one."""
 
-    capabilities = ("classify", "inspect")
+    capabilities = ("classify", "inspect", "gradients")
 
     def offers(self) -> tuple[str, ...]:
         recurrent = isinstance(self.loaded.model, SequenceClassifier)
@@ -171,20 +182,48 @@ class ClassifierAdapter(Adapter):
             classes=list(classes),
             label=classes[int(label[0])],
             probabilities=probabilities[0].tolist(),
+            truncated=self._read(text)[1],
+            **self._unknown(text),
         )
 
-    def inspect(self, text: str, units: int) -> schemas.InspectResponse:
-        config, vocab = self.loaded.config, self.loaded.vocab
-        tokens = _need_tokens(vocab.tokenize(text), text)
-        if config.max_tokens is not None:  # the tokens the model reads (`encode_texts`)
-            keep = config.max_tokens
-            tokens = tokens[:keep] if config.keep == "first" else tokens[-keep:]
-        ids = vocab.encode(tokens).unsqueeze(0)  # (1, T)
+    def _unknown(self, text: str) -> dict[str, Any]:
+        """The tokens read (cut as the run cut its corpus), which it never saw, their share."""
+        marks = unknown_marks(self.loaded, text)
+        return {"tokens": marks.tokens, "unknown": marks.unknown, "unknown_share": marks.share}
+
+    def _read(self, text: str) -> tuple[list[str], schemas.Truncation | None]:
+        """The tokens the model reads (`encode_texts`: at most max_tokens) and what was cut."""
+        config = self.loaded.config
+        tokens = _need_tokens(self.loaded.vocab.tokenize(text), text)
+        if config.max_tokens is None or len(tokens) <= config.max_tokens:
+            return tokens, None
+        cut = schemas.Truncation(kept=config.max_tokens, total=len(tokens), keep=config.keep)
+        keep = config.max_tokens
+        return (tokens[:keep] if config.keep == "first" else tokens[-keep:]), cut
+
+    def inspect(self, text: str, units: int, first_unit: int = 0) -> schemas.InspectResponse:
+        tokens, cut = self._read(text)
+        ids = self.loaded.vocab.encode(tokens).unsqueeze(0)  # (1, T)
         lengths = torch.tensor([ids.shape[1]])
-        cell, layers, logits = record_maps(self.loaded.model, lambda m: m(ids, lengths), units)
+        cell, layers, logits = record_maps(
+            self.loaded.model, lambda m: m(ids, lengths), units, first_unit
+        )
         probabilities = finite(logits.softmax(-1)[0], "class probabilities", "try a shorter text")
         return schemas.InspectResponse(
-            tokens=tokens, cell=cell, layers=layers, probabilities=probabilities.tolist()
+            tokens=tokens, cell=cell, layers=layers, probabilities=probabilities.tolist(),
+            first_unit=first_unit, hidden_size=layers[0]["hidden_size"], truncated=cut,
+        )  # fmt: skip
+
+    def gradients(self, text: str) -> schemas.GradientsResponse:
+        """‖∂L/∂h_t‖ for L = −ln Pr(ŷ | text), ŷ the class the model decides."""
+        tokens, cut = self._read(text)
+        label = self.classify(text).label
+        ids = self.loaded.vocab.encode(tokens)  # (T,)
+        index = list(self.loaded.classes).index(label)
+        norms = classifier_gradient_norms(self.loaded.model, ids, index)  # (T,)
+        finite(norms, "gradient norms", "the gradients explode on this text: try a shorter one")
+        return schemas.GradientsResponse(
+            tokens=tokens, norms=norms.tolist(), label=label, truncated=cut
         )
 
 
@@ -202,13 +241,15 @@ class TaggerAdapter(Adapter):
         }
 
     def tag(self, text: str) -> schemas.TagResponse:
-        tokens = _need_tokens(tokenize(text), text)
+        marks = read_text(self.loaded, text)  # cut as the run cut its corpus
+        tokens = _need_tokens(marks.tokens, text)
         [tags] = tag_sentences(self.loaded, [tokens])
         entities = [
             schemas.Entity(type=kind, start=start, end=end, text=" ".join(tokens[start:end]))
             for kind, start, end in entity_spans(tags)
         ]
-        return schemas.TagResponse(tokens=tokens, tags=tags, entities=entities)
+        return schemas.TagResponse(tokens=tokens, tags=tags, entities=entities,
+                                   unknown=marks.unknown, unknown_share=marks.share)  # fmt: skip
 
 
 class TranslatorAdapter(Adapter):
@@ -234,12 +275,15 @@ class TranslatorAdapter(Adapter):
         if self.loaded.model.attention is not None:
             alpha = attention_of(self.loaded, best)  # (T, S)
             attention = finite(alpha, "attention", "try a shorter text").tolist()
+        marks = source_marks(self.loaded, best)  # the source tokens read, unknown ones marked
         return schemas.TranslateResponse(
             text=best.text,
             tokens=best.tokens,
             score=best.score,
             source_tokens=best.source_tokens,
             attention=attention,
+            unknown=marks.unknown,
+            unknown_share=marks.share,
         )
 
 

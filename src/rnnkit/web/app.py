@@ -3,9 +3,10 @@
     app = create_app([Path("runs/charlm-…")])       # loads each run once, read-only
     uvicorn.run(app, host="127.0.0.1", port=8000)   # what `rnnkit serve` does
 
-Routes (the OpenAPI schema is at /openapi.json, its pages at /docs):
+Routes (the OpenAPI schema is at /openapi.json, its pages at /docs, made from local files):
 
     GET  /api/models                              the served runs and what each can do
+    GET  /api/models/{id}/curves                  training curves and validation metrics
     POST /api/models/{id}/generate                text after a prime (charlm) or a class (condlm)
     GET  /api/models/{id}/generate/stream         the same as server-sent events, token by token
     POST /api/models/{id}/classify | tag | translate | forecast | inspect | gradients
@@ -37,10 +38,11 @@ from fastapi.staticfiles import StaticFiles
 
 from rnnkit import __version__
 from rnnkit.errors import RnnkitError
-from rnnkit.web import handlers, openapi, schemas
+from rnnkit.web import docs, handlers, openapi, schemas
+from rnnkit.web.curves import run_curves
 from rnnkit.web.generation import Generation, in_worker_threads, sse_events
 from rnnkit.web.limits import BodyLimit
-from rnnkit.web.models import Adapter, load_runs
+from rnnkit.web.models import Adapter, ServedModel, load_runs
 from rnnkit.web.settings import ServeSettings
 
 logger = logging.getLogger(__name__)
@@ -48,6 +50,7 @@ logger = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/bmp", "image/gif")
 STREAM_PATH = "/api/models/{model_id}/generate/stream"
+CURVES_PATH = "/api/models/{model_id}/curves"
 CAPTION_PATH = "/api/models/{model_id}/caption"
 CAPTION_BEAM = 3  # the beam of a caption request that names none (max_beam if that is lower)
 ERRORS: dict[int | str, dict] = {
@@ -62,12 +65,18 @@ def settings_of(request: HTTPRequest) -> ServeSettings:
     return request.app.state.settings
 
 
-def adapter_for(request: HTTPRequest, model_id: str, capability: str) -> Adapter:
-    """The adapter of model `model_id`; 404 if there is none, 400 if it lacks `capability`."""
+def served_model(request: HTTPRequest, model_id: str) -> ServedModel:
+    """The served run `model_id`; 404 if there is none."""
     served = request.app.state.models.get(model_id)
     if served is None:
         known = ", ".join(request.app.state.models) or "none"
         raise HTTPException(404, f"no model {model_id!r}; the models served are: {known}")
+    return served
+
+
+def adapter_for(request: HTTPRequest, model_id: str, capability: str) -> Adapter:
+    """The adapter of model `model_id`; 404 if there is none, 400 if it lacks `capability`."""
+    served = served_model(request, model_id)
     offered = served.adapter.offers()
     if capability not in offered:
         raise HTTPException(
@@ -82,6 +91,18 @@ def adapter_for(request: HTTPRequest, model_id: str, capability: str) -> Adapter
 def list_models(request: HTTPRequest) -> schemas.ModelList:
     """The served runs, with their capabilities and facts for the page."""
     return schemas.ModelList(models=[m.describe() for m in request.app.state.models.values()])
+
+
+@api.get(CURVES_PATH.removeprefix("/api"), response_model=schemas.CurvesResponse, responses=ERRORS)
+def curves(
+    request: HTTPRequest, model_id: str, query: Annotated[schemas.CurvesQuery, Query()]
+) -> schemas.CurvesResponse:
+    """The run's training loss, η and ‖g‖ per logged step and its validation metrics."""
+    served = served_model(request, model_id)
+    schemas.check_limits(query, settings_of(request), "query")
+    if served.run_dir is None:
+        return schemas.CurvesResponse(run=served.run, curves=[])
+    return run_curves(served.run_dir, query.points)
 
 
 def _generation(
@@ -217,7 +238,7 @@ def inspect(
     """Every gate, cell and hidden value (T × U) of every layer while reading the text."""
     adapter = adapter_for(request, model_id, "inspect")
     schemas.check_limits(body, settings_of(request))
-    return adapter.inspect(body.text, body.units)
+    return adapter.inspect(body.text, body.units, body.first_unit)
 
 
 @api.post(
@@ -226,7 +247,8 @@ def inspect(
 def gradients(
     request: HTTPRequest, model_id: str, body: schemas.TextRequest
 ) -> schemas.GradientsResponse:
-    """‖∂L/∂h_t‖ of the next-token loss over the text, for each input token."""
+    """‖∂L/∂h_t‖ for each input token: of the next-token loss over the text (a language
+    model), or of −ln Pr(ŷ | text) for the class ŷ decided (a classifier)."""
     adapter = adapter_for(request, model_id, "gradients")
     schemas.check_limits(body, settings_of(request))
     return adapter.gradients(body.text)
@@ -247,6 +269,8 @@ def create_app(run_dirs: list[Path], settings: ServeSettings | None = None) -> F
         title="rnnkit",
         version=__version__,
         description="Recurrent models trained with rnnkit, served for the demo page.",
+        docs_url=None,  # `rnnkit.web.docs` serves /docs from local files, not a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.models = load_runs(run_dirs)
@@ -255,7 +279,8 @@ def create_app(run_dirs: list[Path], settings: ServeSettings | None = None) -> F
     app.include_router(api)
     app.add_api_route("/", index, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
-    routes = {STREAM_PATH: schemas.GenerateQuery}
+    docs.install(app)
+    routes = {STREAM_PATH: schemas.GenerateQuery, CURVES_PATH: schemas.CurvesQuery}
     openapi.install(app, settings, routes, forms={CAPTION_PATH: {"beam": "max_beam"}})
     return app
 

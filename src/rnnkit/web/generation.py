@@ -5,7 +5,11 @@ so requests share nothing but the read-only model. `Generation` stops the pieces
 `length` tokens, when they end (<eos>), or when `seconds` have passed, checked before every
 token, and records why. A step that fails in torch (NaN probabilities: the numbers of the model
 overflowed float32) is a DataError: a 422 for POST …/generate, an `error` event in a stream.
-`sampling_of` reads a request's τ and top-k, a τ too small for float32 as greedy (τ → 0).
+`sampling_of` reads a request's τ, top-k and top-p, a τ too small for float32 as greedy (τ → 0);
+`beam_of` its beam width. A beam search samples nothing and finds the whole text before its
+first token is given (its cost is bounded by max_generate_tokens × max_beam steps, not by the
+time limit), so POST …/generate returns it whole and a stream sends all its tokens at once;
+asking for top-k or top-p with a beam is a ConfigError (422).
 `sse_events` writes a generation as server-sent events:
 
     event: token        data: {"text": piece}          one per token
@@ -33,7 +37,7 @@ from collections.abc import AsyncIterator, Generator, Iterator
 import anyio
 import torch
 
-from rnnkit.errors import DataError
+from rnnkit.errors import ConfigError, DataError
 from rnnkit.models.decoding import MIN_TEMPERATURE, SamplingConfig
 from rnnkit.web import schemas
 
@@ -42,7 +46,7 @@ GREEDY_BELOW = MIN_TEMPERATURE  # τ under this: argmax (SamplingConfig refuses 
 
 
 def sampling_of(request: schemas.GenerateRequest) -> SamplingConfig:
-    """The request's τ and top-k; a τ below GREEDY_BELOW samples greedily (its limit τ → 0).
+    """The request's τ, top-k and top-p; a τ below GREEDY_BELOW samples greedily (τ → 0).
 
     Below it, logits / τ overflow float32 to ±inf and softmax gives NaN probabilities.
 
@@ -50,7 +54,25 @@ def sampling_of(request: schemas.GenerateRequest) -> SamplingConfig:
     0.0
     """
     temperature = request.temperature if request.temperature >= GREEDY_BELOW else 0.0
-    return SamplingConfig(temperature=temperature, top_k=request.top_k)
+    return SamplingConfig(temperature=temperature, top_k=request.top_k, top_p=request.top_p)
+
+
+def beam_of(request: schemas.GenerateRequest) -> int | None:
+    """The request's beam width, or None to sample; ConfigError if it also names top-k or top-p.
+
+    >>> beam_of(schemas.GenerateRequest(beam=3, top_p=0.9))
+    Traceback (most recent call last):
+    ...
+    rnnkit.errors.ConfigError: a beam search takes no top_p (it samples nothing); leave top_p out
+    """
+    if request.beam is None:
+        return None
+    for name in ("top_k", "top_p"):
+        if getattr(request, name) is not None:
+            raise ConfigError(
+                f"a beam search takes no {name} (it samples nothing); leave {name} out"
+            )
+    return request.beam
 
 
 class Generation:
@@ -140,4 +162,12 @@ async def in_worker_threads(events: Iterator[str]) -> AsyncIterator[str]:
                 await anyio.to_thread.run_sync(close)
 
 
-__all__ = ["GREEDY_BELOW", "Generation", "in_worker_threads", "sampling_of", "sse", "sse_events"]
+__all__ = [
+    "GREEDY_BELOW",
+    "Generation",
+    "beam_of",
+    "in_worker_threads",
+    "sampling_of",
+    "sse",
+    "sse_events",
+]

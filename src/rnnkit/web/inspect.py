@@ -34,6 +34,7 @@ from rnnkit.cells.lstm import LSTMCell
 from rnnkit.errors import DataError
 from rnnkit.losses.sequence import sequence_cross_entropy
 from rnnkit.models.many_to_many import LanguageModel
+from rnnkit.models.many_to_one import SequenceClassifier, pool_states
 
 Maps = dict[str, Tensor]  # name -> (T, H) values of one cell
 
@@ -118,13 +119,14 @@ def maps_of(steps: CellSteps) -> Maps:
 
 
 def record_maps(
-    model: nn.Module, forward: Callable[[nn.Module], Tensor], units: int
+    model: nn.Module, forward: Callable[[nn.Module], Tensor], units: int, first_unit: int = 0
 ) -> tuple[str, list[dict], Tensor]:
     """Run `forward` on a private copy of `model`, recording every step; its maps and output.
 
-    Returns the cell name, one {"layer", "direction", "maps"} per cell (maps (T, U) as lists,
-    the first `units` units) in torch.nn's (layer, direction) order, and what `forward` gave.
-    Raises DataError if a map holds NaN or ±inf.
+    Returns the cell name, one {"layer", "direction", "hidden_size", "maps"} per cell (maps
+    (T, U) as lists: `units` units from `first_unit`, so that every unit can be reached page
+    by page) in torch.nn's (layer, direction) order, and what `forward` gave. Raises DataError
+    if a map holds NaN or ±inf, or if `first_unit` is not below every cell's H.
     """
     private = copy.deepcopy(model)
     with torch.no_grad(), record_steps(private) as tape:
@@ -132,6 +134,12 @@ def record_maps(
     layers, seen = [], {False: 0, True: 0}
     for steps in tape:
         maps = maps_of(steps)
+        H = maps["hidden"].shape[-1]
+        if first_unit >= H:
+            raise DataError(
+                f"first_unit must be below the {H} units of layer {seen[steps.reverse]}; got "
+                f"{first_unit}: ask for a unit in 0 … {H - 1}"
+            )
         for name, values in maps.items():
             if not torch.isfinite(values).all():  # JSON has no NaN or ±inf
                 raise DataError(
@@ -142,7 +150,11 @@ def record_maps(
             {
                 "layer": seen[steps.reverse],
                 "direction": int(steps.reverse),
-                "maps": {name: values[:, :units].tolist() for name, values in maps.items()},
+                "hidden_size": H,
+                "maps": {
+                    name: values[:, first_unit : first_unit + units].tolist()
+                    for name, values in maps.items()
+                },
             }
         )
         seen[steps.reverse] += 1
@@ -173,4 +185,35 @@ def next_token_gradient_norms(model: LanguageModel, token_ids: Tensor) -> Tensor
     return norms[-1].detach()
 
 
-__all__ = ["gru_maps", "lstm_maps", "maps_of", "next_token_gradient_norms", "record_maps"]
+def classifier_gradient_norms(model: SequenceClassifier, token_ids: Tensor, label: int) -> Tensor:
+    """‖∂L/∂h_t‖ of the top layer for each token x_1 … x_T of a text a classifier reads.
+
+    L = −ln Pr(label | x_1 … x_T), the loss of the class `label`, from one backward pass
+    (`rnnkit.analysis.step_gradient_norms`) through a private copy of the recurrent layers.
+    A bidirectional top layer's h_t = [h→_t ; h←_t], so its norm is (‖∂L/∂h→_t‖² +
+    ‖∂L/∂h←_t‖²)^½. Shapes: token_ids (T,) int64 -> (T,).
+    """
+    T = token_ids.numel()
+    ids, lengths = token_ids.unsqueeze(0), torch.tensor([T])  # (1, T), (1,)
+    with torch.no_grad():
+        x = model.represent(ids)  # (1, T, F)
+    recurrent = copy.deepcopy(model.recurrent)
+    config = model.config
+
+    def loss(outputs: Tensor) -> Tensor:  # outputs (1, T, D·H)
+        pooled = pool_states(outputs, lengths, config.pooling, bidirectional=config.bidirectional)
+        return F.cross_entropy(model.output(pooled), torch.tensor([label]))  # −ln Pr(label | x)
+
+    norms = step_gradient_norms(recurrent, x, loss).reshape(-1, T)  # (L·D, T)
+    top = norms[-2:] if config.bidirectional else norms[-1:]  # (D, T)
+    return top.detach().pow(2).sum(0).sqrt()  # (T,)
+
+
+__all__ = [
+    "classifier_gradient_norms",
+    "gru_maps",
+    "lstm_maps",
+    "maps_of",
+    "next_token_gradient_norms",
+    "record_maps",
+]

@@ -3,8 +3,8 @@
     task        capabilities                  loader
     charlm      generate, inspect, gradients  tasks.charlm.load_language_model
     condlm      generate (with a condition)   tasks.condlm.load_condlm
-    sentiment   classify, inspect             tasks.classify.load_classifier (bow: classify)
-    spam        classify, inspect             tasks.classify.load_classifier (bow: classify)
+    sentiment   classify, inspect, gradients  tasks.classify.load_classifier (bow: classify)
+    spam        classify, inspect, gradients  tasks.classify.load_classifier (bow: classify)
     ner         tag                           tasks.tagger.load_tagger
     translate   translate                     tasks.translator.load_translator
     chat        translate                     tasks.translator.load_translator
@@ -12,7 +12,8 @@
     forecast    forecast                      tasks.forecast.load_forecaster
 
 A model's id is its run folder's name, made unique with a suffix -2, -3 … when two folders
-share a name; no request names a file.
+share a name; no request names a file. Every run also has its training curves (/curves),
+read from the run folder it was loaded from.
 """
 
 from __future__ import annotations
@@ -60,12 +61,13 @@ TASKS: dict[str, tuple[Any, type[Adapter]]] = {
 
 @dataclass(frozen=True)
 class ServedModel:
-    """One served run: its id, task, folder name and adapter."""
+    """One served run: its id, task, folder name, adapter and folder."""
 
     id: str
     task: str
     run: str
     adapter: Adapter
+    run_dir: Path | None = None  # where its metrics.jsonl is
 
     def describe(self) -> schemas.ModelInfo:
         return schemas.ModelInfo(
@@ -116,7 +118,7 @@ def load_run(run_dir: Path, model_id: str) -> ServedModel:
                 f"{run_dir} holds NaN or ±inf in {', '.join(broken[:3])}; its answers would be "
                 "NaN: serve an earlier checkpoint of the run"
             )
-    return ServedModel(model_id, task, run_dir.resolve().name, adapter(loaded))
+    return ServedModel(model_id, task, run_dir.resolve().name, adapter(loaded), run_dir.resolve())
 
 
 def load_runs(run_dirs: list[Path]) -> dict[str, ServedModel]:

@@ -65,12 +65,20 @@ class GenerateRequest(Request):
     length: int = Field(200, ge=1, description="tokens to generate (condlm: at most)")
     temperature: FiniteFloat = Field(1.0, ge=0.0, description="τ; 0: greedy")
     top_k: int | None = Field(None, ge=1, description="sample among the k most probable tokens")
+    top_p: float | None = Field(
+        None, gt=0.0, le=1.0, description="sample among the fewest tokens with mass ≥ p"
+    )
+    beam: int | None = Field(
+        None, ge=1, description="beam search of this width (no sampling): the whole text is "
+        "searched before the first token is sent; 1: greedy",
+    )  # fmt: skip
     condition: Text | None = Field(None, description="condlm: the class to write for")
     seed: int | None = Field(None, ge=0, le=MAX_SEED, description="same seed, same text")
     limits: ClassVar[dict[str, str]] = {
         "prime": "max_text_chars",
         "length": "max_generate_tokens",
         "temperature": "max_temperature",
+        "beam": "max_beam",
     }
 
 
@@ -83,6 +91,13 @@ class GenerateQuery(GenerateRequest):
         if isinstance(data, dict):
             return {key: value for key, value in data.items() if value != "" or key == "prime"}
         return data
+
+
+class CurvesQuery(Request):
+    """How many points of each training curve to send (from a query string)."""
+
+    points: int = Field(2000, ge=1, description="most points per curve; longer ones are thinned")
+    limits: ClassVar[dict[str, str]] = {"points": "max_curve_points"}
 
 
 class TextRequest(Request):
@@ -100,9 +115,10 @@ class TranslateRequest(TextRequest):
 
 
 class InspectRequest(TextRequest):
-    """A text to read while recording every gate; maps keep the first `units` units."""
+    """A text to read while recording every gate; maps keep `units` units from `first_unit`."""
 
-    units: int = Field(32, ge=1, description="U, the first units of each map")
+    units: int = Field(32, ge=1, description="U, the units of each map")
+    first_unit: int = Field(0, ge=0, le=2**31, description="the first unit of each map (paging)")
     limits: ClassVar[dict[str, str]] = {"text": "max_inspect_chars", "units": "max_inspect_units"}
 
 
@@ -138,10 +154,25 @@ class GenerateResponse(BaseModel):
     stopped: Stopped
 
 
+class Truncation(BaseModel):
+    """The model read only `kept` of the text's `total` tokens: its `keep` (first or last) ones."""
+
+    kept: int
+    total: int
+    keep: Literal["first", "last"]
+
+
 class ClassifyResponse(BaseModel):
+    """Class probabilities; the tokens the model read (cut as the run cut its corpus), which of
+    them it never saw in training (read as <unk>) and their share (unknown / tokens)."""
+
     classes: list[str]
     probabilities: list[float]
     label: str
+    tokens: list[str]
+    unknown: list[bool]
+    unknown_share: float
+    truncated: Truncation | None = None  # the run reads at most max_tokens tokens
 
 
 class Entity(BaseModel):
@@ -154,19 +185,27 @@ class Entity(BaseModel):
 
 
 class TagResponse(BaseModel):
+    """A tag per token; `unknown[i]`: token i is not in the run's vocabulary (read as <unk>)."""
+
     tokens: list[str]
     tags: list[str]
     entities: list[Entity]
+    unknown: list[bool]
+    unknown_share: float
 
 
 class TranslateResponse(BaseModel):
-    """The output; attention α (T, S): output token (then <eos> if it ended) × source token."""
+    """The output; attention α (T, S): output token (then <eos> if it ended) × source token.
+
+    `unknown[s]`: source token s is not in the source vocabulary (read as <unk>)."""
 
     text: str
     tokens: list[str]
     source_tokens: list[str]
     attention: list[list[float]] | None
     score: float
+    unknown: list[bool]
+    unknown_share: float
 
 
 class CaptionResponse(BaseModel):
@@ -186,14 +225,20 @@ class LayerMaps(BaseModel):
 
     layer: int
     direction: int
+    hidden_size: int = 0  # H of this cell; the maps hold U of its units
     maps: dict[str, list[list[float]]]
 
 
 class InspectResponse(BaseModel):
+    """Maps of units first_unit … first_unit + U − 1 of the hidden_size H of each cell."""
+
     tokens: list[str]
     cell: Literal["lstm", "gru", "rnn"]
     layers: list[LayerMaps]
     probabilities: list[float] | None = None
+    first_unit: int = 0
+    hidden_size: int = 0
+    truncated: Truncation | None = None
 
 
 class GradientsResponse(BaseModel):
@@ -201,6 +246,25 @@ class GradientsResponse(BaseModel):
 
     tokens: list[str]
     norms: list[float]
+    label: str | None = Field(None, description="a classifier's: L = −ln Pr(label | text)")
+    truncated: Truncation | None = None
+
+
+class Curve(BaseModel):
+    """One training curve: `values` at `steps`, thinned from `total` logged rows."""
+
+    name: str
+    kind: Literal["train", "eval"]
+    steps: list[int]
+    values: list[float]
+    total: int
+
+
+class CurvesResponse(BaseModel):
+    """The run's curves from its metrics.jsonl (none when nothing is logged yet)."""
+
+    run: str
+    curves: list[Curve]
 
 
 class ErrorResponse(BaseModel):

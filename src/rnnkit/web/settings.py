@@ -35,6 +35,7 @@ class ServeSettings:
     generation_seconds: float = 10.0  # a generation stops after this long: "time_limit"
     max_inspect_units: int = 64  # U, units per map of /inspect
     max_inspect_chars: int = 500  # longest text of /inspect: its answer grows as T × U × maps
+    max_curve_points: int = 2000  # most points per training curve of /curves (evenly thinned)
 
     def __post_init__(self) -> None:
         for field in fields(self):

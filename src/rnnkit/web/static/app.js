@@ -2,7 +2,7 @@
  *
  * The page reads GET /api/models and builds, for each model, the panels its `capabilities` name;
  * the API contract is the server's /openapi.json (docs at /docs). No framework, no build step, no
- * network access beyond this server.
+ * network access beyond this server (the API documentation at /docs is served from it too).
  *
  * Stable hooks for tests and scripts. Each model is a
  *   <section data-testid="model" data-model-id="<id>" id="m<index>">
@@ -12,21 +12,35 @@
  * Page:      page-status (loading / load errors), models, model-nav
  * Per model: tab-<capability> (role=tab button), panel-<capability> (role=tabpanel),
  *            <capability>-error (role=alert; empty while all is well), model-info
- * generate:  generate-prime (not for condlm), generate-length, generate-temperature, generate-topk, generate-seed,
+ * generate:  generate-prime (not for condlm), generate-length, generate-temperature, generate-topk,
+ *            generate-topp, generate-beam (a beam search arrives whole), generate-seed,
  *            generate-condition (condlm only), generate-run, generate-stop,
  *            generate-output (span.prime, then span.streamed growing token by token),
  *            generate-done ("stopped: <reason> … (<n> tokens)", shown once the stream ends)
  * classify:  classify-text, classify-run, classify-bars, classify-bar (one per class, with
- *            data-class and data-probability; class "predicted" on the chosen one), classify-label
- * tag:       tag-text, tag-run, tag-output (tokens; entities are <mark data-type>), tag-legend
+ *            data-class and data-probability; class "predicted" on the chosen one), classify-label,
+ *            classify-tokens (the tokens read), classify-notes (unknown share, a cut input)
+ * tag:       tag-text, tag-run, tag-output (tokens; entities are <mark data-type>), tag-legend,
+ *            tag-notes
  * translate: translate-text, translate-beam, translate-run, translate-output, translate-score,
- *            translate-attention (canvas)
+ *            translate-source (source tokens), translate-notes, translate-attention (canvas)
  * caption:   caption-file, caption-beam, caption-run, caption-preview (img), caption-output
  * forecast:  forecast-horizon, forecast-history, forecast-run, forecast-plot (canvas)
- * inspect:   inspect-text, inspect-units, inspect-run, inspect-layer, inspect-map, inspect-from,
- *            inspect-to, inspect-single, inspect-unit, inspect-heatmap (canvas), inspect-line
- *            (canvas), inspect-legend (canvas), inspect-readout, inspect-probabilities
- * gradients: gradients-text, gradients-run, gradients-log, gradients-plot (canvas)
+ * inspect:   inspect-text, inspect-units (per page), inspect-first (first unit), inspect-run,
+ *            inspect-prev, inspect-next, inspect-page ("units a–b of H"), inspect-layer,
+ *            inspect-map, inspect-from, inspect-to (absolute unit numbers), inspect-single,
+ *            inspect-unit, inspect-heatmap (canvas), inspect-line (canvas), inspect-legend
+ *            (canvas; data-min / data-max: the scale fitted to the map shown), inspect-readout,
+ *            inspect-probabilities, inspect-notes
+ * gradients: gradients-text, gradients-run, gradients-log, gradients-plot (canvas),
+ *            gradients-notes (a classifier's class, a cut input)
+ * curves:    curves-run, curves-loss (canvas), curves-metric (select), curves-plot (canvas),
+ *            curves-summary, curves-note (every model has this tab: /api/models/{id}/curves)
+ * Every text box <name> has <name>-cut, shown when typed or pasted text was cut to the limit.
+ * Unknown tokens (not in the run's vocabulary) are <mark class="unknown" data-testid=
+ * "unknown-token">. Compare (a section above the models): compare-capability, compare-a,
+ * compare-b, compare-text, compare-length, compare-seed, compare-run, compare-error,
+ * compare-output-a, compare-output-b.
  * A canvas gets data-drawn="true" once it holds a figure.
  */
 "use strict";
@@ -60,7 +74,7 @@
   const TAB_TITLES = {
     generate: "Generate", classify: "Classify", tag: "Tag entities", translate: "Translate",
     caption: "Caption", forecast: "Forecast", inspect: "Inside the network",
-    gradients: "Gradients through time",
+    gradients: "Gradients through time", curves: "Training curves",
   };
   const MAP_TITLES = {
     hidden: "hidden state h_t", cell: "cell state c_t", input_gate: "input gate i_t",
@@ -101,9 +115,26 @@
     const control = make(name, input.tag, input.attrs, ...(input.children || []));
     const hintNode = hint ? el("small", { class: "hint", id: `${control.id}-hint`, text: hint }) : null;
     if (hintNode) control.setAttribute("aria-describedby", hintNode.id);
+    const cut = input.limit ? make(`${name}-cut`, "small", { class: "cut-note", role: "status", hidden: true }) : null;
+    if (cut) watchLength(control, input.limit, cut);
     const wrapper = el("div", { class: "field" },
-      el("label", { for: control.id, text: label }), control, hintNode);
+      el("label", { for: control.id, text: label }), control, hintNode, cut);
     return { wrapper, control };
+  }
+
+  /** Cut a text box to `limit` characters as it changes, and say so (no silent maxlength). */
+  function watchLength(control, limit, note) {
+    control.addEventListener("input", () => {
+      const length = control.value.length;
+      if (length > limit) {
+        control.value = control.value.slice(0, limit);
+        note.textContent = `Cut to the first ${limit} characters (the server's limit): `
+          + `${length - limit} characters were left out.`;
+        note.hidden = false;
+      } else if (length < limit) {
+        note.hidden = true;
+      }
+    });
   }
 
   function find(section, name) {
@@ -117,6 +148,37 @@
 
   function clamp(value, lo, hi) {
     return Math.min(hi, Math.max(lo, value));
+  }
+
+  /** Spans of tokens, those the run never saw in training (read as <unk>) marked. */
+  function tokenSpans(tokens, unknown) {
+    return tokens.flatMap((token, i) => [unknown && unknown[i]
+      ? el("mark", { class: "unknown", "data-testid": "unknown-token", text: token,
+        title: "not in the run's vocabulary: read as <unk>" })
+      : el("span", { class: "token", text: token }), " "]);
+  }
+
+  /** Notes under a result: the share of unknown tokens, and a text the run cut. */
+  function resultNotes(result) {
+    const notes = [];
+    if (Array.isArray(result.unknown)) {
+      const count = result.unknown.filter(Boolean).length;
+      const share = Number.isFinite(result.unknown_share) ? result.unknown_share : count / Math.max(1, result.unknown.length);
+      notes.push(count
+        ? `${count} of ${result.unknown.length} tokens (${(share * 100).toFixed(0)}%) are unknown to this run (marked; read as <unk>).`
+        : "Every token is in this run's vocabulary.");
+    }
+    if (result.truncated) {
+      const cut = result.truncated;
+      notes.push(`Cut at the run's length limit: it read only the ${cut.keep} ${cut.kept} of your ${cut.total} tokens.`);
+    }
+    return notes;
+  }
+
+  function showNotes(node, result) {
+    const notes = resultNotes(result);
+    node.replaceChildren(...notes.map((note) => el("span", { class: note.startsWith("Cut") ? "note cut" : "note", text: note })));
+    node.hidden = !notes.length;
   }
 
   // ---------------------------------------------------------------- errors and the API
@@ -345,7 +407,7 @@
   }
 
   function drawLegend(canvas, scale, caption) {
-    const width = 260;
+    const width = 380;
     const ctx = prepareCanvas(canvas, width, 40);
     for (let x = 0; x < width - 20; x += 1) {
       const value = scale.min + ((scale.max - scale.min) * x) / (width - 21);
@@ -363,6 +425,8 @@
     ctx.textAlign = "center";
     ctx.fillText(caption, width / 2, 22);
     canvas.setAttribute("aria-label", `colour scale from ${formatEnd(scale.min)} to ${formatEnd(scale.max)}: ${caption}`);
+    canvas.dataset.min = String(scale.min);
+    canvas.dataset.max = String(scale.max);
     canvas.dataset.drawn = "true";
   }
 
@@ -451,7 +515,7 @@
       ctx.fillRect(legendX, 8, 14, 4);
       ctx.fillStyle = "#222222";
       ctx.fillText(s.label, legendX + 18, 10);
-      legendX += 28 + measure.measureText(s.label).width;
+      legendX += 28 + ctx.measureText(s.label).width;
     }
     canvas.dataset.drawn = "true";
   }
@@ -487,9 +551,9 @@
     return { panel, error };
   }
 
-  function textArea(rows, placeholder, value, maxlength = LIMITS.maxTextChars) {
-    return { tag: "textarea", attrs: { rows, maxlength, placeholder, spellcheck: "false" },
-      children: value ? [value] : [] };
+  function textArea(rows, placeholder, value, limit = LIMITS.maxTextChars) {
+    return { tag: "textarea", attrs: { rows, placeholder, spellcheck: "false" },
+      children: value ? [value] : [], limit };
   }
 
   function numberInput(attrs) {
@@ -508,6 +572,12 @@
       "0 picks the likeliest token; higher is more random");
     const topK = field(make, "generate-topk", "Top-k",
       numberInput({ min: 1, step: 1, placeholder: "all" }), "sample only the k likeliest; empty: all");
+    const topP = field(make, "generate-topp", "Top-p",
+      numberInput({ min: 0, max: 1, step: 0.05, placeholder: "1" }),
+      "sample among the fewest tokens holding mass p; empty: all");
+    const beam = field(make, "generate-beam", "Beam",
+      numberInput({ min: 1, max: LIMITS.maxBeam, step: 1, placeholder: "sample" }),
+      "beam search of this width instead of sampling; the text arrives whole");
     const seed = field(make, "generate-seed", "Seed",
       numberInput({ step: 1, placeholder: "random" }), "same seed, same text");
     const conditions = model.info.conditions || model.info.condition_classes || model.info.classes || [];
@@ -523,7 +593,7 @@
     const output = make("generate-output", "pre", { class: "output", "aria-live": "polite" }, primeOut, streamed);
     const done = make("generate-done", "p", { class: "done", hidden: true });
     panel.append(el("div", { class: "controls" }, prime && prime.wrapper, length.wrapper, temperature.wrapper,
-      topK.wrapper, seed.wrapper, condition && condition.wrapper),
+      topK.wrapper, topP.wrapper, beam.wrapper, seed.wrapper, condition && condition.wrapper),
     el("div", { class: "actions" }, run, stop), error, output, done);
 
     let stream = null;
@@ -549,8 +619,16 @@
           temperature: readNumber(temperature.control, "temperature", { lo: 0, hi: LIMITS.maxTemperature }),
         });
         const k = readNumber(topK.control, "top-k", { lo: 1, integer: true, optional: true });
+        const p = readNumber(topP.control, "top-p", { lo: 0, hi: 1, optional: true });
+        const b = readNumber(beam.control, "beam", { lo: 1, hi: LIMITS.maxBeam, integer: true, optional: true });
         const s = readNumber(seed.control, "seed", { lo: 0, integer: true, optional: true });
+        if (p === 0) throw new InputError(topP.control, "top-p must be above 0 (1 keeps every token)");
+        if (b !== null && (k !== null || p !== null)) {
+          throw new InputError(beam.control, "a beam search samples nothing: clear top-k and top-p, or the beam");
+        }
         if (k !== null) params.set("top_k", k);
+        if (p !== null) params.set("top_p", p);
+        if (b !== null) params.set("beam", b);
         if (s !== null) params.set("seed", s);
         if (condition) {
           if (!condition.control.value) throw new InputError(condition.control, "choose a condition");
@@ -563,6 +641,7 @@
       }
       primeOut.textContent = params.get("prime");
       streamed.textContent = "";
+      done.textContent = "";
       done.hidden = true;
       run.disabled = true;
       stop.disabled = false;
@@ -627,15 +706,26 @@
     const run = make("classify-run", "button", { type: "button", class: "primary", text: "Classify" });
     const label = make("classify-label", "p", { class: "result", "aria-live": "polite" });
     const bars = make("classify-bars", "div", { class: "bars", role: "list" });
+    const tokens = make("classify-tokens", "p", { class: "tokens", hidden: true });
+    const notes = make("classify-notes", "p", { class: "notes", hidden: true });
     panel.append(el("div", { class: "controls" }, text.wrapper), el("div", { class: "actions" }, run),
-      error, label, bars);
+      error, label, bars, tokens, notes);
     run.addEventListener("click", () => guarded(panel, run, async () => {
       const body = { text: readText(text.control, "the text") };
       const result = await postJSON(`/api/models/${encodeURIComponent(model.id)}/classify`, body);
-      renderBars(bars, result.classes, result.probabilities, result.label);
-      label.textContent = `label: ${result.label}`;
+      renderClassified({ label, bars, tokens, notes }, result);
     }));
     return panel;
+  }
+
+  function renderClassified(out, result) {
+    renderBars(out.bars, result.classes, result.probabilities, result.label);
+    out.label.textContent = `label: ${result.label}`;
+    if (out.tokens) {
+      out.tokens.replaceChildren(...(result.tokens ? tokenSpans(result.tokens, result.unknown) : []));
+      out.tokens.hidden = !result.tokens;
+    }
+    showNotes(out.notes, result);
   }
 
   function renderBars(host, classes, probabilities, chosen) {
@@ -664,32 +754,44 @@
     const run = make("tag-run", "button", { type: "button", class: "primary", text: "Tag" });
     const output = make("tag-output", "p", { class: "tokens", "aria-live": "polite" });
     const legend = make("tag-legend", "ul", { class: "legend", "aria-label": "entity types" });
+    const notes = make("tag-notes", "p", { class: "notes", hidden: true });
     panel.append(el("div", { class: "controls" }, text.wrapper), el("div", { class: "actions" }, run),
-      error, output, legend);
+      error, output, legend, notes);
     run.addEventListener("click", () => guarded(panel, run, async () => {
       const body = { text: readText(text.control, "the text") };
       const result = await postJSON(`/api/models/${encodeURIComponent(model.id)}/tag`, body);
-      const types = entityTypes(model, result.entities);
-      const colour = (type) => ENTITY_COLOURS[types.indexOf(type) % ENTITY_COLOURS.length];
-      const starts = new Map(result.entities.map((e) => [e.start, e]));
-      const parts = [];
-      for (let i = 0; i < result.tokens.length;) {
-        const entity = starts.get(i);
-        if (entity && entity.end > i) {
-          parts.push(el("mark", { class: "entity", style: `background: ${colour(entity.type)}`,
-            dataset: { type: entity.type }, title: entity.type },
-          result.tokens.slice(i, entity.end).join(" "), el("span", { class: "entity-type", text: entity.type })), " ");
-          i = entity.end;
-        } else {
-          parts.push(el("span", { class: "token", title: result.tags[i], text: result.tokens[i] }), " ");
-          i += 1;
-        }
-      }
-      output.replaceChildren(...parts);
-      legend.replaceChildren(...types.map((type) => el("li", {},
-        el("span", { class: "swatch", style: `background: ${colour(type)}` }), type)));
+      renderTagged({ output, legend, notes }, model, result);
     }));
     return panel;
+  }
+
+  function renderTagged(out, model, result) {
+    const types = entityTypes(model, result.entities);
+    const colour = (type) => ENTITY_COLOURS[types.indexOf(type) % ENTITY_COLOURS.length];
+    const starts = new Map(result.entities.map((e) => [e.start, e]));
+    const unknown = result.unknown || [];
+    const parts = [];
+    for (let i = 0; i < result.tokens.length;) {
+      const entity = starts.get(i);
+      if (entity && entity.end > i) {
+        const inside = tokenSpans(result.tokens.slice(i, entity.end), unknown.slice(i, entity.end));
+        parts.push(el("mark", { class: "entity", style: `background: ${colour(entity.type)}`,
+          dataset: { type: entity.type }, title: entity.type },
+        inside.slice(0, -1), el("span", { class: "entity-type", text: entity.type })), " ");
+        i = entity.end;
+      } else {
+        const [span] = tokenSpans([result.tokens[i]], [unknown[i]]);
+        span.title = `${result.tags[i]}${unknown[i] ? " · unknown to the run" : ""}`;
+        parts.push(span, " ");
+        i += 1;
+      }
+    }
+    out.output.replaceChildren(...parts);
+    if (out.legend) {
+      out.legend.replaceChildren(...types.map((type) => el("li", {},
+        el("span", { class: "swatch", style: `background: ${colour(type)}` }), type)));
+    }
+    showNotes(out.notes, result);
   }
 
   function buildTranslate(model, make) {
@@ -701,11 +803,13 @@
     const run = make("translate-run", "button", { type: "button", class: "primary", text: "Translate" });
     const output = make("translate-output", "p", { class: "result", "aria-live": "polite" });
     const score = make("translate-score", "p", { class: "hint" });
+    const source = make("translate-source", "p", { class: "tokens", hidden: true });
+    const notes = make("translate-notes", "p", { class: "notes", hidden: true });
     const canvas = make("translate-attention", "canvas", { role: "img", "aria-label": "attention weights" });
     const legend = el("canvas", { role: "img", hidden: true });
     const note = el("p", { class: "hint", "aria-live": "polite" });
     panel.append(el("div", { class: "controls" }, text.wrapper, beam.wrapper),
-      el("div", { class: "actions" }, run), error, output, score,
+      el("div", { class: "actions" }, run), error, output, score, source, notes,
       el("div", { class: "figure" }, canvas), legend, note);
     run.addEventListener("click", () => guarded(panel, run, async () => {
       const body = {
@@ -715,6 +819,10 @@
       const result = await postJSON(`/api/models/${encodeURIComponent(model.id)}/translate`, body);
       output.textContent = result.text;
       score.textContent = `log-probability score ${formatValue(result.score)}`;
+      source.replaceChildren(el("span", { class: "hint", text: "source read: " }),
+        ...tokenSpans(result.source_tokens, result.unknown));
+      source.hidden = false;
+      showNotes(notes, result);
       if (!result.attention) {
         canvas.hidden = true;
         legend.hidden = true;
@@ -723,11 +831,11 @@
       }
       const rows = result.attention.length;
       const labels = result.tokens.concat(["<eos>"]).slice(0, rows);
-      const scale = { kind: "sequential", min: 0, max: 1 };
+      const scale = fittedScale(result.attention, false);
       canvas.hidden = false;
       legend.hidden = false;
       note.textContent = "Rows: output tokens; columns: source tokens; darker = more attention.";
-      drawLegend(legend, scale, "attention weight");
+      drawLegend(legend, scale, "attention α, this map's range");
       drawHeatmap(canvas, result.attention, {
         rowLabels: labels, colLabels: result.source_tokens, scale, maxHeight: 40 * rows, maxCell: 48,
         describe: (r, c) => `${labels[r]} ← ${result.source_tokens[c]}: ${formatValue(result.attention[r][c])}`,
@@ -783,7 +891,7 @@
     const horizon = field(make, "forecast-horizon", "Horizon (steps)",
       numberInput({ min: 1, max: LIMITS.maxHorizon, step: 1, value: 24 }));
     const history = field(make, "forecast-history", "History (optional)",
-      textArea(2, "numbers separated by commas or spaces", ""),
+      textArea(2, "numbers separated by commas or spaces", "", null),
       `empty: the run's own series${model.info.series ? ` (${model.info.series})` : ""}`);
     const run = make("forecast-run", "button", { type: "button", class: "primary", text: "Forecast" });
     const caption = el("p", { class: "hint", "aria-live": "polite" });
@@ -806,13 +914,31 @@
     return panel;
   }
 
-  function mapScale(name, values) {
-    if (name.endsWith("_gate")) return { kind: "sequential", min: 0, max: 1, caption: "σ: 0 … 1" };
-    if (name === "cell") {
-      const bound = values.flat().reduce((m, v) => (Number.isFinite(v) ? Math.max(m, Math.abs(v)) : m), 1);
-      return { kind: "diverging", min: -bound, max: bound, caption: "c_t is unbounded" };
+  /**
+   * A colour scale fitted to the values of one map: a signed map diverges from white at 0 to
+   * ±max |v| (symmetric, so the sign reads at a glance); an unsigned one runs from its own
+   * min to its own max. A flat map gets a tiny range so that it still draws.
+   */
+  function fittedScale(grid, signed) {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const row of grid) {
+      for (const v of row) {
+        if (Number.isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+      }
     }
-    return { kind: "diverging", min: -1, max: 1, caption: "tanh: −1 … 1" };
+    if (lo > hi) [lo, hi] = [0, 1];
+    if (signed) {
+      const bound = Math.max(Math.abs(lo), Math.abs(hi)) || 1e-6;
+      return { kind: "diverging", min: -bound, max: bound };
+    }
+    return { kind: "sequential", min: lo, max: hi > lo ? hi : lo + 1e-6 };
+  }
+
+  /** Gates (σ, in 0 … 1) fitted to their own range; h_t, c_t and candidates symmetric at 0. */
+  function mapScale(name, grid) {
+    if (name.endsWith("_gate")) return { ...fittedScale(grid, false), caption: "σ gate, this map's range" };
+    return { ...fittedScale(grid, true), caption: "signed: 0 is white, ±this map's max" };
   }
 
   function buildInspect(model, make) {
@@ -820,9 +946,15 @@
     const text = field(make, "inspect-text", "Text to read",
       textArea(2, "the model reads this text token by token", "The quick brown fox jumps.",
         LIMITS.maxInspectChars));
-    const units = field(make, "inspect-units", "Units",
-      numberInput({ min: 1, max: LIMITS.maxInspectUnits, step: 1, value: 32 }), "the first units of each layer");
+    const units = field(make, "inspect-units", "Units per page",
+      numberInput({ min: 1, max: LIMITS.maxInspectUnits, step: 1, value: Math.min(32, LIMITS.maxInspectUnits) }),
+      `at most ${LIMITS.maxInspectUnits}`);
+    const first = field(make, "inspect-first", "First unit", numberInput({ min: 0, step: 1, value: 0 }),
+      "page through every unit");
     const run = make("inspect-run", "button", { type: "button", class: "primary", text: "Read the text" });
+    const prev = make("inspect-prev", "button", { type: "button", text: "◀ Previous units", disabled: true });
+    const next = make("inspect-next", "button", { type: "button", text: "Next units ▶", disabled: true });
+    const pageNote = make("inspect-page", "span", { class: "hint page-note", "aria-live": "polite" });
     const layer = field(make, "inspect-layer", "Layer", { tag: "select", attrs: {} });
     const map = field(make, "inspect-map", "Map", { tag: "select", attrs: {} });
     const from = field(make, "inspect-from", "From unit", numberInput({ min: 0, step: 1, value: 0 }));
@@ -836,44 +968,62 @@
     const readout = make("inspect-readout", "p", { class: "hint", "aria-live": "polite",
       text: "Hover over the map to read a value." });
     const probabilities = make("inspect-probabilities", "p", { class: "hint" });
+    const notes = make("inspect-notes", "p", { class: "notes", hidden: true });
     const view = el("div", { class: "controls view-controls", hidden: true },
       layer.wrapper, map.wrapper, from.wrapper, to.wrapper, single.wrapper, unit.wrapper);
-    panel.append(el("div", { class: "controls" }, text.wrapper, units.wrapper),
-      el("div", { class: "actions" }, run), error, probabilities, view,
+    panel.append(el("div", { class: "controls" }, text.wrapper, units.wrapper, first.wrapper),
+      el("div", { class: "actions" }, run, prev, next, pageNote), error, probabilities, notes, view,
       el("div", { class: "figure" }, heatmap, line), legend, readout);
     attachReadout(heatmap, readout);
+    const controls = { layer, map, from, to, single, unit };
     let result = null;
 
     function redraw() {
-      guardedSync(panel, () => drawInspect(result, { layer, map, from, to, single, unit },
-        { heatmap, line, legend }));
+      guardedSync(panel, () => drawInspect(result, controls, { heatmap, line, legend }));
     }
     [layer, map, from, to, single, unit].forEach((f) => f.control.addEventListener("change", () => {
       if (f === layer) fillMapChoices(result, layer.control, map.control);
       redraw();
     }));
-    run.addEventListener("click", () => guarded(panel, run, async () => {
+
+    async function read(start) {
       const body = {
         text: readText(text.control, "the text", { limit: LIMITS.maxInspectChars }),
         units: readNumber(units.control, "units", { lo: 1, hi: LIMITS.maxInspectUnits, integer: true }),
+        first_unit: start === undefined ? readNumber(first.control, "first unit", { lo: 0, integer: true }) : start,
       };
       result = await postJSON(`/api/models/${encodeURIComponent(model.id)}/inspect`, body);
+      const shown = (result.layers[0].maps.hidden[0] || []).length;
+      const lo = result.first_unit;
+      const hi = lo + Math.max(0, shown - 1);
+      const total = result.hidden_size || shown;
+      first.control.value = lo;
+      pager = { atStart: lo === 0, atEnd: lo + shown >= total };
+      pageNote.textContent = `units ${lo}–${hi} of ${total}`;
       layer.control.replaceChildren(...result.layers.map((entry, i) => el("option", {
         value: i, text: `layer ${entry.layer}${entry.direction ? " · backward" : ""}`,
       })));
       fillMapChoices(result, layer.control, map.control);
-      const width = (result.layers[0].maps.hidden[0] || []).length;
-      for (const f of [from, to, unit]) f.control.max = Math.max(0, width - 1);
-      from.control.value = 0;
-      to.control.value = Math.max(0, width - 1);
-      unit.control.value = clamp(Number(unit.control.value) || 0, 0, Math.max(0, width - 1));
+      for (const f of [from, to, unit]) { f.control.min = lo; f.control.max = hi; }
+      from.control.value = lo;
+      to.control.value = hi;
+      unit.control.value = clamp(Number(unit.control.value) || 0, lo, hi);
       view.hidden = false;
       probabilities.textContent = result.probabilities
         ? `class probabilities: ${(model.info.classes || result.probabilities.map((_, i) => i))
           .map((c, i) => `${c} ${(result.probabilities[i] * 100).toFixed(1)}%`).join(", ")}`
         : "";
-      drawInspect(result, { layer, map, from, to, single, unit }, { heatmap, line, legend });
-    }));
+      showNotes(notes, result);
+      drawInspect(result, controls, { heatmap, line, legend });
+    }
+    const perPage = () => readNumber(units.control, "units", { lo: 1, hi: LIMITS.maxInspectUnits, integer: true });
+    let pager = { atStart: true, atEnd: true };
+    const syncPager = () => { prev.disabled = pager.atStart; next.disabled = pager.atEnd; };
+    run.addEventListener("click", () => guarded(panel, run, () => read()).then(syncPager));
+    prev.addEventListener("click", () => guarded(panel, prev,
+      () => read(Math.max(0, result.first_unit - perPage()))).then(syncPager));
+    next.addEventListener("click", () => guarded(panel, next,
+      () => read(result.first_unit + perPage())).then(syncPager));
     return panel;
   }
 
@@ -902,23 +1052,28 @@
   function drawInspect(result, f, out) {
     const entry = result.layers[Number(f.layer.control.value) || 0];
     const name = f.map.control.value;
-    const values = entry.maps[name]; // (T, U): rows tokens, columns units
+    const values = entry.maps[name]; // (T, U): rows tokens, columns units first … first + U − 1
+    const offset = result.first_unit || 0;
     const width = values[0] ? values[0].length : 0;
-    const scale = mapScale(name, values);
-    drawLegend(out.legend, scale, scale.caption);
+    const last = offset + width - 1;
     const tokens = result.tokens;
     if (f.single.control.checked) {
-      const u = readNumber(f.unit.control, "unit", { lo: 0, hi: width - 1, integer: true });
+      const u = readNumber(f.unit.control, "unit", { lo: offset, hi: last, integer: true });
+      const series = values.map((row) => row[u - offset]);
+      const scale = mapScale(name, [series]);
+      drawLegend(out.legend, scale, scale.caption);
       out.heatmap.hidden = true;
       out.line.hidden = false;
-      drawLines(out.line, [{ values: values.map((row) => row[u]), colour: "#3a6ea5", label: `unit ${u} · ${name}` }],
+      drawLines(out.line, [{ values: series, colour: "#3a6ea5", label: `unit ${u} · ${name}` }],
         { yRange: [scale.min, scale.max], xLabels: tokens.map(visibleToken), height: 240 });
       return;
     }
-    const lo = readNumber(f.from.control, "from unit", { lo: 0, hi: width - 1, integer: true });
-    const hi = readNumber(f.to.control, "to unit", { lo, hi: width - 1, integer: true });
+    const lo = readNumber(f.from.control, "from unit", { lo: offset, hi: last, integer: true });
+    const hi = readNumber(f.to.control, "to unit", { lo, hi: last, integer: true });
     const grid = [];
-    for (let u = lo; u <= hi; u += 1) grid.push(values.map((row) => row[u])); // (U, T)
+    for (let u = lo; u <= hi; u += 1) grid.push(values.map((row) => row[u - offset])); // (U, T)
+    const scale = mapScale(name, grid);
+    drawLegend(out.legend, scale, scale.caption);
     out.line.hidden = true;
     out.heatmap.hidden = false;
     drawHeatmap(out.heatmap, grid, {
@@ -929,29 +1084,141 @@
 
   function buildGradients(model, make) {
     const { panel, error } = panelShell(make, "gradients");
+    const classifier = Boolean(model.capabilities.includes("classify"));
     const text = field(make, "gradients-text", "Text",
-      textArea(2, "the loss is the next-token loss over this text",
-        "It was the best of times, it was the worst of times."));
+      classifier
+        ? textArea(2, "the loss is −ln Pr(class decided | text)", "a really good story with great acting")
+        : textArea(2, "the loss is the next-token loss over this text",
+          "It was the best of times, it was the worst of times."));
     const run = make("gradients-run", "button", { type: "button", class: "primary", text: "Measure" });
     const log = field(make, "gradients-log", "Log scale", { tag: "input", attrs: { type: "checkbox", checked: true } });
     const canvas = make("gradients-plot", "canvas", { role: "img", "aria-label": "gradient norm per step" });
-    const caption = el("p", { class: "hint", text: "‖∂L/∂h_t‖ for each step t: how much the loss still reaches back to that step." });
+    const notes = make("gradients-notes", "p", { class: "notes", hidden: true });
+    const caption = el("p", { class: "hint", text: classifier
+      ? "‖∂L/∂h_t‖ for each token t, L = −ln Pr(ŷ | text) for the class ŷ decided: how much the decision still depends on that step."
+      : "‖∂L/∂h_t‖ for each step t: how much the loss still reaches back to that step." });
     panel.append(el("div", { class: "controls" }, text.wrapper, log.wrapper),
-      el("div", { class: "actions" }, run), error, el("div", { class: "figure" }, canvas), caption);
+      el("div", { class: "actions" }, run), error, notes, el("div", { class: "figure" }, canvas), caption);
     let result = null;
     const draw = () => result && drawBars(canvas, result.norms, result.tokens, log.control.checked);
     log.control.addEventListener("change", draw);
     run.addEventListener("click", () => guarded(panel, run, async () => {
       const body = { text: readText(text.control, "the text") };
       result = await postJSON(`/api/models/${encodeURIComponent(model.id)}/gradients`, body);
+      showNotes(notes, result);
+      if (result.label) {
+        notes.prepend(el("span", { class: "note", text: `L = −ln Pr(${result.label} | text), the class decided.` }));
+        notes.hidden = false;
+      }
       draw();
     }));
     return panel;
   }
 
+  const CURVE_COLOURS = { train: "#3a6ea5", eval: "#d9480f" };
+
+  function buildCurves(model, make) {
+    const { panel, error } = panelShell(make, "curves");
+    const run = make("curves-run", "button", { type: "button", class: "primary", text: "Reload the curves" });
+    const note = make("curves-note", "p", { class: "hint", "aria-live": "polite" });
+    const loss = make("curves-loss", "canvas", { role: "img", "aria-label": "training and validation loss per step" });
+    const metric = field(make, "curves-metric", "Curve", { tag: "select", attrs: {} });
+    const log = field(make, "curves-log", "Log scale", { tag: "input", attrs: { type: "checkbox" } });
+    const plot = make("curves-plot", "canvas", { role: "img", "aria-label": "the chosen curve per step" });
+    const summary = make("curves-summary", "dl", { class: "info" });
+    panel.append(el("div", { class: "actions" }, run), error, note, el("div", { class: "figure" }, loss),
+      el("h4", { text: "Latest validation metrics" }), summary,
+      el("div", { class: "controls" }, metric.wrapper, log.wrapper), el("div", { class: "figure" }, plot));
+    let curves = [];
+    const named = (kind, name) => curves.find((c) => c.kind === kind && c.name === name);
+
+    function drawChosen() {
+      const chosen = curves[Number(metric.control.value)];
+      if (chosen) {
+        drawXY(plot, [{ ...chosen, colour: CURVE_COLOURS[chosen.kind], label: `${chosen.name} (${chosen.kind})`,
+          dots: chosen.kind === "eval" }], { logY: log.control.checked });
+      }
+    }
+    async function load() {
+      const body = await api(`/api/models/${encodeURIComponent(model.id)}/curves`);
+      curves = body.curves;
+      panel.dataset.loaded = "true";
+      if (!curves.length) {
+        note.textContent = "This run has logged no metrics yet.";
+        return;
+      }
+      const series = [named("train", "loss"), named("eval", "val_loss")].filter(Boolean);
+      drawXY(loss, series.map((c) => ({ ...c, colour: CURVE_COLOURS[c.kind], dots: c.kind === "eval",
+        label: c.kind === "eval" ? "validation loss" : "training loss" })), { title: "loss" });
+      const evals = curves.filter((c) => c.kind === "eval");
+      summary.replaceChildren(...evals.flatMap((c) => [el("dt", { text: c.name.replace(/^val_/, "") }),
+        el("dd", { text: `${formatValue(c.values[c.values.length - 1])} (step ${c.steps[c.steps.length - 1]})` })]));
+      if (!evals.length) summary.replaceChildren(el("dd", { text: "no evaluation logged" }));
+      const order = curves.map((c, i) => [c, i]).filter(([c]) => !(c.name === "loss" && c.kind === "train"));
+      metric.control.replaceChildren(...order.map(([c, i]) => el("option", { value: i, text: `${c.name} (${c.kind})` })));
+      const first = order.find(([c]) => c.kind === "eval" && c.name !== "val_loss") || order[0];
+      if (first) metric.control.value = first[1];
+      const thinned = curves.some((c) => c.values.length < c.total);
+      note.textContent = `${curves.length} curves from metrics.jsonl${thinned ? " (long ones thinned evenly)" : ""}.`;
+      drawChosen();
+    }
+    metric.control.addEventListener("change", drawChosen);
+    log.control.addEventListener("change", drawChosen);
+    run.addEventListener("click", () => guarded(panel, run, load));
+    panel.loadOnce = () => { if (!panel.dataset.loaded) guarded(panel, run, load); };
+    return panel;
+  }
+
+  /** Series [{steps, values, colour, label, dots}] against the training step; a legend on top. */
+  function drawXY(canvas, series, opts) {
+    const width = availableWidth(canvas);
+    const height = opts.height || 260;
+    const ctx = prepareCanvas(canvas, width, height);
+    const box = { x: 62, y: 24, w: width - 80, h: height - 52 };
+    const logY = Boolean(opts.logY);
+    const shown = series.map((s) => ({ ...s, ys: s.values.map((v) => (logY ? Math.log10(Math.max(v, 1e-12)) : v)) }));
+    const ys = shown.flatMap((s) => s.ys);
+    const xs = shown.flatMap((s) => s.steps);
+    let [lo, hi] = [Math.min(...ys), Math.max(...ys)];
+    if (hi - lo < 1e-9) [lo, hi] = [lo - 1, hi + 1];
+    const pad = logY ? 0 : (hi - lo) * 0.05;
+    const yOf = drawAxes(ctx, box, lo - pad, hi + pad, false);
+    const [x0, x1] = [Math.min(...xs), Math.max(...xs)];
+    const xOf = (step) => box.x + 6 + (x1 > x0 ? ((step - x0) / (x1 - x0)) * (box.w - 12) : box.w / 2 - 6);
+    ctx.fillStyle = "#222222";
+    ctx.textAlign = "center";
+    ctx.textBaseline = "top";
+    for (const tick of niceTicks(x0, x1, 6)) ctx.fillText(String(Math.round(tick)), xOf(tick), box.y + box.h + 4);
+    ctx.fillText("step", box.x + box.w / 2, box.y + box.h + 16);
+    for (const s of shown) {
+      ctx.strokeStyle = s.colour;
+      ctx.fillStyle = s.colour;
+      ctx.lineWidth = s.dots ? 1.5 : 2;
+      ctx.beginPath();
+      s.ys.forEach((v, i) => (i ? ctx.lineTo(xOf(s.steps[i]), yOf(v)) : ctx.moveTo(xOf(s.steps[i]), yOf(v))));
+      ctx.stroke();
+      if (s.dots) s.ys.forEach((v, i) => { ctx.beginPath(); ctx.arc(xOf(s.steps[i]), yOf(v), 3.5, 0, 2 * Math.PI); ctx.fill(); });
+    }
+    ctx.lineWidth = 1;
+    let legendX = box.x;
+    ctx.textAlign = "left";
+    ctx.textBaseline = "middle";
+    for (const s of shown) {
+      ctx.fillStyle = s.colour;
+      ctx.fillRect(legendX, 8, 14, 4);
+      ctx.fillStyle = "#222222";
+      const label = logY ? `${s.label}, log10` : s.label;
+      ctx.fillText(label, legendX + 18, 10);
+      legendX += 28 + ctx.measureText(label).width;
+    }
+    canvas.dataset.drawn = "true";
+    canvas.dataset.points = String(shown.reduce((n, s) => n + s.steps.length, 0));
+  }
+
   const BUILDERS = {
     generate: buildGenerate, classify: buildClassify, tag: buildTag, translate: buildTranslate,
     caption: buildCaption, forecast: buildForecast, inspect: buildInspect, gradients: buildGradients,
+    curves: buildCurves,
   };
 
   // ---------------------------------------------------------------- models and tabs
@@ -972,6 +1239,7 @@
       tab.setAttribute("aria-selected", String(on));
       tab.tabIndex = on ? 0 : -1;
       panel.hidden = !on;
+      if (on && panel.loadOnce) panel.loadOnce();
     }
   }
 
@@ -983,7 +1251,7 @@
     section.append(el("h2", { id: `${key}-title`, text: model.id }),
       make("model-info", "dl", { class: "info" }, el("dt", { text: "task" }), el("dd", { text: model.task }),
         ...describeInfo(model.info)));
-    const usable = model.capabilities.filter((c) => BUILDERS[c]);
+    const usable = [...model.capabilities.filter((c) => BUILDERS[c] && c !== "curves"), "curves"];
     const tablist = el("div", { class: "tabs", role: "tablist", "aria-label": `${model.id} views` });
     const tabs = usable.map((capability) => {
       const panel = BUILDERS[capability](model, make);
@@ -1009,6 +1277,118 @@
     return section;
   }
 
+  // ---------------------------------------------------------------- compare two runs
+
+  const COMPARABLE = ["generate", "classify", "tag", "translate"];
+
+  /** Which models each comparable capability has (condlm needs a condition: not compared). */
+  function comparable(models) {
+    const found = {};
+    for (const capability of COMPARABLE) {
+      const offering = models.filter((m) => m.capabilities.includes(capability)
+        && !(capability === "generate" && m.task === "condlm"));
+      if (offering.length >= 2) found[capability] = offering;
+    }
+    return found;
+  }
+
+  function buildCompare(models) {
+    const choices = comparable(models);
+    if (!Object.keys(choices).length) return null;
+    const make = namer("cmp");
+    const section = el("section", { class: "model compare", id: "compare", "data-testid": "compare",
+      "aria-labelledby": "compare-title" });
+    const capability = field(make, "compare-capability", "View", { tag: "select", attrs: {},
+      children: Object.keys(choices).map((c) => el("option", { value: c, text: TAB_TITLES[c] })) });
+    const a = field(make, "compare-a", "Run A", { tag: "select", attrs: {} });
+    const b = field(make, "compare-b", "Run B", { tag: "select", attrs: {} });
+    const text = field(make, "compare-text", "Same text for both", textArea(2, "a prime, a sentence …", ""));
+    const length = field(make, "compare-length", "Length (tokens)",
+      numberInput({ min: 1, max: LIMITS.maxGenerateTokens, step: 1, value: 80 }));
+    const seed = field(make, "compare-seed", "Seed", numberInput({ min: 0, step: 1, value: 1 }), "the same for both");
+    const beam = field(make, "compare-beam", "Beam width", numberInput({ min: 1, max: LIMITS.maxBeam, step: 1, value: 3 }));
+    const run = make("compare-run", "button", { type: "button", class: "primary", text: "Run both" });
+    const error = make("compare-error", "p", { class: "panel-error", role: "alert", hidden: true });
+    const columns = ["a", "b"].map((side) => {
+      const title = el("h3", { text: `Run ${side.toUpperCase()}` });
+      const output = make(`compare-output-${side}`, "div", { class: "compare-output", "aria-live": "polite" });
+      return { side, title, output, box: el("div", { class: "compare-column" }, title, output) };
+    });
+    section.append(el("h2", { id: "compare-title", text: "Compare two runs" }),
+      el("p", { class: "hint", text: "The same input to two served runs, side by side." }),
+      el("div", { class: "controls" }, capability.wrapper, a.wrapper, b.wrapper),
+      el("div", { class: "controls" }, text.wrapper, length.wrapper, seed.wrapper, beam.wrapper),
+      el("div", { class: "actions" }, run), error,
+      el("div", { class: "compare-columns" }, ...columns.map((c) => c.box)));
+    const defaults = { generate: "The ", classify: "a really good story with great acting",
+      tag: "John Smith flew from Paris to Berlin on Monday .", translate: "" };
+
+    function choose() {
+      const offering = choices[capability.control.value];
+      for (const [select, index] of [[a.control, 0], [b.control, 1]]) {
+        select.replaceChildren(...offering.map((m) => el("option", { value: m.id, text: m.id })));
+        select.value = offering[Math.min(index, offering.length - 1)].id;
+      }
+      const generating = capability.control.value === "generate";
+      length.wrapper.hidden = !generating;
+      seed.wrapper.hidden = !generating;
+      beam.wrapper.hidden = capability.control.value !== "translate";
+      if (!text.control.value || Object.values(defaults).includes(text.control.value)) {
+        text.control.value = defaults[capability.control.value];
+      }
+    }
+    capability.control.addEventListener("change", choose);
+    choose();
+
+    run.addEventListener("click", () => guarded(section, run, async () => {
+      const kind = capability.control.value;
+      const body = kind === "generate"
+        ? { prime: readText(text.control, "the prime", { allowEmpty: true }),
+          length: readNumber(length.control, "length", { lo: 1, hi: LIMITS.maxGenerateTokens, integer: true }),
+          seed: readNumber(seed.control, "seed", { lo: 0, integer: true }), temperature: 0.8 }
+        : { text: readText(text.control, "the text") };
+      if (kind === "translate") body.beam = readNumber(beam.control, "beam width", { lo: 1, hi: LIMITS.maxBeam, integer: true });
+      const ids = [a.control.value, b.control.value];
+      const answers = await Promise.allSettled(ids.map((id) => postJSON(`/api/models/${encodeURIComponent(id)}/${kind}`, body)));
+      answers.forEach((answer, i) => {
+        const column = columns[i];
+        const model = models.find((m) => m.id === ids[i]);
+        column.title.textContent = `Run ${column.side.toUpperCase()}: ${ids[i]}`;
+        column.output.dataset.model = ids[i];
+        if (answer.status === "rejected") {
+          column.output.replaceChildren(el("p", { class: "panel-error", text: `Error: ${answer.reason.message}` }));
+          return;
+        }
+        renderComparison(column.output, kind, model, answer.value, body);
+      });
+    }));
+    return section;
+  }
+
+  function renderComparison(host, kind, model, result, body) {
+    const notes = el("p", { class: "notes", hidden: true });
+    if (kind === "generate") {
+      host.replaceChildren(el("pre", { class: "output" }, el("span", { class: "prime", text: body.prime }),
+        el("span", { class: "streamed", text: result.text })),
+      el("p", { class: "done", text: `stopped: ${result.stopped} (${result.tokens} tokens)` }));
+    } else if (kind === "classify") {
+      const out = { label: el("p", { class: "result" }), bars: el("div", { class: "bars", role: "list" }),
+        tokens: el("p", { class: "tokens" }), notes };
+      renderClassified(out, result);
+      host.replaceChildren(out.label, out.bars, out.tokens, notes);
+    } else if (kind === "tag") {
+      const out = { output: el("p", { class: "tokens" }), legend: el("ul", { class: "legend" }), notes };
+      renderTagged(out, model, result);
+      host.replaceChildren(out.output, out.legend, notes);
+    } else {
+      showNotes(notes, result);
+      host.replaceChildren(el("p", { class: "result", text: result.text }),
+        el("p", { class: "hint", text: `log-probability score ${formatValue(result.score)}` }),
+        el("p", { class: "tokens" }, el("span", { class: "hint", text: "source read: " }),
+          ...tokenSpans(result.source_tokens, result.unknown)), notes);
+    }
+  }
+
   /** Take the limits in force from the OpenAPI schema; keep the defaults where it says nothing. */
   async function loadLimits() {
     try {
@@ -1027,8 +1407,10 @@
     const nav = document.getElementById("model-nav");
     try {
       const [{ models }] = await Promise.all([api("/api/models"), loadLimits()]);
-      host.replaceChildren(...models.map(buildModel));
-      nav.replaceChildren(...models.map((model, i) => el("a", { href: `#m${i}`, text: model.id })));
+      const compare = buildCompare(models);
+      host.replaceChildren(...(compare ? [compare] : []), ...models.map(buildModel));
+      nav.replaceChildren(...(compare ? [el("a", { href: "#compare", text: "compare" })] : []),
+        ...models.map((model, i) => el("a", { href: `#m${i}`, text: model.id })));
       status.textContent = models.length
         ? `${models.length} model${models.length === 1 ? "" : "s"} loaded.`
         : "No models are served. Start the server with a run folder: rnnkit serve runs/<run>";

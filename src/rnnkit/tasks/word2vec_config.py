@@ -1,0 +1,12 @@
+"""What `rnnkit word2vec train --help` shows: the run config and the checkpoint interval.
+
+This module imports no torch, so that the help is quick; `rnnkit.tasks.word2vec` trains.
+"""
+
+from __future__ import annotations
+
+from rnnkit.represent.word2vec.config import Word2VecConfig
+
+CHECKPOINT_EVERY = 100  # chunks of 65,536 words between checkpoints: 6.55M words
+
+__all__ = ["CHECKPOINT_EVERY", "Word2VecConfig"]
