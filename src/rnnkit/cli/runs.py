@@ -92,7 +92,8 @@ def add_generate(verbs: argparse._SubParsersAction) -> None:
         description="Sample text from RUN_DIR's model, streaming it as it is sampled.",
     )
     parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help=RUN_DIR_HELP)
-    parser.add_argument("--prime", default="", help="text to start from (default: a newline)")
+    parser.add_argument("--prime", default="", help="text to start from (default: a newline at "
+                        "char level, the most frequent sentence end at word level)")  # fmt: skip
     parser.add_argument("--length", type=int, default=500, help="tokens to generate")
     parser.add_argument("--temperature", type=float, default=1.0, help="τ; 0 is greedy")
     parser.add_argument("--top-k", type=int, default=None,
