@@ -20,7 +20,14 @@ from rnnkit.errors import (
 
 # The torch-backed layers load on first use (PEP 562), so `import rnnkit` and `rnnkit --help`
 # do not import torch: name -> the module that defines it.
-_EXPORTS = {"GRU": "rnnkit.layers", "LSTM": "rnnkit.layers", "RNN": "rnnkit.layers"}
+_EXPORTS = {
+    "GRU": "rnnkit.layers",
+    "LSTM": "rnnkit.layers",
+    "RNN": "rnnkit.layers",
+    "GRUCell": "rnnkit.layers",
+    "LSTMCell": "rnnkit.layers",
+    "RNNCell": "rnnkit.layers",
+}
 
 try:
     __version__ = version("rnnkit")
@@ -34,6 +41,9 @@ __all__ = [
     "CheckpointError",
     "ConfigError",
     "DataError",
+    "GRUCell",
+    "LSTMCell",
+    "RNNCell",
     "RnnkitError",
     "ShapeError",
     "TrainingDiverged",
@@ -43,7 +53,7 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """rnnkit.RNN / LSTM / GRU: import rnnkit.layers (and torch) when first asked for."""
+    """rnnkit.RNN / LSTM / GRU and their cells: import rnnkit.layers (and torch) when first used."""
     if name not in _EXPORTS:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(importlib.import_module(_EXPORTS[name]), name)

@@ -146,7 +146,7 @@ def test_dropin_bidirectional_stack_matches_autograd(layer_cls, float64: torch.d
     path = layer.path
     norms = step_gradient_norms(layer, x, _weighted_loss)
     assert norms.shape == (4, T)  # (L·D, T)
-    torch.testing.assert_close(norms, _reference_bidirectional(layer._cells, x, _weighted_loss))
+    torch.testing.assert_close(norms, _reference_bidirectional(layer.cells, x, _weighted_loss))
     assert layer.path == path  # the fused path is back after the tape
 
 
@@ -154,7 +154,7 @@ def test_dropin_one_layer_batch_first(float64: torch.dtype) -> None:
     layer = LSTM(F_IN, H, batch_first=True)
     x = torch.randn(B, T, F_IN)
     norms = step_gradient_norms(layer, x, lambda y: y[:, -1].sum())  # y (B, T, H)
-    cell = layer._cells[0]
+    cell = layer.cells[0]
     expected = _reference_norms([cell], x.transpose(0, 1), lambda y: y[-1].sum())
     torch.testing.assert_close(norms, expected)  # (1, T)
 

@@ -3,10 +3,11 @@
 The analysis tools need the hidden states h_t themselves as graph nodes: ∂L/∂h_t (per-step
 gradient norms) and the one-step Jacobian ∂h_{t+1}/∂h_t (the Pascanu regulariser Ω). Inside
 `record_steps(model)` every cell's `step` is wrapped so that each call appends
-(input projection, previous state, new state) to the tape, and the drop-in layers
-(`rnnkit.RNN/LSTM/GRU`) take their autograd path (the cell's own step) instead of a fused
-kernel, so all of their steps are seen. The forward pass computes the same numbers as without
-the tape (tests/analysis/test_tape.py); only the speed differs.
+(input projection, previous state, new state) to the tape, and every `Recurrent` loop (the
+drop-in layers `rnnkit.RNN/LSTM/GRU` are made of them) runs with bptt="autograd" (the cell's
+own step) instead of a fast sequence function, so all of their steps are seen. The forward
+pass computes the same numbers as without the tape (tests/analysis/test_tape.py); only the
+speed differs.
 
 Cells are found in module order: a drop-in layer's cells in torch.nn's (layer, direction) order,
 the `Recurrent` layers of a `Stacked` or `Bidirectional` bottom to top, forward before
@@ -23,7 +24,6 @@ from torch import Tensor, nn
 
 from rnnkit.cells.base import RecurrentCell, State
 from rnnkit.errors import ConfigError
-from rnnkit.layers.dropin import RecurrentLayer
 from rnnkit.layers.recurrent import Recurrent
 
 
@@ -53,11 +53,8 @@ def _cells_of(model: nn.Module) -> list[tuple[RecurrentCell, bool]]:
             seen.add(id(cell))
             found.append((cell, reverse))
 
-    for module in model.modules():
-        if isinstance(module, RecurrentLayer):
-            for index, cell in enumerate(module._bind()):
-                add(cell, index % module.num_directions == 1)
-        elif isinstance(module, Recurrent):
+    for module in model.modules():  # a Recurrent comes before its cell
+        if isinstance(module, Recurrent):
             add(module.cell, module.reverse)
         elif isinstance(module, RecurrentCell):
             add(module, False)
@@ -83,7 +80,7 @@ def record_steps(model: nn.Module) -> Iterator[list[CellSteps]]:
     """Record every cell step of `model`'s forward passes inside the block.
 
     Yields one `CellSteps` per cell (see the module docstring for the order); they fill as the
-    model runs. On exit the cells' `step` and the drop-in layers' paths are restored.
+    model runs. On exit the cells' `step` and the loops' `bptt` are restored.
 
     Raises:
         ConfigError: the model holds no rnnkit cell.
@@ -104,19 +101,19 @@ def record_steps(model: nn.Module) -> Iterator[list[CellSteps]]:
             "record; build it from rnnkit layers or cells."
         )
     tape = [CellSteps(cell, reverse) for cell, reverse in cells]
-    layers = [m for m in model.modules() if isinstance(m, RecurrentLayer)]
-    paths = [layer.path for layer in layers]
+    loops = [m for m in model.modules() if isinstance(m, Recurrent)]
+    choices = [loop.bptt for loop in loops]
     try:
         for record in tape:
             _wrap_step(record.cell, record)
-        for layer in layers:
-            layer.path = "autograd"  # the cell's own step, so the tape sees every step
+        for loop in loops:
+            loop.bptt = "autograd"  # the cell's own step, so the tape sees every step
         yield tape
     finally:
         for record in tape:
             record.cell.__dict__.pop("step", None)
-        for layer, path in zip(layers, paths, strict=True):
-            layer.path = path
+        for loop, bptt in zip(loops, choices, strict=True):
+            loop.bptt = bptt
 
 
 __all__ = ["CellSteps", "record_steps"]

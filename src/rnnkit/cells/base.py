@@ -177,6 +177,10 @@ class RecurrentCell(nn.Module, ABC):
         self.check_step_input(x_t, state)
         if state is None:
             state = self.init_state(x_t.shape[0], dtype=x_t.dtype, device=x_t.device)
+        device = x_t.device.type
+        if device != "cpu" and torch.is_autocast_enabled(device):  # torch.nn's cells run in D
+            low = torch.get_autocast_dtype(device)  # there (on the CPU they promote, as ours)
+            state = type(state)(*(field.to(low) for field in state))
         return self.step(self.project_input(x_t), state)
 
     def gate_rows(self, gate: str) -> slice:

@@ -11,6 +11,8 @@ References:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -137,8 +139,6 @@ class LSTMCell(RecurrentCell):
         self.recurrent_activation = check_choice(
             "recurrent_activation", recurrent_activation, ACTIVATIONS
         )
-        self._squash = ACTIVATIONS[activation]  # tanh in the equations
-        self._gate = ACTIVATIONS[recurrent_activation]  # σ in the equations
         self.gate_names = ("forget", "candidate", "output")
         if not coupled_gates:
             self.gate_names = ("input", *self.gate_names)
@@ -159,6 +159,16 @@ class LSTMCell(RecurrentCell):
         for name, shape in optional.items():
             parameter = None if shape is None else nn.Parameter(torch.empty(shape, **factory))
             self.register_parameter(name, parameter)
+
+    @property
+    def _squash(self) -> Callable[[Tensor], Tensor]:
+        """tanh in the equations, looked up by name (a saved cell pickles no function)."""
+        return ACTIVATIONS[self.activation]
+
+    @property
+    def _gate(self) -> Callable[[Tensor], Tensor]:
+        """σ in the equations, looked up by name (a saved cell pickles no function)."""
+        return ACTIVATIONS[self.recurrent_activation]
 
     def reset_parameters(self) -> None:
         """U(−1/√H, 1/√H) for every parameter, as torch (see `rnnkit.cells.init`)."""

@@ -7,6 +7,8 @@ References:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -81,9 +83,13 @@ class ElmanCell(RecurrentCell):
         self.gate_size = hidden_size  # G = H
         self.bias = bias
         self.nonlinearity = check_choice("nonlinearity", nonlinearity, NONLINEARITIES)
-        self._phi = ACTIVATIONS[nonlinearity]
         self.make_parameters(hidden_size, bias=bias, factory={"device": device, "dtype": dtype})
         self.reset_parameters()
+
+    @property
+    def _phi(self) -> Callable[[Tensor], Tensor]:
+        """φ, looked up by its name: a saved cell pickles the name, never a function."""
+        return ACTIVATIONS[self.nonlinearity]
 
     def reset_parameters(self) -> None:
         """U(−1/√H, 1/√H) for every parameter, as torch (see `rnnkit.cells.init`)."""

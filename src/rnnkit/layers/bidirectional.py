@@ -19,8 +19,8 @@ from torch import Tensor, nn
 from rnnkit.cells.base import RecurrentCell, State
 from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.layers.checks import check_cell_state, check_sequence, describe_input, shape_of
-from rnnkit.layers.lengths import SequenceLengths, check_lengths
-from rnnkit.layers.recurrent import Recurrent
+from rnnkit.layers.lengths import SequenceLengths
+from rnnkit.layers.recurrent import Bptt, Recurrent
 
 
 class Bidirectional(nn.Module):
@@ -34,6 +34,7 @@ class Bidirectional(nn.Module):
         forward_cell: the cell of the forward pass.
         backward_cell: the cell of the reversed pass (same input and state sizes).
         batch_first: whether x is (B, T, F) or (T, B, F).
+        bptt: how each direction's loop runs ("auto", "autograd", "hand"; see `Recurrent`).
 
     Example:
         >>> from rnnkit.cells import LSTMCell
@@ -46,7 +47,12 @@ class Bidirectional(nn.Module):
     """
 
     def __init__(
-        self, forward_cell: RecurrentCell, backward_cell: RecurrentCell, *, batch_first: bool = True
+        self,
+        forward_cell: RecurrentCell,
+        backward_cell: RecurrentCell,
+        *,
+        batch_first: bool = True,
+        bptt: Bptt = "auto",
     ) -> None:
         super().__init__()
         sizes = [(c.input_size, c.state_size, c.state_type) for c in (forward_cell, backward_cell)]
@@ -55,8 +61,8 @@ class Bidirectional(nn.Module):
                 f"Bidirectional needs two cells with the same input size, state size and state "
                 f"type; got {sizes[0][:2]} and {sizes[1][:2]}."
             )
-        self.forward_layer = Recurrent(forward_cell, batch_first=False)
-        self.backward_layer = Recurrent(backward_cell, reverse=True, batch_first=False)
+        self.forward_layer = Recurrent(forward_cell, batch_first=False, bptt=bptt)
+        self.backward_layer = Recurrent(backward_cell, reverse=True, batch_first=False, bptt=bptt)
         self.batch_first = batch_first
 
     def forward(
@@ -93,31 +99,20 @@ class Bidirectional(nn.Module):
             check_cell_state(s, lay.cell, B, layer=name, source=source)
             for s, lay in zip(state, layers, strict=True)
         ]
-        padding = None
-        if lengths is not None:
-            padding = SequenceLengths.build(
-                check_lengths(lengths, batch_size=B, steps=T, source=source), T, x.device
-            )
-        outputs, final = run_directions([lay.run for lay in layers], x, states, padding)
-        return (outputs.transpose(0, 1) if self.batch_first else outputs), (final[0], final[1])
+        padding = SequenceLengths.checked(
+            lengths, batch_size=B, steps=T, device=x.device, source=source
+        )
+        outputs, final = self.run(x, (states[0], states[1]), padding)
+        return (outputs.transpose(0, 1) if self.batch_first else outputs), final
 
     def run(
         self, x: Tensor, state: tuple[State, State], lengths: SequenceLengths | None
-    ) -> tuple[Tensor, list[State]]:
+    ) -> tuple[Tensor, tuple[State, State]]:
         """The unchecked time-major pass, (T, B, F) -> (T, B, 2H)."""
-        runners = [self.forward_layer.run, self.backward_layer.run]
-        return run_directions(runners, x, list(state), lengths)
+        forward_outputs, forward_state = self.forward_layer.run(x, state[0], lengths)
+        backward_outputs, backward_state = self.backward_layer.run(x, state[1], lengths)
+        outputs = torch.cat([forward_outputs, backward_outputs], dim=-1)  # y_t = [h→_t ; h←_t]
+        return outputs, (forward_state, backward_state)
 
 
-def run_directions(
-    runners: list, x: Tensor, states: list[State], lengths: SequenceLengths | None
-) -> tuple[Tensor, list[State]]:
-    """Run each direction over x (T, B, F) and concatenate the outputs: (T, B, D·H)."""
-    results = [run(x, state, lengths) for run, state in zip(runners, states, strict=True)]
-    if len(results) == 1:
-        return results[0][0], [results[0][1]]
-    outputs = torch.cat([outputs for outputs, _ in results], dim=-1)  # y_t = [h→_t ; h←_t]
-    return outputs, [state for _, state in results]
-
-
-__all__ = ["Bidirectional", "run_directions"]
+__all__ = ["Bidirectional"]

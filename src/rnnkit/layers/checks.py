@@ -4,7 +4,9 @@ References:
     https://github.com/pytorch/pytorch/blob/e6f551a/torch/nn/modules/rnn.py (`check_input`)
 
 Every check raises `rnnkit.errors.ShapeError` with the argument's name, the expected shape and the
-received one. The checks run once per call, never inside the time loop.
+received one. The checks run once per call, never inside the time loop. The shape, batch, dtype
+and device checks raise `LayerMismatchError`, a ShapeError that is also the RuntimeError torch.nn's
+layers raise for the same mistakes, so code written for torch.nn catches it as before.
 """
 
 from __future__ import annotations
@@ -16,6 +18,15 @@ from torch import Tensor
 
 from rnnkit.cells.base import RecurrentCell, State
 from rnnkit.errors import ShapeError
+
+
+class LayerMismatchError(ShapeError, RuntimeError):
+    """A wrong rank, size, batch, T = 0, dtype or device; also a RuntimeError, as in torch.nn.
+
+    torch.nn.RNN / LSTM / GRU raise RuntimeError for these (`RNNBase.check_input`,
+    `check_hidden_size`, "Expected sequence length to be larger than 0"), ValueError for a wrong
+    rank or input dtype; this type is both, so either `except` written for torch.nn catches it.
+    """
 
 
 def shape_of(value: Any) -> str:
@@ -52,26 +63,31 @@ def check_sequence(
     where = "unbatched (T, F)" if unbatched else f"{layout_of(batch_first)} with {batch_first=}"
     if not isinstance(x, Tensor) or x.dim() != (2 if unbatched else 3):
         expected = where + (", or unbatched (T, F)," if allow_unbatched else "")
-        raise ShapeError(
+        raise LayerMismatchError(
             f"{layer} input must be {expected} with F = {input_size}; got {shape_of(x)}."
         )
     if x.shape[-1] != input_size:
-        raise ShapeError(
+        raise LayerMismatchError(
             f"{layer} input must be {where}, and F = input_size = {input_size}; got "
             f"{tuple(x.shape)}. Check input_size."
         )
     if not x.is_floating_point():
-        raise ShapeError(f"{layer} input must be a floating tensor; got {x.dtype}.")
+        raise LayerMismatchError(f"{layer} input must be a floating tensor; got {x.dtype}.")
     if x.shape[0 if unbatched or not batch_first else 1] == 0:
-        raise ShapeError(
+        raise LayerMismatchError(
             f"{layer} input must have T ≥ 1 time steps, as {where}; got {tuple(x.shape)}."
         )
 
 
 def check_dtype(x: Tensor, parameter: Tensor, *, argument: str, layer: str) -> None:
-    """x must have the parameters' dtype and device (torch does no silent casting here either)."""
-    if x.dtype != parameter.dtype or x.device != parameter.device:
-        raise ShapeError(
+    """x must have the parameters' dtype and device (torch does no silent casting here either).
+
+    Under `torch.autocast` on x's device any floating dtypes may meet, as in torch.nn's layers:
+    the layer casts them itself (`rnnkit.layers.autocast`).
+    """
+    mixed_precision = torch.is_autocast_enabled(x.device.type) and x.is_floating_point()
+    if x.device != parameter.device or (x.dtype != parameter.dtype and not mixed_precision):
+        raise LayerMismatchError(
             f"{layer} `{argument}` must have the parameters' dtype and device "
             f"({parameter.dtype}, {parameter.device}); got ({x.dtype}, {x.device}). "
             f"Convert it with .to(...) or convert the layer."
@@ -99,14 +115,14 @@ def check_cell_state(
     state_type = cell.state_type
     fields = ", ".join(state_type._fields)
     if not isinstance(state, tuple) or len(state) != len(state_type._fields):
-        raise ShapeError(
+        raise LayerMismatchError(
             f"{layer} state must be {state_type.__name__}({fields}); got {shape_of(state)}."
         )
     state = state_type(*state)
     for field, tensor in zip(state_type._fields, state, strict=True):
         size = cell.state_size if field == "hidden" else cell.hidden_size
         if not isinstance(tensor, Tensor) or tuple(tensor.shape) != (batch_size, size):
-            raise ShapeError(
+            raise LayerMismatchError(
                 f"{layer} state.{field} must be (B, {size}) = ({batch_size}, {size}){origin}; "
                 f"got {shape_of(tensor)}. Check the batch size and hidden_size."
             )
@@ -131,13 +147,14 @@ def check_layer_state(
         origin = ""
         if source:
             origin = f" (B = {expected[1]} from {source})" if len(expected) == 3 else f" ({source})"
-        raise ShapeError(
+        raise LayerMismatchError(
             f"{layer} `{argument}` must be {meaning} = {expected}{origin}; got "
             f"{shape_of(tensor)}. Check num_layers, bidirectional, hidden_size and the batch size."
         )
 
 
 __all__ = [
+    "LayerMismatchError",
     "check_cell_state",
     "check_dtype",
     "check_finite",

@@ -3,25 +3,29 @@
 References:
     https://pytorch.org/docs/stable/generated/torch.nn.LSTM.html (arguments, shapes, state layout)
 
-A layer owns one cell per (layer, direction) for the equations and registers the cells'
-parameters on itself under torch.nn's names (`rnnkit.layers.torch_interop`), so its state_dict
-is torch's. The cells hold the same tensors as plain attributes, re-read at every call. Each
-direction runs on one of three paths, chosen by `bptt`:
+A drop-in layer is a composition of the general layers, built from torch.nn's arguments:
 
-    "autograd"  the cell's own step in a Python time loop (`run_cell`); autograd differentiates it
-    "hand"      a hand-derived backward: `elman_bptt.elman_sequence` (RNN) or
-                `fused_lstm.lstm_sequence` (LSTM with torch's options)
-    "auto"      the fastest path for the configuration: "hand" where it exists; for a reset-after
-                GRU the lean autograd loop of `fast_gru`; else the cell's step as "autograd".
-                A single time step (streaming) always takes the cell's step, which measured
-                faster there than the fixed cost of a custom autograd Function (bench/README.md).
+    stack = Stacked([Recurrent(cell) or Bidirectional(cell→, cell←) for each of the L layers])
+
+The cells are real submodules that own their parameters, and the layer registers the same
+Parameter objects under torch.nn's names (`weight_ih_l1_reverse` is
+`stack.layers.1.backward_layer.cell.weight_ih`). `named_parameters()` and `parameters()` list
+each once, under torch's name and in torch's order; `state_dict()` leaves the cells' second
+names out, loading hands the cells the layer's own parameters (so no key is missing twice), and
+assigning `layer.weight_hh_l0` (load_state_dict(assign=True), weight_norm) assigns the cell's
+too. So `state_dict()`, `all_weights`, checkpoints and `from_torch` / `to_torch` are torch's.
+(This is done by overriding `state_dict` and `_load_from_state_dict`, torch's extension point
+for old checkpoint formats, not by hooks: registered hooks would be pickled with a saved model
+and make `torch.load(weights_only=True)` refuse it.)
+
+`bptt` ("auto", "autograd", "hand") goes to every `Recurrent`, which runs the cell's own step or
+the fast sequence function of `rnnkit.layers.fast.TABLE`.
 """
 
 from __future__ import annotations
 
-import functools
 import warnings
-from typing import Any, Literal
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -30,18 +34,10 @@ from torch.nn.utils.rnn import PackedSequence
 from rnnkit.cells.base import LSTMState, RecurrentCell, RNNState, State, check_choice
 from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.layers import checks, torch_interop
-from rnnkit.layers.lengths import (
-    SequenceLengths,
-    check_lengths,
-    pack_like,
-    sort_by_length,
-    unpack_sequence,
-)
-from rnnkit.layers.paths import PATHS
-from rnnkit.layers.stacked import Runner, run_stack
-from rnnkit.layers.state import split_layer_state, stack_layer_states
-
-Bptt = Literal["auto", "autograd", "hand"]
+from rnnkit.layers.bidirectional import Bidirectional
+from rnnkit.layers.lengths import SequenceLengths, pack_like, unpack_sequence
+from rnnkit.layers.recurrent import Bptt, Recurrent
+from rnnkit.layers.stacked import Stacked
 
 
 def _check_layer_arguments(hidden_size: Any, num_layers: Any, dropout: Any, bptt: Any) -> None:
@@ -67,6 +63,9 @@ def _check_layer_arguments(hidden_size: Any, num_layers: Any, dropout: Any, bptt
         )
 
 
+SIDES = ("forward_layer", "backward_layer")  # the two `Recurrent`s of a `Bidirectional`
+
+
 class RecurrentLayer(nn.Module):
     """Shared constructor, checks and forward of rnnkit.RNN / LSTM / GRU (see those classes)."""
 
@@ -88,34 +87,36 @@ class RecurrentLayer(nn.Module):
         super().__init__()
         _check_layer_arguments(hidden_size, num_layers, dropout, bptt)
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
-        self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
+        self.bias, self.batch_first = bias, batch_first
+        self._dropout_at_build = float(dropout)  # held by the stack once it is built
         self.bidirectional, self.bptt, self.check_finite = bidirectional, bptt, check_finite
         self.num_directions = 2 if bidirectional else 1
 
     def _build(self, device: torch.device | str | None, dtype: torch.dtype | None) -> None:
-        """Choose the path, make the cells and register their parameters under torch's names.
+        """Compose the stack from fresh cells and map torch's parameter names onto it.
 
         The public classes call this at the end of their constructor, once their own options
         are set.
         """
-        self.path = self._choose_path(self.bptt)
-        cells, bindings = [], []
+        layers: list[Recurrent | Bidirectional] = []
+        torch_names: dict[str, str] = {}  # torch's name -> the cell's parameter in the stack
         for layer in range(self.num_layers):
             features = self.input_size if layer == 0 else self.num_directions * self.state_size
-            for direction in range(self.num_directions):
-                cell = self.make_cell(features, device=device, dtype=dtype)
-                names = []
-                for base in list(cell._parameters):
-                    parameter = cell._parameters.pop(base)
+            cells = [self.make_cell(features, device=device, dtype=dtype)
+                     for _ in range(self.num_directions)]  # fmt: skip
+            if self.num_directions == 2:
+                layers.append(Bidirectional(*cells, batch_first=False, bptt=self.bptt))
+                paths = [f"stack.layers.{layer}.{side}.cell" for side in SIDES]
+            else:
+                layers.append(Recurrent(cells[0], batch_first=False, bptt=self.bptt))
+                paths = [f"stack.layers.{layer}.cell"]
+            for direction, (cell, path) in enumerate(zip(cells, paths, strict=True)):
+                for base, parameter in cell.named_parameters(recurse=False):  # torch's order
                     name = torch_interop.parameter_name(base, layer, direction == 1)
-                    if parameter is not None:
-                        self.register_parameter(name, parameter)
-                        names.append((base, name))
-                    cell.__dict__[base] = parameter  # a plain attribute, re-bound in _bind
-                cells.append(cell)
-                bindings.append(names)
-        self._cells: tuple[RecurrentCell, ...] = tuple(cells)  # not submodules: no second name
-        self._bindings = tuple(bindings)
+                    self.register_parameter(name, parameter)  # the same object, torch's name
+                    torch_names[name] = f"{path}.{base}"
+        self.stack = Stacked(layers, dropout=self._dropout_at_build, batch_first=False)
+        self._torch_names = torch_names
 
     # -- hooks the three public classes fill in ------------------------------------------------
     @property
@@ -126,14 +127,6 @@ class RecurrentLayer(nn.Module):
     def make_cell(self, input_size: int, **factory: Any) -> RecurrentCell:
         """A fresh cell for one layer and direction."""
         raise TypeError(f"{type(self).__name__} must define make_cell")
-
-    def hand_path(self) -> str | None:
-        """The hand-derived path for this configuration ("elman", "lstm") or None."""
-        return None
-
-    def fast_path(self) -> str | None:
-        """A faster autograd path than the cell's step for this configuration ("gru") or None."""
-        return None
 
     def variant_options(self) -> dict[str, Any]:
         """The options set away from torch.nn's behaviour (empty when torch has this layer)."""
@@ -161,10 +154,82 @@ class RecurrentLayer(nn.Module):
         """A new torch.nn module with this layer's configuration and weights (see torch_interop)."""
         return torch_interop.to_torch(self)
 
+    # -- torch's names on the composition -----------------------------------------------------
+    @property
+    def cells(self) -> list[RecurrentCell]:
+        """The cells in torch.nn's (layer, direction) order: l0, l0_reverse, l1, …"""
+        return [loop.cell for k in range(self.num_layers) for loop in self.stack.directions(k)]
+
+    @property
+    def dropout(self) -> float:
+        """p, the probability of zeroing an input of layers 2…L in training (the stack's)."""
+        return self.stack.dropout
+
+    @dropout.setter
+    def dropout(self, value: float) -> None:
+        self.stack.dropout = float(value)
+
+    @property
+    def path(self) -> str:
+        """What runs a sequence of T > 1 steps: "elman", "lstm", "gru" (rnnkit.layers.fast) or
+        "autograd" (the cell's own step)."""
+        return self.stack.directions(0)[0].path
+
     @property
     def all_weights(self) -> list[list[nn.Parameter]]:
         """The parameters of each layer and direction in torch.nn's order, as torch's attribute."""
-        return [[getattr(self, name) for _, name in names] for names in self._bindings]
+        groups: dict[str, list[str]] = {}  # cell -> torch's names of its parameters
+        for name, path in self._torch_names.items():
+            groups.setdefault(path.rpartition(".")[0], []).append(name)
+        return [[getattr(self, name) for name in names] for names in groups.values()]
+
+    def state_dict(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """torch.nn's state_dict: torch's keys in torch's order, without the cells' second names.
+
+        torch calls this method of every submodule with its prefix, so a model holding the layer
+        gets the same keys (`encoder.rnn.weight_ih_l0`).
+        """
+        state = super().state_dict(*args, **kwargs)
+        prefix = kwargs.get("prefix", args[1] if len(args) > 1 else "")
+        for path in self._torch_names.values():
+            state.pop(prefix + path, None)
+        return state
+
+    def _load_from_state_dict(
+        self, state_dict: dict[str, Any], prefix: str, *args: Any, **kwargs: Any
+    ) -> None:
+        """Load torch's keys, then hand each cell the layer's parameter under its second name.
+
+        The cells then load their own object onto itself (with assign=True: keep it), so they
+        report no missing key; a key missing here is reported once, under torch's name.
+        """
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        for name, path in self._torch_names.items():
+            parameter = getattr(self, name)
+            if isinstance(parameter, nn.Parameter):  # not a tensor computed by weight_norm
+                state_dict[prefix + path] = parameter
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Assigning `layer.weight_hh_l0` assigns the cell's weight_hh too.
+
+        A Parameter replaces both (load_state_dict(assign=True)); a plain tensor, such as the
+        weight that `torch.nn.utils.weight_norm` computes before each call, takes the place of
+        the cell's parameter.
+        """
+        super().__setattr__(name, value)
+        path = self.__dict__.get("_torch_names", {}).get(name)
+        if path is not None:
+            owner, _, base = path.rpartition(".")
+            cell = self.get_submodule(owner)
+            if not isinstance(value, nn.Parameter) and isinstance(
+                getattr(cell, base, None), nn.Parameter
+            ):
+                delattr(cell, base)  # a computed tensor stands in for the parameter
+            setattr(cell, base, value)
+
+    def __repr__(self) -> str:
+        """`LSTM(3, 4, num_layers=2)`, as torch.nn prints its layers."""
+        return f"{type(self).__name__}({self.extra_repr()})"
 
     def extra_repr(self) -> str:
         """`LSTM(3, 4, num_layers=2, …)`: the arguments that differ from the defaults, as torch."""
@@ -179,37 +244,6 @@ class RecurrentLayer(nn.Module):
 
     def flatten_parameters(self) -> None:
         """Kept for code written for torch.nn; rnnkit has no flattened cuDNN buffer to rebuild."""
-
-    def _choose_path(self, bptt: Bptt) -> str:
-        hand = self.hand_path()
-        if bptt == "hand" and hand is None:
-            raise ConfigError(
-                f"{type(self).__name__}: bptt='hand' exists for RNN and for LSTM with torch's "
-                f"options; got {self.variant_options() or 'a GRU'}. Use bptt='autograd'."
-            )
-        if bptt == "autograd":
-            return "autograd"
-        return hand or (self.fast_path() if bptt == "auto" else None) or "autograd"
-
-    def _bind(self) -> tuple[RecurrentCell, ...]:
-        """Point every cell at the layer's current parameters (they may have been replaced)."""
-        for cell, names in zip(self._cells, self._bindings, strict=True):
-            for base, name in names:
-                cell.__dict__[base] = getattr(self, name)
-        return self._cells
-
-    def _runners(self, path: str) -> list[list[Runner]]:
-        """One runner per layer and direction, for `path`."""
-        run = PATHS[path]
-        runners: list[list[Runner]] = []
-        for index, cell in enumerate(self._bind()):
-            reverse = index % self.num_directions == 1
-            runner = functools.partial(run, cell=cell, reverse=reverse)
-            if reverse:
-                runners[-1].append(runner)
-            else:
-                runners.append([runner])
-        return runners
 
     # -- forward -------------------------------------------------------------------------------
     def forward(
@@ -241,31 +275,16 @@ class RecurrentLayer(nn.Module):
                 expected shape (the batch of `input`); bad `lengths`; NaN/inf with
                 check_finite=True. The message names the argument and the expected shape.
         """
-        x, lengths, layout = self._prepare_input(input, lengths)  # x (T, B, F)
-        T = x.shape[0]
-        # one step (streaming): the cell's own step beats the fixed cost of a custom Function
-        path = "autograd" if T == 1 and self.bptt == "auto" else self.path
+        x, padding, layout = self._prepare_input(input, lengths)  # x (T, B, F)
         initial = self._initial_state(
             hx, x, unbatched=layout[0] == "unbatched", source=_source(x, layout[0])
         )  # (L·D, B, ·)
-        padding, inverse = None, None
-        if lengths is not None and bool((lengths < T).any()):
-            if path == "lstm" and bool((lengths[1:] > lengths[:-1]).any()):
-                lengths, x, initial, inverse = _sorted_batch(lengths, x, initial)
-            padding = SequenceLengths.build(lengths, T, x.device)
-        states = split_layer_state(initial, self.num_layers, self.num_directions)
-        outputs, finals = run_stack(
-            self._runners(path), x, states, padding, dropout=self.dropout, training=self.training
-        )  # (T, B, D·H)
-        final = stack_layer_states(finals)  # fields (L·D, B, H)
-        if inverse is not None:  # back to the caller's batch order
-            outputs = outputs.index_select(1, inverse.to(x.device))
-            final = type(final)(*(s.index_select(1, inverse.to(x.device)) for s in final))
+        outputs, final = self.stack.run(x, initial, padding)  # (T, B, D·H), (L·D, B, H)
         return self._format(outputs, final, layout)
 
     def _prepare_input(
         self, input: Any, lengths: Any
-    ) -> tuple[Tensor, Tensor | None, tuple[str, Any]]:
+    ) -> tuple[Tensor, SequenceLengths | None, tuple[str, Any]]:
         """Time-major x (T, B, F), checked lengths, and how to give the outputs back."""
         name = type(self).__name__
         if isinstance(input, PackedSequence):
@@ -302,11 +321,11 @@ class RecurrentLayer(nn.Module):
         checks.check_dtype(x, self.weight_ih_l0, argument="input", layer=name)
         if self.check_finite:
             checks.check_finite(x, argument="input", layer=name)
-        if lengths is not None:
-            lengths = check_lengths(
-                lengths, batch_size=x.shape[1], steps=x.shape[0], source=_source(x, layout[0])
-            )
-        return x, lengths, layout
+        T, B = x.shape[:2]
+        padding = SequenceLengths.checked(
+            lengths, batch_size=B, steps=T, device=x.device, source=_source(x, layout[0])
+        )
+        return x, padding, layout
 
     def _initial_state(self, hx: Any, x: Tensor, *, unbatched: bool, source: str = "") -> State:
         """h_0 (and c_0) as a state with fields (L·D, B, ·): zeros, or the checked `hx`.
@@ -370,17 +389,6 @@ def _source(x: Tensor, kind: str) -> str:
     batch_first = kind == "batch_first"
     shape = x.transpose(0, 1).shape if batch_first else x.shape
     return checks.describe_input(tuple(shape), batch_first=batch_first)
-
-
-def _sorted_batch(
-    lengths: Tensor, x: Tensor, initial: State
-) -> tuple[Tensor, Tensor, State, Tensor]:
-    """The batch reordered longest first (the fused LSTM needs it), and the inverse order."""
-    lengths, order, inverse = sort_by_length(lengths)
-    order = order.to(x.device)
-    x = x.index_select(1, order)  # (T, B, F)
-    initial = type(initial)(*(field.index_select(1, order) for field in initial))
-    return lengths, x, initial, inverse
 
 
 __all__ = ["Bptt", "RecurrentLayer"]

@@ -56,6 +56,7 @@ from torch import Tensor
 from torch.autograd.function import FunctionCtx
 
 from rnnkit.errors import ConfigError, ShapeError
+from rnnkit.layers.autocast import cast_all, recurrence_dtype
 from rnnkit.layers.first_order import first_derivative_only
 
 Nonlinearity = Literal["tanh", "relu", "identity"]
@@ -257,6 +258,8 @@ def elman_sequence(
 
     Args:
         x: inputs x_1…x_T, time-major, float32 or float64 (any floating dtype), CPU or CUDA.
+            Under `torch.autocast` every tensor argument is cast to its low-precision dtype
+            first and the outputs come in it, as torch.nn.RNN's (`rnnkit.layers.autocast`).
         hidden0: the initial state h_0.
         weight_ih: W_ih.
         weight_hh: W_hh.
@@ -292,6 +295,11 @@ def elman_sequence(
             f"elman_sequence: nonlinearity must be one of {NONLINEARITIES}; got {nonlinearity!r}."
         )
     _check_input(x)
+    low = recurrence_dtype("RNN", x.device.type)  # D under autocast (layers/autocast.py)
+    if low is not None:  # the whole recurrence in D, as torch.nn.RNN under autocast
+        x, hidden0, weight_ih, weight_hh, bias_ih, bias_hh = cast_all(
+            low, x, hidden0, weight_ih, weight_hh, bias_ih, bias_hh
+        )
     _, B, F = x.shape
     if not isinstance(weight_ih, Tensor) or weight_ih.dim() != 2:
         got = tuple(weight_ih.shape) if isinstance(weight_ih, Tensor) else type(weight_ih)
@@ -306,7 +314,8 @@ def elman_sequence(
         if bias is not None:
             _check_tensor(name, bias, "None or (H,) with H = weight_ih.shape[0]", (H,), x)
     mask = None if lengths is None else _lengths_mask(lengths, x)
-    outputs: Tensor = ElmanBPTT.apply(
-        x, hidden0, weight_ih, weight_hh, bias_ih, bias_hh, nonlinearity, mask
-    )
+    with torch.autocast(x.device.type, enabled=False):  # all in one dtype: nothing to cast
+        outputs: Tensor = ElmanBPTT.apply(
+            x, hidden0, weight_ih, weight_hh, bias_ih, bias_hh, nonlinearity, mask
+        )
     return outputs

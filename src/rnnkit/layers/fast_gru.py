@@ -13,7 +13,10 @@ tensors per step (about 6H numbers a row instead of 8H), which keeps peak memory
     n_t = tanh(a_n + r_t ⊙ g_n)                            one addcmul and one tanh
     h_t = n_t + z_t ⊙ (h_{t-1} − n_t)                      one lerp: (1 − z_t) ⊙ n_t + z_t ⊙ h_{t-1}
 
-where a = W_ih x_t + b_ih is computed for all steps at once.
+where a = W_ih x_t + b_ih is computed for all steps at once. Under `torch.autocast` the dtypes
+follow torch.nn.GRU's: on the CPU the products run in the low-precision type and the state
+keeps h_0's dtype; on CUDA the whole recurrence runs in the low-precision type
+(`rnnkit.layers.autocast`).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from rnnkit.layers.autocast import cast_all, recurrence_dtype
 from rnnkit.layers.lengths import SequenceLengths
 
 
@@ -61,6 +65,9 @@ def gru_sequence(
         >>> torch.allclose(hidden, state.hidden, atol=1e-6)
         True
     """
+    low = recurrence_dtype("GRU", x.device.type)  # D under CUDA autocast (layers/autocast.py)
+    if low is not None:  # the whole recurrence in D, as cuDNN's GRU under autocast
+        x, hidden0, *weights = cast_all(low, x, hidden0, *weights)
     weight_ih, weight_hh, bias_ih, bias_hh = weights
     H = weight_hh.shape[1]
     projected = F.linear(x, weight_ih, bias_ih).unbind(0)  # T × (B, 3H), one product
@@ -72,6 +79,8 @@ def gru_sequence(
         recurrent = F.linear(hidden, weight_hh, bias_hh)  # W_hh h_{t-1} + b_hh, (B, 3H)
         reset, update = torch.sigmoid(a_t[:, : 2 * H] + recurrent[:, : 2 * H]).chunk(2, dim=1)
         new = torch.tanh(torch.addcmul(a_t[:, 2 * H :], reset, recurrent[:, 2 * H :]))  # n_t
+        if new.dtype != hidden.dtype:  # CPU autocast: gates in D, the state keeps h_0's dtype
+            new, update = new.to(hidden.dtype), update.to(hidden.dtype)
         step = torch.lerp(new, hidden, update)  # h_t = n_t + z_t ⊙ (h_{t-1} − n_t)
         if masks is None:
             hidden = step

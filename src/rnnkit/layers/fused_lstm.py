@@ -48,6 +48,7 @@ import torch
 from torch import Tensor
 from torch.autograd.function import FunctionCtx
 
+from rnnkit.layers.autocast import autocast_dtype, cast_all, recurrence_dtype
 from rnnkit.layers.first_order import first_derivative_only
 from rnnkit.layers.recurrent_product import RecurrentProduct, onednn_ready
 
@@ -190,7 +191,7 @@ def _weight_grads(
 ) -> tuple[Tensor, Tensor]:
     """∂L/∂W_ih = Σ_t δa_tᵀ x_t and ∂L/∂W_hh = Σ_t δa_tᵀ h_{t-1}, each one matrix product."""
     T, B, G = delta.shape
-    grad_weight_ih = delta.view(T * B, G).t() @ x.reshape(T * B, -1)
+    grad_weight_ih = delta.view(T * B, G).t() @ x.reshape(T * B, x.shape[-1])  # B = 0 works
     first, later = (T - 1, slice(0, T - 1)) if reverse else (0, slice(1, T))
     previous = slice(1, T) if reverse else slice(0, T - 1)  # h_{t-1} of the later steps
     grad_weight_hh = delta[first].t() @ hidden0  # δa_1ᵀ h_0
@@ -303,7 +304,9 @@ def lstm_sequence(
     Shapes:
         x (T, B, F); state0 = (h_0, c_0), each (B, H); weights = (W_ih (4H, F), W_hh (4H, H),
         b_ih (4H,) or None, b_hh (4H,) or None); lengths (B,) int64 sorted longest first;
-        returns outputs (T, B, H) and h_n, c_n (B, H).
+        returns outputs (T, B, H) and h_n, c_n (B, H). Under `torch.autocast` all three come
+        in the dtypes of torch.nn.LSTM's (`rnnkit.layers.autocast`): its low-precision dtype,
+        or on the CPU with `lengths` c_0's dtype (the loop then runs in it).
 
     Args:
         x: the inputs, time-major.
@@ -332,7 +335,14 @@ def lstm_sequence(
         counts = torch.bincount(lengths, minlength=x.shape[0] + 1)  # sequences of each length
         active = lengths.numel() - torch.cumsum(counts, 0)[:-1]  # b_t = #{b : len_b > t}
         sizes = (lengths, active.tolist())
-    return FusedLSTM.apply(x, *state0, *weights, sizes, reverse)
+    if autocast_dtype(x.device.type) is not None:  # one dtype for the in-place loop
+        # D where torch.nn.LSTM runs in D; else (CPU, packed) the state's dtype, as torch keeps
+        low = recurrence_dtype("LSTM", x.device.type, packed=lengths is not None)
+        common = low or state0[1].dtype  # (layers/autocast.py)
+        x, *state0 = cast_all(common, x, *state0)
+        weights = tuple(cast_all(common, *weights))  # type: ignore[assignment]
+    with torch.autocast(x.device.type, enabled=False):  # all in one dtype: nothing to cast
+        return FusedLSTM.apply(x, *state0, *weights, sizes, reverse)
 
 
 __all__ = ["FusedLSTM", "lstm_sequence"]

@@ -6,10 +6,15 @@ References:
 
 A padded batch holds B sequences of lengths len_b ≤ T; step t of sequence b is real when
 t < len_b (0-based), and the mask m[b, t] = [t < len_b] is True on real steps.
+
+Every layer (`Recurrent`, `Bidirectional`, `Stacked`, `rnnkit.RNN/LSTM/GRU`) takes its lengths
+through `SequenceLengths.checked`: one check, one accepted range 1 ≤ len_b ≤ T (torch's: its
+`pack_padded_sequence` refuses a length of 0), and one mask, written in `lengths_mask`.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,10 +111,39 @@ class SequenceLengths:
         mask = lengths_mask(lengths, steps, device=device).t().unsqueeze(-1)  # (T, B, 1)
         return cls(lengths=lengths, mask=mask)
 
+    @classmethod
+    def checked(
+        cls, lengths: Any, *, batch_size: int, steps: int, device: torch.device, source: str = ""
+    ) -> SequenceLengths | None:
+        """The one entry point of every layer: check `lengths` (`check_lengths`), build the mask.
+
+        Returns None when `lengths` is None or every sequence fills the T steps, so the loops
+        and the fast paths run unmasked (the same numbers, less work).
+
+        Example:
+            >>> SequenceLengths.checked([3, 3], batch_size=2, steps=3, device="cpu") is None
+            True
+            >>> padded = SequenceLengths.checked([3, 1], batch_size=2, steps=3, device="cpu")
+            >>> padded.mask.squeeze(-1).t().int().tolist()  # (B, T)
+            [[1, 1, 1], [1, 0, 0]]
+        """
+        if lengths is None:
+            return None
+        lengths = check_lengths(lengths, batch_size=batch_size, steps=steps, source=source)
+        if not bool((lengths < steps).any()):
+            return None
+        return cls.build(lengths, steps, torch.device(device))
+
     @property
     def is_sorted(self) -> bool:
         """Whether len_1 ≥ len_2 ≥ … ≥ len_B."""
         return not bool((self.lengths[1:] > self.lengths[:-1]).any())
+
+    @functools.cached_property
+    def sorting(self) -> tuple[Tensor, Tensor, Tensor] | None:
+        """(sorted lengths, order, inverse) for the fast paths that need the batch longest first,
+        or None when it already is; computed once per forward call and shared by all layers."""
+        return None if self.is_sorted else sort_by_length(self.lengths)
 
 
 def flip_sequences(x: Tensor, lengths: Tensor | None, *, time_dim: int = 1) -> Tensor:
@@ -130,8 +164,8 @@ def flip_sequences(x: Tensor, lengths: Tensor | None, *, time_dim: int = 1) -> T
         return x.flip(time_dim)
     T = x.shape[time_dim]
     steps = torch.arange(T, device=x.device)[None, :]  # (1, T)
-    lengths = lengths.to(x.device)[:, None]  # (B, 1)
-    source = torch.where(steps < lengths, lengths - 1 - steps, steps)  # (B, T)
+    mask = lengths_mask(lengths, T, device=x.device)  # (B, T)
+    source = torch.where(mask, lengths.to(x.device)[:, None] - 1 - steps, steps)  # (B, T)
     if time_dim == 0:
         source = source.t()  # (T, B)
     index = source.reshape(*source.shape, *([1] * (x.dim() - 2))).expand_as(x)

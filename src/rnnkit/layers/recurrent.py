@@ -19,16 +19,27 @@ so the returned state is each sequence's state after its own last step. The reve
 runs t = T…1 with the same rule: a sequence's state stays h_0 through its padding and the pass
 starts at its own last real step, exactly as reversing each sequence within its valid prefix
 (`flip_sequences`) and running forward would.
+
+`Recurrent.run` is the one place that chooses how the loop runs: the cell's own step
+(`run_cell`), or the sequence function of the cell's configuration in `rnnkit.layers.fast.TABLE`
+(same numbers, faster), as `bptt` asks.
 """
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
 from torch import Tensor, nn
 
-from rnnkit.cells.base import RecurrentCell, State
+from rnnkit.cells.base import RecurrentCell, State, check_choice
+from rnnkit.errors import ConfigError
+from rnnkit.layers.autocast import cast_state, kind_of
 from rnnkit.layers.checks import check_cell_state, check_sequence, describe_input
-from rnnkit.layers.lengths import SequenceLengths, check_lengths
+from rnnkit.layers.fast import lookup
+from rnnkit.layers.lengths import SequenceLengths
+
+Bptt = Literal["auto", "autograd", "hand"]
 
 
 def run_cell(
@@ -54,6 +65,7 @@ def run_cell(
     Returns:
         (outputs, state): outputs zero past each sequence's length, and the final state.
     """
+    state = cast_state(state, kind_of(cell), x.device.type, packed=lengths is not None)  # autocast
     projected = cell.project_input(x).unbind(0)  # T × (B, G), one product for all steps
     masks = [None] * len(projected) if lengths is None else lengths.mask.unbind(0)  # T × (B, 1)
     order = range(len(projected) - 1, -1, -1) if reverse else range(len(projected))
@@ -65,7 +77,8 @@ def run_cell(
             state = new
             outputs.append(new.hidden)  # y_t = h_t
         else:
-            state = type(new)(*(torch.where(mask, n, o) for n, o in zip(new, state, strict=True)))
+            pairs = zip(new, state, strict=True)  # kept in the step's dtype (autocast may vary)
+            state = type(new)(*(torch.where(mask, n, o.to(n.dtype)) for n, o in pairs))
             outputs.append(new.hidden.masked_fill(~mask, 0.0))  # y_t = m_t ⊙ h_t
     if reverse:
         outputs.reverse()
@@ -85,6 +98,14 @@ class Recurrent(nn.Module):
         reverse: run from the last step to the first (the backward half of a bidirectional
             layer), each sequence from its own last real step.
         batch_first: whether x is (B, T, F) (the default above the layers) or (T, B, F).
+        bptt: how the loop runs and is differentiated: "auto" the fast sequence function of the
+            cell's configuration (`rnnkit.layers.fast`) where one exists and T > 1, else the
+            cell's step; "autograd" always the cell's step (autograd through its equations,
+            which differentiates twice); "hand" the hand-derived backward (ElmanCell, LSTMCell
+            with torch's options), first derivatives only.
+
+    Raises:
+        ConfigError: bptt="hand" for a cell configuration without a hand-derived backward.
 
     Example:
         >>> from rnnkit.cells import GRUCell
@@ -98,12 +119,26 @@ class Recurrent(nn.Module):
     """
 
     def __init__(
-        self, cell: RecurrentCell, *, reverse: bool = False, batch_first: bool = True
+        self,
+        cell: RecurrentCell,
+        *,
+        reverse: bool = False,
+        batch_first: bool = True,
+        bptt: Bptt = "auto",
     ) -> None:
         super().__init__()
+        check_choice("bptt", bptt, ("auto", "autograd", "hand"))
         self.cell = cell
         self.reverse = reverse
         self.batch_first = batch_first
+        fast = lookup(cell)  # its row of rnnkit.layers.fast.TABLE, or None
+        if bptt == "hand" and (fast is None or not fast.hand_derived):
+            raise ConfigError(
+                f"Recurrent({type(cell).__name__}): bptt='hand' exists for ElmanCell and for "
+                f"LSTMCell with torch's options (no peephole, coupling, projection or other "
+                f"activations); got {cell!r}. Use bptt='autograd' or 'auto'."
+            )
+        self.bptt = bptt
 
     def forward(
         self, x: Tensor, state: State | None = None, *, lengths: Tensor | None = None
@@ -127,16 +162,29 @@ class Recurrent(nn.Module):
         if state is None:
             state = self.cell.init_state(B, dtype=x.dtype, device=x.device)
         state = check_cell_state(state, self.cell, B, layer=name, source=source)
-        padding = None
-        if lengths is not None:
-            checked = check_lengths(lengths, batch_size=B, steps=T, source=source)
-            padding = SequenceLengths.build(checked, T, x.device)
+        padding = SequenceLengths.checked(
+            lengths, batch_size=B, steps=T, device=x.device, source=source
+        )
         outputs, state = self.run(x, state, padding)
         return (outputs.transpose(0, 1) if self.batch_first else outputs), state
 
     def run(self, x: Tensor, state: State, lengths: SequenceLengths | None) -> tuple[Tensor, State]:
-        """The unchecked time-major loop, (T, B, F) -> (T, B, H): see `run_cell`."""
-        return run_cell(self.cell, x, state, lengths, reverse=self.reverse)
+        """The unchecked time-major loop, (T, B, F) -> (T, B, H): the cell's step or a fast path.
+
+        The fast sequence function of the cell's row in `rnnkit.layers.fast.TABLE` runs when
+        bptt is "hand", or "auto" with T ≥ the row's `min_steps`; otherwise `run_cell`.
+        """
+        cell, bptt = self.cell, self.bptt
+        fast = lookup(cell)
+        if fast is None or bptt == "autograd" or (bptt == "auto" and len(x) < fast.min_steps):
+            return run_cell(cell, x, state, lengths, reverse=self.reverse)
+        return fast.run(cell, x, state, lengths, self.reverse)
+
+    @property
+    def path(self) -> str:
+        """The name of what runs a sequence of T > 1 steps: a row of the table or "autograd"."""
+        fast = lookup(self.cell)
+        return "autograd" if fast is None or self.bptt == "autograd" else fast.name
 
     def init_state(self, batch_size: int, *, like: Tensor) -> State:
         """The zero state for a batch, in the dtype and device of `like`."""
@@ -153,4 +201,4 @@ class Recurrent(nn.Module):
         return self.cell.state_size
 
 
-__all__ = ["Recurrent", "run_cell"]
+__all__ = ["Bptt", "Recurrent", "run_cell"]

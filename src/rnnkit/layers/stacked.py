@@ -14,52 +14,18 @@ The final states of all layers and directions are stacked as torch.nn does: one 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnkit.cells.base import State
 from rnnkit.errors import ConfigError, ShapeError
-from rnnkit.layers.bidirectional import Bidirectional, run_directions
+from rnnkit.layers.bidirectional import Bidirectional
 from rnnkit.layers.checks import check_layer_state, check_sequence, describe_input, shape_of
-from rnnkit.layers.lengths import SequenceLengths, check_lengths
+from rnnkit.layers.lengths import SequenceLengths
 from rnnkit.layers.recurrent import Recurrent
 from rnnkit.layers.state import split_layer_state, stack_layer_states
-
-Runner = Callable[[Tensor, State, SequenceLengths | None], tuple[Tensor, State]]
-"""One direction of one layer: (x (T, B, F), state, lengths) -> (outputs (T, B, H), state)."""
-
-
-def run_stack(
-    layers: Sequence[Sequence[Runner]],
-    x: Tensor,
-    states: list[list[State]],
-    lengths: SequenceLengths | None,
-    *,
-    dropout: float = 0.0,
-    training: bool = False,
-) -> tuple[Tensor, list[list[State]]]:
-    """Run the layers bottom to top over x (T, B, F); returns (T, B, D·H) and the final states.
-
-    Args:
-        layers: for each layer, its direction runners (one, or forward and reversed).
-        x: the inputs, time-major.
-        states: the initial state of each layer and direction, states[layer][direction].
-        lengths: the real steps of each sequence, or None.
-        dropout: probability of zeroing an input of layers 2…L (during training).
-        training: whether dropout is active.
-
-    Returns:
-        (outputs of the last layer, final states[layer][direction]).
-    """
-    finals = []
-    for index, runners in enumerate(layers):
-        if index > 0 and dropout > 0.0 and training:
-            x = F.dropout(x, p=dropout, training=True)  # between layers only
-        x, layer_states = run_directions(list(runners), x, states[index], lengths)
-        finals.append(layer_states)
-    return x, finals
 
 
 class Stacked(nn.Module):
@@ -146,24 +112,36 @@ class Stacked(nn.Module):
         if self.batch_first:
             x = x.transpose(0, 1)  # (T, B, F)
         T, B, _ = x.shape
-        L, D = len(self.layers), self.num_directions
         if state is None:
             states = [[c.init_state(B, dtype=x.dtype, device=x.device) for c in self._cells(k)]
-                      for k in range(L)]  # fmt: skip
+                      for k in range(len(self.layers))]  # fmt: skip
+            state = stack_layer_states(states)  # fields (L·D, B, H)
         else:
-            states = split_layer_state(self._check_state(state, B, name, source), L, D)
-        padding = None
-        if lengths is not None:
-            checked = check_lengths(lengths, batch_size=B, steps=T, source=source)
-            padding = SequenceLengths.build(checked, T, x.device)
-        runners = [[r.run for r in self._directions(k)] for k in range(L)]
-        outputs, finals = run_stack(
-            runners, x, states, padding, dropout=self.dropout, training=self.training
+            state = self._check_state(state, B, name, source)
+        padding = SequenceLengths.checked(
+            lengths, batch_size=B, steps=T, device=x.device, source=source
         )
-        outputs = outputs.transpose(0, 1) if self.batch_first else outputs
-        return outputs, stack_layer_states(finals)
+        outputs, final = self.run(x, state, padding)
+        return (outputs.transpose(0, 1) if self.batch_first else outputs), final
 
-    def _directions(self, index: int) -> list[Recurrent]:
+    def run(self, x: Tensor, state: State, lengths: SequenceLengths | None) -> tuple[Tensor, State]:
+        """The unchecked time-major pass, x (T, B, F) -> (T, B, D·H); state fields (L·D, B, H)."""
+        layers = self.layers
+        states = split_layer_state(state, len(layers), self.num_directions)
+        finals: list[list[State]] = []
+        for index, level in enumerate(layers):
+            if index > 0 and self.dropout > 0.0 and self.training:
+                x = F.dropout(x, p=self.dropout, training=True)  # between layers only
+            if isinstance(level, Bidirectional):
+                x, pair = level.run(x, (states[index][0], states[index][1]), lengths)
+                finals.append(list(pair))
+            else:
+                x, final = level.run(x, states[index][0], lengths)  # (T, B, H)
+                finals.append([final])
+        return x, stack_layer_states(finals)  # fields (L·D, B, H)
+
+    def directions(self, index: int) -> list[Recurrent]:
+        """The `Recurrent` loops of layer `index`: [forward] or [forward, backward]."""
         layer = self.layers[index]
         if isinstance(layer, Bidirectional):
             return [layer.forward_layer, layer.backward_layer]
@@ -191,4 +169,4 @@ class Stacked(nn.Module):
         return first.state_type(*state)
 
 
-__all__ = ["Runner", "Stacked", "run_stack"]
+__all__ = ["Stacked"]

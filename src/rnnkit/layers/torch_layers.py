@@ -8,7 +8,9 @@ References:
 Same positional arguments, defaults, call and return values as torch.nn (so `batch_first=False`),
 the same parameter names (their state_dicts load into each other), plus rnnkit's keyword-only
 options: the cell variants, `bptt` (which backward pass computes the gradients, see
-`rnnkit.layers.dropin`), `check_finite`, and `lengths=` on the call as an alternative to packing.
+`rnnkit.layers.recurrent` and the table of `rnnkit.layers.fast`), `check_finite`, and `lengths=`
+on the call as an alternative to packing. Each class maps torch's arguments onto the cells it
+stacks (`make_cell`); `rnnkit.layers.dropin` composes them.
 
 Shapes (the legend of `rnnkit.cells.base`; D = 2 if bidirectional else 1, H_out = proj_size or
 hidden_size):
@@ -31,9 +33,19 @@ from rnnkit.cells.base import ActivationName
 from rnnkit.cells.gru import GRUCell
 from rnnkit.cells.lstm import LSTMCell
 from rnnkit.cells.rnn import ElmanCell
+from rnnkit.errors import ConfigError
 from rnnkit.layers.dropin import Bptt, RecurrentLayer
 
 Device = torch.device | str | None
+
+
+def _check_no_projection(proj_size: Any) -> None:
+    """RNN and GRU refuse `proj_size` with a ValueError (ConfigError), as torch.nn's do."""
+    if proj_size is not None:
+        raise ConfigError(
+            f"Received an invalid argument `proj_size` = {proj_size!r}: projections exist for "
+            f"LSTM only, as in torch.nn. Drop it, or use rnnkit.LSTM(..., proj_size=P)."
+        )
 
 
 class RNN(RecurrentLayer):
@@ -52,6 +64,7 @@ class RNN(RecurrentLayer):
         bidirectional: add a reversed pass per layer (D = 2).
         device: where to create the parameters.
         dtype: dtype of the parameters.
+        proj_size: not accepted (ConfigError, a ValueError as torch.nn.RNN raises).
         bptt: "auto", "autograd" or "hand" (the hand-derived BPTT of `layers.elman_bptt`).
         check_finite: raise ShapeError for NaN/inf in input or hx (a device sync per call).
 
@@ -82,9 +95,11 @@ class RNN(RecurrentLayer):
         device: Device = None,
         dtype: torch.dtype | None = None,
         *,
+        proj_size: int | None = None,
         bptt: Bptt = "auto",
         check_finite: bool = False,
     ) -> None:
+        _check_no_projection(proj_size)
         super().__init__(
             input_size, hidden_size, num_layers, bias=bias, batch_first=batch_first,
             dropout=dropout, bidirectional=bidirectional, bptt=bptt, check_finite=check_finite,
@@ -97,10 +112,6 @@ class RNN(RecurrentLayer):
         return ElmanCell(
             input_size, self.hidden_size, bias=self.bias, nonlinearity=self.nonlinearity, **factory
         )
-
-    def hand_path(self) -> str | None:
-        """Every Elman configuration has the hand-derived BPTT."""
-        return "elman"
 
     def variant_options(self) -> dict[str, Any]:
         """{"nonlinearity": "identity"} for a linear RNN (torch.nn.RNN has tanh and relu)."""
@@ -188,10 +199,6 @@ class LSTM(RecurrentLayer):
             recurrent_activation=self.recurrent_activation, **factory,
         )  # fmt: skip
 
-    def hand_path(self) -> str | None:
-        """The fused LSTM for torch's options without projection, else None."""
-        return None if self.variant_options() or self.proj_size else "lstm"
-
     def variant_options(self) -> dict[str, Any]:
         """The options away from torch.nn.LSTM's behaviour."""
         defaults = {
@@ -226,6 +233,7 @@ class GRU(RecurrentLayer):
         bidirectional: add a reversed pass per layer (D = 2).
         device: where to create the parameters.
         dtype: dtype of the parameters.
+        proj_size: not accepted (ConfigError, a ValueError as torch.nn.GRU raises).
         reset_after: True for torch's form, False for Cho et al.'s (rnnkit only).
         bptt: "auto" (reset-after: `layers.fast_gru`) or "autograd" (the cell's own step).
         check_finite: raise ShapeError for NaN/inf in input or hx (a device sync per call).
@@ -252,10 +260,12 @@ class GRU(RecurrentLayer):
         device: Device = None,
         dtype: torch.dtype | None = None,
         *,
+        proj_size: int | None = None,
         reset_after: bool = True,
         bptt: Bptt = "auto",
         check_finite: bool = False,
     ) -> None:
+        _check_no_projection(proj_size)
         super().__init__(
             input_size, hidden_size, num_layers, bias=bias, batch_first=batch_first,
             dropout=dropout, bidirectional=bidirectional, bptt=bptt, check_finite=check_finite,
@@ -268,10 +278,6 @@ class GRU(RecurrentLayer):
         return GRUCell(
             input_size, self.hidden_size, bias=self.bias, reset_after=self.reset_after, **factory
         )
-
-    def fast_path(self) -> str | None:
-        """The lean autograd loop of `layers.fast_gru` for the reset-after form."""
-        return "gru" if self.reset_after else None
 
     def variant_options(self) -> dict[str, Any]:
         """{"reset_after": False} for Cho et al.'s form (torch.nn.GRU is reset-after)."""

@@ -1,0 +1,156 @@
+"""The fast implementations of a recurrent layer's time loop, behind one table.
+
+References:
+    https://pytorch.org/docs/stable/notes/extending.html (custom autograd Functions)
+    bench/README.md (the measurements behind each row and behind `min_steps`)
+
+`Recurrent` (`rnnkit.layers.recurrent`) runs a cell over a sequence either with the cell's own
+step in a Python loop (autograd differentiates it) or with a sequence function from `TABLE`,
+looked up by the cell's configuration:
+
+    (ElmanCell, "tanh" | "relu" | "identity")  elman  hand-derived BPTT (`elman_bptt`)
+    (LSTMCell, "torch")                          lstm   hand-derived BPTT (`fused_lstm`)
+    (GRUCell, "reset_after")                     gru    a lean autograd loop (`fast_gru`)
+
+Every other configuration (a peephole or coupled LSTM, a projection, other activations, a
+reset-before GRU, any other cell class) has no row and runs the cell's step. A row applies for
+T ≥ its `min_steps`, the one-step rule: for the two hand-derived rows a single step (streaming)
+takes the cell's step, which is faster there than the fixed cost of a custom autograd Function;
+the GRU row is a plain autograd loop and runs every T (`python bench/cells.py --quick`, the
+"stream" rows, compares both against torch.nn).
+
+Each sequence function has one signature, (cell, x (T, B, F), state, lengths, reverse) ->
+(outputs (T, B, H), final state), gives the numbers of the cell's step
+(tests/layers/test_fast.py), and reorders the batch itself when it needs it sorted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from torch import Tensor
+
+from rnnkit.cells.base import LSTMState, RNNState, State
+from rnnkit.cells.gru import GRUCell
+from rnnkit.cells.lstm import LSTMCell
+from rnnkit.cells.rnn import ElmanCell
+from rnnkit.layers.elman_bptt import elman_sequence
+from rnnkit.layers.fast_gru import gru_sequence
+from rnnkit.layers.fused_lstm import lstm_sequence
+from rnnkit.layers.lengths import SequenceLengths, flip_sequences, last_valid
+
+SequenceFunction = Callable[
+    [Any, Tensor, State, SequenceLengths | None, bool], tuple[Tensor, State]
+]
+"""(cell, x (T, B, F), state, lengths, reverse) -> (outputs (T, B, H), final state)."""
+
+
+def _weights(cell: Any) -> tuple[Tensor, Tensor, Tensor | None, Tensor | None]:
+    return cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh
+
+
+def elman(
+    cell: Any, x: Tensor, state: State, lengths: SequenceLengths | None, reverse: bool
+) -> tuple[Tensor, State]:
+    """An Elman direction with the hand-derived BPTT; reversed by flipping each sequence."""
+    real = None if lengths is None else lengths.lengths
+    if reverse:
+        x = flip_sequences(x, real, time_dim=0)
+    outputs = elman_sequence(x, state.hidden, *_weights(cell), cell.nonlinearity, real)
+    final = last_valid(outputs, real, time_dim=0)  # h at each sequence's last step
+    if reverse:
+        outputs = flip_sequences(outputs, real, time_dim=0)
+    return outputs, RNNState(final)
+
+
+def lstm(
+    cell: Any, x: Tensor, state: State, lengths: SequenceLengths | None, reverse: bool
+) -> tuple[Tensor, State]:
+    """A standard LSTM direction with the hand-derived backward; sorts an unsorted batch.
+
+    `lstm_sequence` needs the sequences longest first: the batch is put in that order
+    (`SequenceLengths.sorting`, computed once per call) and the results back in the caller's.
+    """
+    sorting = None if lengths is None else lengths.sorting
+    hidden0, cell0 = state.hidden, state.cell
+    real = None if lengths is None else lengths.lengths
+    if sorting is not None:
+        real, order, _ = sorting
+        order = order.to(x.device)
+        x = x.index_select(1, order)  # (T, B, F), longest first
+        hidden0, cell0 = hidden0.index_select(0, order), cell0.index_select(0, order)
+    outputs, hidden, memory = lstm_sequence(
+        x, (hidden0, cell0), _weights(cell), lengths=real, reverse=reverse
+    )
+    if sorting is not None:
+        inverse = sorting[2].to(x.device)
+        outputs = outputs.index_select(1, inverse)  # (T, B, H), the caller's order
+        hidden, memory = hidden.index_select(0, inverse), memory.index_select(0, inverse)
+    return outputs, LSTMState(hidden, memory)
+
+
+def gru(
+    cell: Any, x: Tensor, state: State, lengths: SequenceLengths | None, reverse: bool
+) -> tuple[Tensor, State]:
+    """A reset-after GRU direction in the lean autograd loop of `fast_gru`."""
+    outputs, hidden = gru_sequence(x, state.hidden, _weights(cell), lengths, reverse=reverse)
+    return outputs, RNNState(hidden)
+
+
+@dataclass(frozen=True)
+class FastSequence:
+    """One row of the table: a sequence function and when it applies."""
+
+    name: str  # what `Recurrent.path` reports
+    run: SequenceFunction
+    hand_derived: bool  # its backward is written by hand (bptt="hand" may ask for it)
+    min_steps: int = 2  # below this T the cell's own step is faster (streaming)
+
+
+ELMAN = FastSequence("elman", elman, hand_derived=True)
+TABLE: dict[tuple[type, str], FastSequence] = {
+    (ElmanCell, "tanh"): ELMAN,
+    (ElmanCell, "relu"): ELMAN,
+    (ElmanCell, "identity"): ELMAN,
+    (LSTMCell, "torch"): FastSequence("lstm", lstm, hand_derived=True),
+    (GRUCell, "reset_after"): FastSequence("gru", gru, hand_derived=False, min_steps=1),
+}
+"""{cell configuration -> sequence function}; the only place a fast path is chosen from."""
+
+
+def configuration(cell: Any) -> tuple[type, str]:
+    """The key of `cell` in `TABLE`: its exact class and the variant that decides the row.
+
+    Example:
+        >>> configuration(LSTMCell(3, 4)), configuration(LSTMCell(3, 4, peephole=True))
+        ((<class 'rnnkit.cells.lstm.LSTMCell'>, 'torch'), (<class 'rnnkit.cells.lstm.LSTMCell'>, 'variant'))
+    """  # noqa: E501
+    kind = type(cell)
+    if kind is ElmanCell:
+        return kind, cell.nonlinearity
+    if kind is LSTMCell:
+        standard = (cell.activation, cell.recurrent_activation) == ("tanh", "sigmoid")
+        torch_like = standard and not (cell.peephole or cell.coupled_gates or cell.proj_size)
+        return kind, "torch" if torch_like else "variant"
+    if kind is GRUCell:
+        return kind, "reset_after" if cell.reset_after else "reset_before"
+    return kind, ""
+
+
+def lookup(cell: Any) -> FastSequence | None:
+    """The row for `cell`, or None when only its own step runs it."""
+    return TABLE.get(configuration(cell))
+
+
+__all__ = [
+    "TABLE",
+    "FastSequence",
+    "SequenceFunction",
+    "configuration",
+    "elman",
+    "gru",
+    "lookup",
+    "lstm",
+]
