@@ -160,7 +160,7 @@ def run_case(
 
 def time_products(repeats: int) -> None:
     """Per-step a + h W_hhᵀ (LSTM, 4H rows): torch.addmm against the packed oneDNN product."""
-    from rnnkit.layers.recurrent_product import RecurrentProduct, onednn_ready
+    from rnnkit.layers.fast.recurrent_product import RecurrentProduct, onednn_ready
 
     print(f"{'B':>4} {'H':>5} | {'addmm us':>9} {'oneDNN us':>9} | used by rnnkit")
     for B, H in [(1, 128), (32, 128), (64, 128), (1, 256), (64, 256), (16, 512), (4, 1024)]:

@@ -9,7 +9,7 @@ import torch
 from torch import Tensor
 
 from rnnkit.errors import ConfigError, ShapeError
-from rnnkit.layers.elman_bptt import elman_sequence
+from rnnkit.layers.fast.elman_bptt import elman_sequence
 
 NONLINEARITIES = ["tanh", "relu", "identity"]
 PHI = {"tanh": torch.tanh, "relu": torch.relu, "identity": lambda a: a}

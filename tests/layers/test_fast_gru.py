@@ -7,7 +7,7 @@ import torch
 from layer_helpers import assert_close
 
 from rnnkit.cells import GRUCell
-from rnnkit.layers.fast_gru import gru_sequence
+from rnnkit.layers.fast.fast_gru import gru_sequence
 from rnnkit.layers.lengths import SequenceLengths
 from rnnkit.layers.recurrent import run_cell
 

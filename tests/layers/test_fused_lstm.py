@@ -7,10 +7,10 @@ import torch
 from layer_helpers import assert_close
 
 from rnnkit.cells import LSTMCell
-from rnnkit.layers.fused_lstm import lstm_sequence
+from rnnkit.layers.fast.fused_lstm import lstm_sequence
+from rnnkit.layers.fast.recurrent_product import onednn_ready
 from rnnkit.layers.lengths import SequenceLengths
 from rnnkit.layers.recurrent import run_cell
-from rnnkit.layers.recurrent_product import onednn_ready
 
 
 def _both(cell: LSTMCell, x: torch.Tensor, lengths: torch.Tensor | None, reverse: bool):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from layer_helpers import assert_close
 
-from rnnkit.layers.recurrent_product import RecurrentProduct, onednn_ready
+from rnnkit.layers.fast.recurrent_product import RecurrentProduct, onednn_ready
 
 
 def test_recurrent_products_agree() -> None:

@@ -65,7 +65,7 @@ class RNN(RecurrentLayer):
         device: where to create the parameters.
         dtype: dtype of the parameters.
         proj_size: not accepted (ConfigError, a ValueError as torch.nn.RNN raises).
-        bptt: "auto", "autograd" or "hand" (the hand-derived BPTT of `layers.elman_bptt`).
+        bptt: "auto", "autograd" or "hand" (the hand-derived BPTT of `layers.fast.elman_bptt`).
         check_finite: raise ShapeError for NaN/inf in input or hx (a device sync per call).
 
     Example:
@@ -142,7 +142,8 @@ class LSTM(RecurrentLayer):
         coupled_gates: input gate tied to the forget gate, i = 1 − f (Greff et al. 2017).
         activation: candidate and output squashing ("tanh" as torch).
         recurrent_activation: gate function ("sigmoid" as torch).
-        bptt: "auto", "autograd" or "hand" (`layers.fused_lstm`: torch's options, no projection).
+        bptt: "auto", "autograd" or "hand" (`layers.fast.fused_lstm`: torch's options, no
+            projection).
         check_finite: raise ShapeError for NaN/inf in input or hx (a device sync per call).
 
     Example:
@@ -235,7 +236,7 @@ class GRU(RecurrentLayer):
         dtype: dtype of the parameters.
         proj_size: not accepted (ConfigError, a ValueError as torch.nn.GRU raises).
         reset_after: True for torch's form, False for Cho et al.'s (rnnkit only).
-        bptt: "auto" (reset-after: `layers.fast_gru`) or "autograd" (the cell's own step).
+        bptt: "auto" (reset-after: `layers.fast.fast_gru`) or "autograd" (the cell's own step).
         check_finite: raise ShapeError for NaN/inf in input or hx (a device sync per call).
 
     Example:

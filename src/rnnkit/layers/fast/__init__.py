@@ -36,9 +36,9 @@ from rnnkit.cells.base import LSTMState, RNNState, State
 from rnnkit.cells.gru import GRUCell
 from rnnkit.cells.lstm import LSTMCell
 from rnnkit.cells.rnn import ElmanCell
-from rnnkit.layers.elman_bptt import elman_sequence
-from rnnkit.layers.fast_gru import gru_sequence
-from rnnkit.layers.fused_lstm import lstm_sequence
+from rnnkit.layers.fast.elman_bptt import elman_sequence
+from rnnkit.layers.fast.fast_gru import gru_sequence
+from rnnkit.layers.fast.fused_lstm import lstm_sequence
 from rnnkit.layers.lengths import SequenceLengths, flip_sequences, last_valid
 
 SequenceFunction = Callable[

@@ -49,8 +49,8 @@ from torch import Tensor
 from torch.autograd.function import FunctionCtx
 
 from rnnkit.layers.autocast import autocast_dtype, cast_all, recurrence_dtype
-from rnnkit.layers.first_order import first_derivative_only
-from rnnkit.layers.recurrent_product import RecurrentProduct, onednn_ready
+from rnnkit.layers.fast.first_order import first_derivative_only
+from rnnkit.layers.fast.recurrent_product import RecurrentProduct, onednn_ready
 
 
 def _combined_bias(bias_ih: Tensor | None, bias_hh: Tensor | None) -> Tensor | None:

@@ -57,7 +57,7 @@ from torch.autograd.function import FunctionCtx
 
 from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.layers.autocast import cast_all, recurrence_dtype
-from rnnkit.layers.first_order import first_derivative_only
+from rnnkit.layers.fast.first_order import first_derivative_only
 
 Nonlinearity = Literal["tanh", "relu", "identity"]
 NONLINEARITIES = ("tanh", "relu", "identity")
