@@ -598,3 +598,58 @@ def test_factory_kwargs(kind: str) -> None:
     _compare(
         reference, ours, torch.randn(5, 2, 3), torch.randn(2, 2, 4) if kind != "LSTM" else None
     )
+
+
+def test_rnn_constructor_errors_hidden_size_float() -> None:
+    # RNNBase.__init__: torch raises TypeError("hidden_size should be of type int, got: float").
+    _assert_same_error(lambda: nn.LSTM(3, 2.5), lambda: rnnkit.LSTM(3, 2.5))
+
+
+def test_rnn_forward_shape_errors_lstm_hx_three_tensors() -> None:
+    # torch.nn.LSTM.forward: RuntimeError("lstm expects two hidden states").
+    reference, ours = _pair("LSTM", 3, 4)
+    x, hx = torch.randn(5, 2, 3), tuple(torch.randn(1, 2, 4) for _ in range(3))
+    _assert_same_error(lambda: reference(x, hx), lambda: ours(x, hx))
+
+
+def test_rnn_forward_shape_errors_packed_input_size() -> None:
+    # check_input on a PackedSequence: RuntimeError("input.size(-1) must be equal to input_size").
+    reference, ours = _pair("GRU", 3, 4)
+    x = pack_padded_sequence(torch.randn(5, 2, 7), [5, 3])
+    _assert_same_error(lambda: reference(x), lambda: ours(x))
+
+
+def test_rnn_change_dropout_training() -> None:
+    # test_nn.py TestNN.test_RNN_change_dropout (train=True): `layer.dropout = p` after
+    # construction takes effect at the next call.
+    reference = nn.RNN(100, 100, 2, dropout=0, nonlinearity="relu")
+    ours = rnnkit.RNN.from_torch(reference)
+    x = torch.rand(3, 2, 100)
+    for module in (reference, ours):
+        previous = None
+        for dropout in (0, 0.5, 0, 0.7, 0.2, 1, 0.2, 0):
+            module.dropout = dropout
+            first, second = module(x), module(x)
+            assert torch.equal(first[0], second[0]) == (dropout in (0, 1)), (module, dropout)
+            if previous is not None:
+                assert not torch.equal(first[0], previous), (module, dropout)
+            previous = first[0]
+    _compare(reference, ours, x)
+
+
+@pytest.mark.parametrize(
+    ("kind", "name"),
+    [("LSTM", "weight_ih_l0"), ("LSTM-proj", "weight_hr_l0"), ("GRU", "weight_hh_l0")],
+)
+def test_rnn_weight_norm(kind: str, name: str) -> None:
+    # test_nn.py TestNN.test_rnn_weight_norm: weight_norm replaces the parameter under torch's
+    # name (`del module._parameters[name]`), which must reach the cell that computes with it.
+    mode, _, variant = kind.partition("-")
+    reference, ours = _pair(mode, 32, 32, **({"proj_size": 16} if variant else {}))
+    reference, ours = (nn.utils.weight_norm(module, name=name) for module in (reference, ours))
+    _compare(reference, ours, torch.randn(4, 3, 32))
+    reference, ours = (
+        nn.utils.remove_weight_norm(module, name=name) for module in (reference, ours)
+    )
+    assert name in dict(ours.named_parameters())
+    _compare(reference, ours, torch.randn(4, 3, 32))

@@ -40,10 +40,19 @@ from rnnkit.layers.recurrent import Bptt, Recurrent
 from rnnkit.layers.stacked import Stacked
 
 
+class ArgumentTypeError(ConfigError, TypeError):
+    """A layer size of the wrong type (2.5, "4"); also a TypeError, as torch.nn.RNNBase raises."""
+
+
 def _check_layer_arguments(hidden_size: Any, num_layers: Any, dropout: Any, bptt: Any) -> None:
     """torch.nn.RNNBase's argument checks, as ConfigError with expected vs received."""
     for name, value in (("hidden_size", hidden_size), ("num_layers", num_layers)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        if isinstance(value, bool) or not isinstance(value, int):  # torch: TypeError
+            raise ArgumentTypeError(
+                f"Received an invalid value for argument `{name}`, expected a positive integer, "
+                f"got {value!r} of type {type(value).__name__}."
+            )
+        if value < 1:
             raise ConfigError(
                 f"Received an invalid value for argument `{name}`, expected a positive integer, "
                 f"got {value!r}."
@@ -294,7 +303,7 @@ class RecurrentLayer(nn.Module):
                     f"not both; got both."
                 )
             if tuple(input.data.shape[1:]) != (self.input_size,):
-                raise ShapeError(
+                raise checks.LayerMismatchError(
                     f"{name} PackedSequence data must be (N, F) with F = input_size = "
                     f"{self.input_size}; got {tuple(input.data.shape)}. Check input_size."
                 )
@@ -340,8 +349,8 @@ class RecurrentLayer(nn.Module):
         if hx is None:
             return state_type(*(x.new_zeros(rows, B, size) for size in sizes))
         if self.mode == "LSTM":
-            if not isinstance(hx, tuple | list) or len(hx) != 2:
-                raise ShapeError(
+            if not isinstance(hx, tuple | list) or len(hx) != 2:  # torch: RuntimeError
+                raise checks.LayerMismatchError(
                     f"{name} `hx` must be a pair (h_0, c_0); got {checks.shape_of(hx)}."
                 )
             tensors, names = list(hx), ["hx[0]", "hx[1]"]
