@@ -10,7 +10,7 @@ STAGES = [
     "text", "represent", "cells", "layers", "models", "losses", "training",
     "analysis", "datasets", "tasks", "web", "cli",
 ]  # fmt: skip
-ROOT_MODULES = {"errors", "config", "seeding", "console", "__init__", "__main__"}
+ROOT_MODULES = {"errors", "config", "seeding", "console", "lazy", "__init__", "__main__"}
 
 
 def _stage(module: str) -> str | None:

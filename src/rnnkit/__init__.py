@@ -4,9 +4,7 @@ The public API is re-exported here by name; see the README for the data path
 text → tokens → representations → cells → layers → models → losses → training.
 """
 
-import importlib
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
 
 from rnnkit.errors import (
     CheckpointError,
@@ -17,6 +15,7 @@ from rnnkit.errors import (
     TrainingDiverged,
     VocabError,
 )
+from rnnkit.lazy import lazy_exports
 
 # The torch-backed layers load on first use (PEP 562), so `import rnnkit` and `rnnkit --help`
 # do not import torch: name -> the module that defines it.
@@ -52,14 +51,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """rnnkit.RNN / LSTM / GRU and their cells: import rnnkit.layers (and torch) when first used."""
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    globals()[name] = value  # the next access skips __getattr__
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)

@@ -1,7 +1,6 @@
 """rnnkit.represent.word2vec: skip-gram and CBOW with negative sampling, trained and queried."""
 
-import importlib
-from typing import Any
+from rnnkit.lazy import lazy_exports
 
 # name -> the module that defines it, imported on first access (see __getattr__ below)
 _EXPORTS = {
@@ -33,14 +32,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Import a re-exported name on first use (PEP 562), so that importing the package is light."""
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    globals()[name] = value  # the next access skips __getattr__
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)
