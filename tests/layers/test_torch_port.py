@@ -206,7 +206,7 @@ def test_module_inputs_forward_and_grad(kind: str, options: dict[str, Any], inpu
     _compare(reference, ours, *(_make(spec) for spec in inputs))
 
 
-@pytest.mark.parametrize("kind", ["GRU"])  # RNN and LSTM fail today: see issue 24's report
+@pytest.mark.parametrize("kind", KINDS)  # RNN, LSTM: through the hand-derived replay
 def test_module_inputs_gradgrad(kind: str) -> None:
     # TestModule.test_gradgrad on the first hx sample of common_modules (T = 3): second
     # derivatives through rnnkit's layer must equal torch.nn's
@@ -653,3 +653,17 @@ def test_rnn_weight_norm(kind: str, name: str) -> None:
     )
     assert name in dict(ours.named_parameters())
     _compare(reference, ours, torch.randn(4, 3, 32))
+
+
+def test_lstm_differentiable_backward_using_onednn() -> None:
+    # test_nn.py TestNNDeviceType.test_LSTM_differentiable_backward_using_oneDNN.
+    reference, ours = _pair("LSTM", 3, 3, 20, batch_first=True)
+    x = torch.rand(10, 12, 3)
+    gradients = []
+    for module in (reference, ours):
+        leaf = x.clone().requires_grad_()
+        output, _ = module(leaf)
+        (grad_x,) = torch.autograd.grad(output, leaf, torch.ones_like(output), create_graph=True)
+        grad_x.sum().backward()
+        gradients.append([p.grad for p in module.parameters()])
+    _assert_all_close(gradients[1], gradients[0], "grad of sum d output / d x")

@@ -102,7 +102,8 @@ class Recurrent(nn.Module):
             cell's configuration (`rnnkit.layers.fast`) where one exists and T > 1, else the
             cell's step; "autograd" always the cell's step (autograd through its equations,
             which differentiates twice); "hand" the hand-derived backward (ElmanCell, LSTMCell
-            with torch's options), first derivatives only.
+            with torch's options), whose second derivatives replay the cell's step (refused
+            under autocast: `rnnkit.layers.fast.first_order`).
 
     Raises:
         ConfigError: bptt="hand" for a cell configuration without a hand-derived backward.

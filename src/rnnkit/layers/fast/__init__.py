@@ -58,7 +58,15 @@ def elman(
     real = None if lengths is None else lengths.lengths
     if reverse:
         x = flip_sequences(x, real, time_dim=0)
-    outputs = elman_sequence(x, state.hidden, *_weights(cell), cell.nonlinearity, real)
+
+    def replay(x: Tensor, hidden0: Tensor, *_: Any) -> Tensor:  # second derivatives
+        from rnnkit.layers.recurrent import run_cell  # recurrent imports this module
+
+        return run_cell(cell, x, RNNState(hidden0), lengths)[0]
+
+    outputs = elman_sequence(
+        x, state.hidden, *_weights(cell), cell.nonlinearity, real, replay=replay
+    )
     final = last_valid(outputs, real, time_dim=0)  # h at each sequence's last step
     if reverse:
         outputs = flip_sequences(outputs, real, time_dim=0)
@@ -81,8 +89,16 @@ def lstm(
         order = order.to(x.device)
         x = x.index_select(1, order)  # (T, B, F), longest first
         hidden0, cell0 = hidden0.index_select(0, order), cell0.index_select(0, order)
+
+    def replay(x: Tensor, hidden0: Tensor, cell0: Tensor, *_: Any) -> tuple[Tensor, ...]:
+        from rnnkit.layers.recurrent import run_cell  # recurrent imports this module
+
+        padding = None if real is None else SequenceLengths.build(real, len(x), x.device)
+        outputs, final = run_cell(cell, x, LSTMState(hidden0, cell0), padding, reverse=reverse)
+        return outputs, final.hidden, final.cell  # second derivatives, on the sorted batch
+
     outputs, hidden, memory = lstm_sequence(
-        x, (hidden0, cell0), _weights(cell), lengths=real, reverse=reverse
+        x, (hidden0, cell0), _weights(cell), lengths=real, reverse=reverse, replay=replay
     )
     if sorting is not None:
         inverse = sorting[2].to(x.device)

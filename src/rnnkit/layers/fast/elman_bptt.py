@@ -49,6 +49,7 @@ Full titles:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 import torch
@@ -57,7 +58,7 @@ from torch.autograd.function import FunctionCtx
 
 from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.layers.autocast import cast_all, recurrence_dtype
-from rnnkit.layers.fast.first_order import first_derivative_only
+from rnnkit.layers.fast.first_order import Replay, hand_derived_backward
 
 Nonlinearity = Literal["tanh", "relu", "identity"]
 NONLINEARITIES = ("tanh", "relu", "identity")
@@ -132,7 +133,7 @@ class ElmanBPTT(torch.autograd.Function):
     """Elman RNN over a sequence with the hand-derived BPTT backward of the module docstring.
 
     Called through `elman_sequence`, which checks the arguments. Only first derivatives are
-    defined (`first_derivative_only`): a backward with create_graph=True raises a RuntimeError.
+    taken by hand; second ones through the forward's `replay` (`hand_derived_backward`).
     """
 
     @staticmethod
@@ -146,8 +147,16 @@ class ElmanBPTT(torch.autograd.Function):
         bias_hh: Tensor | None,
         nonlinearity: str,
         mask: Tensor | None,
+        replay: Callable[..., Tensor] | None = None,
     ) -> Tensor:
-        """y_1…y_T (T, B, H) from x (T, B, F) and h_0 (B, H); `mask` (T, B, 1) bool or None."""
+        """y_1…y_T (T, B, H) from x (T, B, F) and h_0 (B, H); `mask` (T, B, 1) bool or None.
+
+        `replay(x, h_0, W_ih, W_hh, b_ih, b_hh)` recomputes y with autograd for second
+        derivatives (`first_order.hand_derived_backward`); None refuses them.
+        """
+        if replay is not None:  # the Function's own inputs, so the replay's graph reaches them
+            inputs = (x, hidden0, weight_ih, weight_hh, bias_ih, bias_hh, None, None, None)
+            ctx.replay: Replay = (replay, inputs)  # type: ignore[attr-defined]
         biases = [b for b in (bias_ih, bias_hh) if b is not None]
         bias = biases[0] + biases[1] if len(biases) == 2 else (biases[0] if biases else None)
         outputs = _run_forward(x, hidden0, weight_ih, weight_hh, bias, nonlinearity, mask)
@@ -156,7 +165,7 @@ class ElmanBPTT(torch.autograd.Function):
         return outputs
 
     @staticmethod
-    @first_derivative_only
+    @hand_derived_backward
     def backward(ctx: Any, grad_outputs: Tensor) -> tuple[Tensor | None, ...]:
         """∂L/∂x, ∂L/∂h_0, ∂L/∂W_ih, ∂L/∂W_hh, ∂L/∂b_ih, ∂L/∂b_hh from g (T, B, H)."""
         x, hidden0, weight_ih, weight_hh, outputs, mask = ctx.saved_tensors
@@ -184,7 +193,7 @@ class ElmanBPTT(torch.autograd.Function):
         if needs[5]:
             grad_bias_hh = grad_bias.clone() if needs[4] else grad_bias
         grads = (grad_x, grad_hidden0, grad_weight_ih, grad_weight_hh, grad_bias_ih, grad_bias_hh)
-        return (*grads, None, None)  # nonlinearity and mask have no gradient
+        return (*grads, None, None, None)  # nonlinearity, mask and replay have no gradient
 
 
 def _check_tensor(
@@ -241,6 +250,8 @@ def elman_sequence(
     bias_hh: Tensor | None,
     nonlinearity: Nonlinearity,
     lengths: Tensor | None = None,
+    *,
+    replay: Callable[..., Tensor] | None = None,
 ) -> Tensor:
     """Run the Elman recurrence over a sequence; its gradient is the hand-derived BPTT above.
 
@@ -249,8 +260,10 @@ def elman_sequence(
 
     There is no final state among the returns: without `lengths` it is outputs[-1]; with
     `lengths` it is outputs[len_b − 1, b] for each sequence b (and hidden0[b] where len_b = 0).
-    Only first derivatives are supported (`first_derivative_only`): backpropagating through the
-    gradients it returns raises a RuntimeError.
+    Second derivatives (a backward with create_graph=True) are taken through `replay`, which
+    recomputes the outputs from (x, h_0, W_ih, W_hh, b_ih, b_hh) with autograd (the layers pass
+    the cell's own step); without one, or under autocast, they raise a RuntimeError
+    (`first_order.hand_derived_backward`).
 
     Shapes:
         x (T, B, F); hidden0 (B, H); weight_ih (H, F); weight_hh (H, H); bias_ih, bias_hh (H,);
@@ -297,6 +310,7 @@ def elman_sequence(
     _check_input(x)
     low = recurrence_dtype("RNN", x.device.type)  # D under autocast (layers/autocast.py)
     if low is not None:  # the whole recurrence in D, as torch.nn.RNN under autocast
+        replay = None  # the weights become cast copies, which the cell's replay does not read
         x, hidden0, weight_ih, weight_hh, bias_ih, bias_hh = cast_all(
             low, x, hidden0, weight_ih, weight_hh, bias_ih, bias_hh
         )
@@ -316,6 +330,6 @@ def elman_sequence(
     mask = None if lengths is None else _lengths_mask(lengths, x)
     with torch.autocast(x.device.type, enabled=False):  # all in one dtype: nothing to cast
         outputs: Tensor = ElmanBPTT.apply(
-            x, hidden0, weight_ih, weight_hh, bias_ih, bias_hh, nonlinearity, mask
+            x, hidden0, weight_ih, weight_hh, bias_ih, bias_hh, nonlinearity, mask, replay
         )
     return outputs

@@ -42,6 +42,7 @@ output t, δ the gradients of L with respect to the named quantity.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -49,7 +50,7 @@ from torch import Tensor
 from torch.autograd.function import FunctionCtx
 
 from rnnkit.layers.autocast import autocast_dtype, cast_all, recurrence_dtype
-from rnnkit.layers.fast.first_order import first_derivative_only
+from rnnkit.layers.fast.first_order import Replay, hand_derived_backward
 from rnnkit.layers.fast.recurrent_product import RecurrentProduct, onednn_ready
 
 
@@ -222,7 +223,8 @@ def _mask(lengths: Tensor, like: Tensor) -> Tensor:
 class FusedLSTM(torch.autograd.Function):
     """A whole LSTM direction over (T, B, F) with the hand-derived backward of the module docstring.
 
-    Called through `lstm_sequence`. Only first derivatives are defined (`first_derivative_only`).
+    Called through `lstm_sequence`. First derivatives are taken by hand; second ones through the
+    forward's `replay` (`hand_derived_backward`).
     """
 
     @staticmethod
@@ -237,8 +239,16 @@ class FusedLSTM(torch.autograd.Function):
         bias_hh: Tensor | None,
         lengths: tuple[Tensor, list[int]] | None,
         reverse: bool,
+        replay: Callable[..., tuple[Tensor, Tensor, Tensor]] | None = None,
     ) -> tuple[Tensor, Tensor, Tensor]:
-        """Outputs (T, B, H), h_n and c_n (B, H) of one direction."""
+        """Outputs (T, B, H), h_n and c_n (B, H) of one direction.
+
+        `replay(x, h_0, c_0, W_ih, W_hh, b_ih, b_hh)` recomputes the three with autograd for
+        second derivatives (`first_order.hand_derived_backward`); None refuses them.
+        """
+        if replay is not None:  # the Function's own inputs, so the replay's graph reaches them
+            inputs = (x, hidden0, cell0, weight_ih, weight_hh, bias_ih, bias_hh, None, None, None)
+            ctx.replay: Replay = (replay, inputs)  # type: ignore[attr-defined]
         weights = (weight_ih, weight_hh, _combined_bias(bias_ih, bias_hh))
         gates, cells, hiddens = _run_forward(x, (hidden0, cell0), weights, lengths, reverse)
         ctx.save_for_backward(x, hidden0, cell0, weight_ih, weight_hh, gates, cells, hiddens)
@@ -251,7 +261,7 @@ class FusedLSTM(torch.autograd.Function):
         return outputs, hidden_n, cell_n
 
     @staticmethod
-    @first_derivative_only
+    @hand_derived_backward
     def backward(ctx: Any, *grads: Tensor) -> tuple[Tensor | None, ...]:
         """∂L/∂ of x, h_0, c_0, W_ih, W_hh, b_ih, b_hh from the gradients of the three outputs."""
         x, hidden0, cell0, weight_ih, weight_hh, gates, cells, hiddens = ctx.saved_tensors
@@ -282,8 +292,9 @@ class FusedLSTM(torch.autograd.Function):
             grad_weight_hh if needs[4] else None,
             grad_bias if needs[5] else None,
             grad_bias_hh if needs[6] else None,
-            None,
-            None,
+            None,  # lengths
+            None,  # reverse
+            None,  # replay
         )
 
 
@@ -294,8 +305,13 @@ def lstm_sequence(
     *,
     lengths: Tensor | None = None,
     reverse: bool = False,
+    replay: Callable[..., tuple[Tensor, Tensor, Tensor]] | None = None,
 ) -> tuple[Tensor, Tensor, Tensor]:
     """Run one direction of a standard LSTM layer over a sequence, with the hand-derived backward.
+
+    Second derivatives (create_graph=True) are taken through `replay(x, h_0, c_0, W_ih, W_hh,
+    b_ih, b_hh)`, the same direction recomputed with autograd (the layers pass the cell's own
+    step); without one, or under autocast, they raise a RuntimeError.
 
     The numbers are those of `LSTMCell` stepped over time (σ gates, tanh, no peephole, coupling
     or projection); the equations of both passes are in the module docstring. No checks are
@@ -341,8 +357,9 @@ def lstm_sequence(
         common = low or state0[1].dtype  # (layers/autocast.py)
         x, *state0 = cast_all(common, x, *state0)
         weights = tuple(cast_all(common, *weights))  # type: ignore[assignment]
+        replay = None  # the weights are cast copies, which the cell's replay does not read
     with torch.autocast(x.device.type, enabled=False):  # all in one dtype: nothing to cast
-        return FusedLSTM.apply(x, *state0, *weights, sizes, reverse)
+        return FusedLSTM.apply(x, *state0, *weights, sizes, reverse, replay)
 
 
 __all__ = ["FusedLSTM", "lstm_sequence"]
