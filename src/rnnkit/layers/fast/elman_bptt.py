@@ -59,6 +59,7 @@ from torch.autograd.function import FunctionCtx
 from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.layers.autocast import cast_all, recurrence_dtype
 from rnnkit.layers.fast.first_order import Replay, hand_derived_backward
+from rnnkit.layers.lengths import lengths_mask
 
 Nonlinearity = Literal["tanh", "relu", "identity"]
 NONLINEARITIES = ("tanh", "relu", "identity")
@@ -237,8 +238,7 @@ def _lengths_mask(lengths: Any, x: Tensor) -> Tensor | None:
         )
     if bool((lengths == T).all()):
         return None
-    steps = torch.arange(T, device=x.device)  # (T,)
-    return (steps[:, None] < lengths.to(x.device)[None, :]).unsqueeze(-1)  # (T, B, 1)
+    return lengths_mask(lengths, T, device=x.device).t().unsqueeze(-1)  # (T, B, 1)
 
 
 def elman_sequence(

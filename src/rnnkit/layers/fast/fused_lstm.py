@@ -52,6 +52,7 @@ from torch.autograd.function import FunctionCtx
 from rnnkit.layers.autocast import autocast_dtype, cast_all, recurrence_dtype
 from rnnkit.layers.fast.first_order import Replay, hand_derived_backward
 from rnnkit.layers.fast.recurrent_product import RecurrentProduct, onednn_ready
+from rnnkit.layers.lengths import lengths_mask
 
 
 def _combined_bias(bias_ih: Tensor | None, bias_hh: Tensor | None) -> Tensor | None:
@@ -216,8 +217,7 @@ def _final_states(
 
 def _mask(lengths: Tensor, like: Tensor) -> Tensor:
     """m (T, B, 1) bool, True where t < len_b."""
-    steps = torch.arange(like.shape[0], device=like.device)  # (T,)
-    return (steps[:, None] < lengths.to(like.device)[None, :]).unsqueeze(-1)
+    return lengths_mask(lengths, like.shape[0], device=like.device).t().unsqueeze(-1)
 
 
 class FusedLSTM(torch.autograd.Function):
