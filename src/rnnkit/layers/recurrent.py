@@ -22,7 +22,11 @@ starts at its own last real step, exactly as reversing each sequence within its 
 
 `Recurrent.run` is the one place that chooses how the loop runs: the cell's own step
 (`run_cell`), or the sequence function of the cell's configuration in `rnnkit.layers.fast.TABLE`
-(same numbers, faster), as `bptt` asks.
+(same numbers, faster), as `bptt` asks; under PyTorch's tools, what each can trace:
+
+    torch.func transforms, ONNX export         the cell's step (torch operators only)
+    torch.compile, torch.export                the row's single operators (`fast.traceable`)
+                                               when no lengths and no autocast, else the step
 """
 
 from __future__ import annotations
@@ -34,9 +38,10 @@ from torch import Tensor, nn
 
 from rnnkit.cells.base import RecurrentCell, State, check_choice
 from rnnkit.errors import ConfigError
-from rnnkit.layers.autocast import cast_state, kind_of
+from rnnkit.layers.autocast import autocast_dtype, cast_state, kind_of
 from rnnkit.layers.checks import check_cell_state, check_sequence, describe_input
 from rnnkit.layers.fast import lookup
+from rnnkit.layers.fast.traceable import compiling, traced_sequence, transformed
 from rnnkit.layers.lengths import SequenceLengths
 
 Bptt = Literal["auto", "autograd", "hand"]
@@ -172,14 +177,23 @@ class Recurrent(nn.Module):
     def run(self, x: Tensor, state: State, lengths: SequenceLengths | None) -> tuple[Tensor, State]:
         """The unchecked time-major loop, (T, B, F) -> (T, B, H): the cell's step or a fast path.
 
-        The fast sequence function of the cell's row in `rnnkit.layers.fast.TABLE` runs when
-        bptt is "hand", or "auto" with T ≥ the row's `min_steps`; otherwise `run_cell`.
+        The fast sequence function of the cell's row in `rnnkit.layers.fast.TABLE` (its Triton
+        kernel on CUDA, `FastSequence.for_input`) runs when bptt is "hand", or "auto" with
+        T ≥ the row's `min_steps`; otherwise `run_cell`. Under
+        a torch.func transform or an ONNX export the cell's step runs; under torch.compile or
+        torch.export the row's operators (`rnnkit.layers.fast.traceable`) where they apply.
         """
         cell, bptt = self.cell, self.bptt
         fast = lookup(cell)
         if fast is None or bptt == "autograd" or (bptt == "auto" and len(x) < fast.min_steps):
             return run_cell(cell, x, state, lengths, reverse=self.reverse)
-        return fast.run(cell, x, state, lengths, self.reverse)
+        if transformed():
+            return run_cell(cell, x, state, lengths, reverse=self.reverse)
+        if compiling():
+            if lengths is None and autocast_dtype(x.device.type) is None:
+                return traced_sequence(cell, x, state, self.reverse)
+            return run_cell(cell, x, state, lengths, reverse=self.reverse)
+        return fast.for_input(cell, x)(cell, x, state, lengths, self.reverse)
 
     @property
     def path(self) -> str:

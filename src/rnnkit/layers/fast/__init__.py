@@ -19,6 +19,12 @@ takes the cell's step, which is faster there than the fixed cost of a custom aut
 the GRU row is a plain autograd loop and runs every T (`python bench/cells.py --quick`, the
 "stream" rows, compares both against torch.nn).
 
+On CUDA (or on the CPU under TRITON_INTERPRET=1, Triton's interpreter), a row's `kernel`, the
+persistent Triton kernel of `triton_elman`, `triton_lstm` or `triton_gru`, runs instead of its
+CPU sequence function, for H ≤ `triton_common.MAX_HIDDEN` (64) with autocast off and triton
+installed; every other case runs the row's function (`FastSequence.for_input`). The kernels are
+imported at their first use only.
+
 Each sequence function has one signature, (cell, x (T, B, F), state, lengths, reverse) ->
 (outputs (T, B, H), final state), gives the numbers of the cell's step
 (tests/layers/test_fast.py), and reorders the batch itself when it needs it sorted.
@@ -26,6 +32,8 @@ Each sequence function has one signature, (cell, x (T, B, F), state, lengths, re
 
 from __future__ import annotations
 
+import importlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +44,7 @@ from rnnkit.cells.base import LSTMState, RNNState, State
 from rnnkit.cells.gru import GRUCell
 from rnnkit.cells.lstm import LSTMCell
 from rnnkit.cells.rnn import ElmanCell
+from rnnkit.layers.autocast import autocast_dtype
 from rnnkit.layers.fast.elman_bptt import elman_sequence
 from rnnkit.layers.fast.fast_gru import gru_sequence
 from rnnkit.layers.fast.fused_lstm import lstm_sequence
@@ -123,15 +132,32 @@ class FastSequence:
     run: SequenceFunction
     hand_derived: bool  # its backward is written by hand (bptt="hand" may ask for it)
     min_steps: int = 2  # below this T the cell's own step is faster (streaming)
+    kernel: str | None = None  # "module:function" in this package: the Triton kernel's
+
+    def for_input(self, cell: Any, x: Tensor) -> SequenceFunction:
+        """The row's Triton kernel where it applies to x (module docstring), else `run`."""
+        maybe = x.device.type == "cuda" or "TRITON_INTERPRET" in os.environ  # before any import
+        if self.kernel is None or not maybe or autocast_dtype(x.device.type) is not None:
+            return self.run
+        from rnnkit.layers.fast import triton_common  # imports triton where installed
+
+        on_device = x.device.type == "cuda" or triton_common.interpreting()
+        fits = cell.hidden_size <= triton_common.MAX_HIDDEN
+        if not (on_device and fits and triton_common.triton_available()):
+            return self.run
+        module, function = self.kernel.split(":")
+        return getattr(importlib.import_module(f"{__name__}.{module}"), function)
 
 
-ELMAN = FastSequence("elman", elman, hand_derived=True)
+ELMAN = FastSequence("elman", elman, hand_derived=True, kernel="triton_elman:elman_triton")
 TABLE: dict[tuple[type, str], FastSequence] = {
     (ElmanCell, "tanh"): ELMAN,
     (ElmanCell, "relu"): ELMAN,
     (ElmanCell, "identity"): ELMAN,
-    (LSTMCell, "torch"): FastSequence("lstm", lstm, hand_derived=True),
-    (GRUCell, "reset_after"): FastSequence("gru", gru, hand_derived=False, min_steps=1),
+    (LSTMCell, "torch"): FastSequence("lstm", lstm, True, kernel="triton_lstm:lstm_triton"),
+    (GRUCell, "reset_after"): FastSequence(
+        "gru", gru, hand_derived=False, min_steps=1, kernel="triton_gru:gru_triton"
+    ),
 }
 """{cell configuration -> sequence function}; the only place a fast path is chosen from."""
 

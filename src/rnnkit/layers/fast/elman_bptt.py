@@ -130,6 +130,46 @@ def _run_backward(
     return delta
 
 
+def elman_backward(
+    grad_outputs: Tensor,
+    saved: tuple[Tensor | None, ...],
+    nonlinearity: str,
+    needs: tuple[bool, ...],
+) -> tuple[Tensor | None, ...]:
+    """The backward equations: ∂L/∂ of x, h_0, W_ih, W_hh, b_ih, b_hh (None where unneeded).
+
+    Args:
+        grad_outputs: g (T, B, H), the gradient arriving at each output.
+        saved: (x, h_0, W_ih, W_hh, outputs, mask), outputs from `_run_forward`.
+        nonlinearity: φ.
+        needs: which of the six gradients to return.
+    """
+    x, hidden0, weight_ih, weight_hh, outputs, mask = saved
+    T, B, F = x.shape
+    H = weight_hh.shape[0]
+    delta = _run_backward(grad_outputs, outputs, weight_hh, nonlinearity, mask)
+    flat_delta = delta.view(T * B, H)  # (T·B, H)
+    grad_x = (flat_delta @ weight_ih).view(T, B, F) if needs[0] else None  # δ_t W_ih
+    grad_hidden0 = delta[0] @ weight_hh if needs[1] else None  # δ_1 W_hh
+    grad_weight_ih = None
+    if needs[2]:
+        if mask is not None:  # padded x may hold anything; 0 · NaN would leak into Σ_t
+            x = x.masked_fill(~mask, 0.0)
+        grad_weight_ih = flat_delta.t() @ x.reshape(T * B, F)  # Σ_t δ_tᵀ x_t
+    grad_weight_hh = None
+    if needs[3]:
+        grad_weight_hh = delta[0].t() @ hidden0  # δ_1ᵀ h_0
+        if T > 1:  # + Σ_{t≥2} δ_tᵀ h_{t-1}
+            rows = (T - 1) * B
+            grad_weight_hh.addmm_(delta[1:].reshape(rows, H).t(), outputs[:-1].reshape(rows, H))
+    grad_bias = flat_delta.sum(0) if needs[4] or needs[5] else None  # Σ_t Σ_batch δ_t
+    grad_bias_ih = grad_bias if needs[4] else None
+    grad_bias_hh = None  # the same sum, but its own tensor: .grad buffers must not alias
+    if needs[5]:
+        grad_bias_hh = grad_bias.clone() if needs[4] else grad_bias
+    return grad_x, grad_hidden0, grad_weight_ih, grad_weight_hh, grad_bias_ih, grad_bias_hh
+
+
 class ElmanBPTT(torch.autograd.Function):
     """Elman RNN over a sequence with the hand-derived BPTT backward of the module docstring.
 
@@ -169,31 +209,9 @@ class ElmanBPTT(torch.autograd.Function):
     @hand_derived_backward
     def backward(ctx: Any, grad_outputs: Tensor) -> tuple[Tensor | None, ...]:
         """∂L/∂x, ∂L/∂h_0, ∂L/∂W_ih, ∂L/∂W_hh, ∂L/∂b_ih, ∂L/∂b_hh from g (T, B, H)."""
-        x, hidden0, weight_ih, weight_hh, outputs, mask = ctx.saved_tensors
-        needs = ctx.needs_input_grad
-        T, B, F = x.shape
-        H = weight_hh.shape[0]
-        delta = _run_backward(grad_outputs, outputs, weight_hh, ctx.nonlinearity, mask)
-        flat_delta = delta.view(T * B, H)  # (T·B, H)
-        grad_x = (flat_delta @ weight_ih).view(T, B, F) if needs[0] else None  # δ_t W_ih
-        grad_hidden0 = delta[0] @ weight_hh if needs[1] else None  # δ_1 W_hh
-        grad_weight_ih = None
-        if needs[2]:
-            if mask is not None:  # padded x may hold anything; 0 · NaN would leak into Σ_t
-                x = x.masked_fill(~mask, 0.0)
-            grad_weight_ih = flat_delta.t() @ x.reshape(T * B, F)  # Σ_t δ_tᵀ x_t
-        grad_weight_hh = None
-        if needs[3]:
-            grad_weight_hh = delta[0].t() @ hidden0  # δ_1ᵀ h_0
-            if T > 1:  # + Σ_{t≥2} δ_tᵀ h_{t-1}
-                rows = (T - 1) * B
-                grad_weight_hh.addmm_(delta[1:].reshape(rows, H).t(), outputs[:-1].reshape(rows, H))
-        grad_bias = flat_delta.sum(0) if needs[4] or needs[5] else None  # Σ_t Σ_batch δ_t
-        grad_bias_ih = grad_bias if needs[4] else None
-        grad_bias_hh = None  # the same sum, but its own tensor: .grad buffers must not alias
-        if needs[5]:
-            grad_bias_hh = grad_bias.clone() if needs[4] else grad_bias
-        grads = (grad_x, grad_hidden0, grad_weight_ih, grad_weight_hh, grad_bias_ih, grad_bias_hh)
+        grads = elman_backward(
+            grad_outputs, ctx.saved_tensors, ctx.nonlinearity, ctx.needs_input_grad
+        )
         return (*grads, None, None, None)  # nonlinearity, mask and replay have no gradient
 
 

@@ -17,6 +17,21 @@ where a = W_ih x_t + b_ih is computed for all steps at once. Under `torch.autoca
 follow torch.nn.GRU's: on the CPU the products run in the low-precision type and the state
 keeps h_0's dtype; on CUDA the whole recurrence runs in the low-precision type
 (`rnnkit.layers.autocast`).
+
+`gru_forward` and `gru_backward` are the same recurrence with its backward derived by hand, for
+the traced graphs of `torch.compile` and `torch.export` (`rnnkit.layers.fast.traceable`), where
+a loop differentiated by autograd would be unrolled T times. From δh_t = ∂L/∂h_t (the gradient
+of output t plus what h_{t+1} sends back), for t = T…1:
+
+    δn = δh_t ⊙ (1 − z_t)              δz = δh_t ⊙ (h_{t-1} − n_t)
+    δa_n = δn ⊙ (1 − n_t²)             δg_n = δa_n ⊙ r_t           (n_t = tanh(a_n + r_t ⊙ g_n))
+    δa_r = δa_n ⊙ g_n ⊙ r_t(1 − r_t)   δa_z = δz ⊙ z_t(1 − z_t)
+    δh_{t-1} = δh_t ⊙ z_t + [δa_r | δa_z | δg_n] W_hh
+    ∂L/∂W_hh = Σ_t [δa_r | δa_z | δg_n]ᵀ h_{t-1},  ∂L/∂b_hh = Σ_t Σ_batch [δa_r | δa_z | δg_n]
+    ∂L/∂W_ih = Σ_t [δa_r | δa_z | δa_n]ᵀ x_t,      ∂L/∂b_ih = Σ_t Σ_batch [δa_r | δa_z | δa_n]
+    ∂L/∂x_t = [δa_r | δa_z | δa_n] W_ih,            ∂L/∂h_0 = δh_0 as the loop leaves it
+
+where g = W_hh h_{t-1} + b_hh, and r_t, z_t, n_t are the gates the forward saved.
 """
 
 from __future__ import annotations
@@ -93,4 +108,76 @@ def gru_sequence(
     return torch.stack(outputs), hidden
 
 
-__all__ = ["gru_sequence"]
+def gru_forward(
+    x: Tensor, hidden0: Tensor, weights: tuple[Tensor, Tensor, Tensor | None, Tensor | None]
+) -> tuple[Tensor, Tensor]:
+    """The recurrence, no autograd: outputs (T, B, H) and the saved [r | z | n | g_n] (T, B, 4H).
+
+    All T steps are real (no lengths) and run forwards; the final state is outputs[-1].
+    """
+    weight_ih, weight_hh, bias_ih, bias_hh = weights
+    T, B, _ = x.shape
+    H = weight_hh.shape[1]
+    projected = F.linear(x, weight_ih, bias_ih)  # a = W_ih x_t + b_ih, (T, B, 3H)
+    outputs, saved = x.new_empty(T, B, H), x.new_empty(T, B, 4 * H)
+    hidden = hidden0
+    for t in range(T):
+        recurrent = F.linear(hidden, weight_hh, bias_hh)  # g = W_hh h_{t-1} + b_hh, (B, 3H)
+        gates = saved[t]  # r | z | n | g_n
+        torch.sigmoid(projected[t, :, : 2 * H] + recurrent[:, : 2 * H], out=gates[:, : 2 * H])
+        reset, update = gates[:, :H], gates[:, H : 2 * H]
+        new = torch.addcmul(projected[t, :, 2 * H :], reset, recurrent[:, 2 * H :]).tanh_()
+        gates[:, 2 * H : 3 * H] = new  # n_t
+        gates[:, 3 * H :] = recurrent[:, 2 * H :]  # g_n
+        hidden = torch.lerp(new, hidden, update, out=outputs[t])  # h_t
+    return outputs, saved
+
+
+def gru_backward(
+    grads: tuple[Tensor, Tensor],
+    x: Tensor,
+    hidden0: Tensor,
+    weight_ih: Tensor,
+    weight_hh: Tensor,
+    outputs: Tensor,
+    saved: Tensor,
+) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
+    """∂L/∂ of x, h_0, W_ih, W_hh, b_ih, b_hh by the equations of the module docstring.
+
+    Args:
+        grads: the gradients of the outputs (T, B, H) and of h_n (B, H).
+        x, hidden0, weight_ih, weight_hh: the forward's inputs.
+        outputs, saved: what `gru_forward` returned.
+    """
+    grad_outputs, grad_hidden = grads
+    T, B, F_in = x.shape
+    H = weight_hh.shape[1]
+    delta_input = x.new_empty(T, B, 3 * H)  # [δa_r | δa_z | δa_n]
+    delta_recurrent = x.new_empty(T, B, 3 * H)  # [δa_r | δa_z | δg_n]
+    carried = grad_hidden.clone()  # δh_t, (B, H)
+    for t in range(T - 1, -1, -1):
+        carried.add_(grad_outputs[t])  # δh_t
+        reset, update, new, recurrent_n = saved[t].split(H, dim=1)
+        hidden_prev = hidden0 if t == 0 else outputs[t - 1]
+        delta_n = (carried * (1 - update)).mul_(1 - new * new)  # δa_n
+        delta_input[t, :, 2 * H :] = delta_n
+        torch.mul(delta_n, reset, out=delta_recurrent[t, :, 2 * H :])  # δg_n
+        delta_r = (delta_n * recurrent_n).mul_(reset * (1 - reset))  # δa_r
+        delta_z = (carried * (hidden_prev - new)).mul_(update * (1 - update))  # δa_z
+        delta_input[t, :, :H] = delta_recurrent[t, :, :H] = delta_r
+        delta_input[t, :, H : 2 * H] = delta_recurrent[t, :, H : 2 * H] = delta_z
+        carried = torch.addmm(carried * update, delta_recurrent[t], weight_hh)  # δh_{t-1}
+    flat_input = delta_input.view(T * B, 3 * H)
+    flat_recurrent = delta_recurrent.view(T * B, 3 * H)
+    previous = torch.cat([hidden0.unsqueeze(0), outputs[:-1]]).view(T * B, H)  # h_{t-1}
+    return (
+        (flat_input @ weight_ih).view(T, B, F_in),  # ∂L/∂x_t
+        carried,  # ∂L/∂h_0
+        flat_input.t() @ x.reshape(T * B, F_in),  # ∂L/∂W_ih
+        flat_recurrent.t() @ previous,  # ∂L/∂W_hh
+        flat_input.sum(0),  # ∂L/∂b_ih
+        flat_recurrent.sum(0),  # ∂L/∂b_hh
+    )
+
+
+__all__ = ["gru_backward", "gru_forward", "gru_sequence"]

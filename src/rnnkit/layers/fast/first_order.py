@@ -15,6 +15,10 @@ differentiated again as torch.nn's are (the hand-derived formulas keep the first
 fast). Without a replay (under autocast, where the Function's weights are cast copies) the
 backward raises a RuntimeError naming the way out.
 
+The same replay serves a backward run under a torch.func transform: a vectorised Jacobian
+(`torch.autograd.functional.jacobian(..., vectorize=True)`, `is_grads_batched=True`) vmaps the
+backward over a batch of incoming gradients, which the in-place formulas cannot take.
+
 References:
     https://pytorch.org/docs/stable/notes/extending.html#how-to-use (once_differentiable)
 """
@@ -33,9 +37,9 @@ DOUBLE_BACKWARD_REFUSED = (
     "{name}: this hand-derived BPTT backward gives first derivatives only here (under autocast "
     "its weights are cast copies, which the cell's replay cannot differentiate again), and it "
     "was run with create_graph=True (a gradient penalty, a Hessian-vector product, double "
-    "backward). Build the layer with bptt='autograd' (autograd through the cell's equations, "
-    "which differentiates twice), as rnnkit.RNN(..., bptt='autograd') / rnnkit.LSTM(..., "
-    "bptt='autograd')."
+    "backward) or under vmap (a vectorised Jacobian). Build the layer with bptt='autograd' "
+    "(autograd through the cell's equations, which differentiates twice), as "
+    "rnnkit.RNN(..., bptt='autograd') / rnnkit.LSTM(..., bptt='autograd')."
 )
 
 Replay = tuple[Callable[..., Any], Sequence[Tensor | None]]
@@ -59,13 +63,22 @@ def replay_gradients(replay: Replay, needs: Sequence[bool], grads: Sequence[Tens
     return tuple(result)
 
 
+def _batched(tensor: Tensor | None) -> bool:
+    """Whether a tensor is vmap's batched wrapper (torch.func.vmap or autograd's own vmap)."""
+    functorch = torch._C._functorch  # no public spelling in torch 2.13
+    if tensor is None:
+        return False
+    return functorch.is_batchedtensor(tensor) or functorch.is_legacy_batchedtensor(tensor)
+
+
 def hand_derived_backward(backward: Callable[..., Any]) -> Callable[..., Any]:
     """`backward` under `once_differentiable`; with create_graph=True, `ctx.replay` or an error."""
     inner = once_differentiable(backward)
 
     @functools.wraps(backward)
     def guarded(ctx: Any, *grads: Tensor) -> Any:
-        if torch.is_grad_enabled():  # autograd enables grad mode only for create_graph=True
+        vmapped = any(_batched(grad) for grad in grads)  # the backward runs under vmap
+        if torch.is_grad_enabled() or vmapped:  # grad mode: only with create_graph=True
             replay: Replay | None = getattr(ctx, "replay", None)
             if replay is None:
                 name = backward.__qualname__.split(".")[0]

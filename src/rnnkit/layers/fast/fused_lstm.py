@@ -220,6 +220,76 @@ def _mask(lengths: Tensor, like: Tensor) -> Tensor:
     return lengths_mask(lengths, like.shape[0], device=like.device).t().unsqueeze(-1)
 
 
+def lstm_forward(
+    x: Tensor,
+    state0: tuple[Tensor, Tensor],
+    weights: tuple[Tensor, Tensor, Tensor | None],
+    lengths: tuple[Tensor, list[int]] | None,
+    reverse: bool,
+) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
+    """The forward equations: outputs, h_n, c_n, and what the backward reads (gates, c, h).
+
+    Shapes:
+        x (T, B, F); state0 (h_0, c_0) (B, H); weights (W_ih, W_hh, b_ih + b_hh or None);
+        returns outputs (T, B, H), h_n, c_n (B, H), gates (T, B, 4H), cells and hiddens
+        (T, B, H). Without lengths, outputs is hiddens (the same tensor).
+    """
+    gates, cells, hiddens = _run_forward(x, state0, weights, lengths, reverse)
+    sorted_lengths = None if lengths is None else lengths[0]
+    hidden_n, cell_n = _final_states(cells, hiddens, sorted_lengths, reverse)
+    outputs = hiddens
+    if sorted_lengths is not None and reverse:  # the h_0 placed at step len_b is no output
+        outputs = hiddens * _mask(sorted_lengths, hiddens)
+    return outputs, hidden_n, cell_n, gates, cells, hiddens
+
+
+def lstm_backward(
+    grads: tuple[Tensor, Tensor, Tensor],
+    saved: tuple[Tensor, ...],
+    lengths: tuple[Tensor, list[int]] | None,
+    reverse: bool,
+    needs: tuple[bool, ...],
+) -> tuple[Tensor | None, ...]:
+    """The backward equations: ∂L/∂ of x, h_0, c_0, W_ih, W_hh, b_ih, b_hh (None where unneeded).
+
+    Args:
+        grads: the gradients of outputs (T, B, H), h_n and c_n (B, H).
+        saved: (x, h_0, c_0, W_ih, W_hh, gates, cells, hiddens), the last three from
+            `lstm_forward` (read, not changed).
+        lengths: as `lstm_forward`'s.
+        reverse: as `lstm_forward`'s.
+        needs: which of the seven gradients to return.
+    """
+    x, hidden0, cell0, weight_ih, weight_hh, gates, cells, hiddens = saved
+    T, B, F = x.shape
+    G = gates.shape[-1]
+    delta, through_cell = _local_factors(gates, cells, cell0, reverse)
+    if lengths is not None:  # padded rows of Q hold unused gates; δa must be 0 there
+        mask = _mask(lengths[0], x)  # (T, B, 1)
+        delta.masked_fill_(~mask, 0.0)
+        x = x.masked_fill(~mask, 0.0)  # padding may hold anything; 0 · NaN would leak
+    grad_hidden0, grad_cell0 = _run_backward(
+        (grads[0].contiguous(), grads[1], grads[2]),
+        (delta, through_cell, gates[..., G // 4 : G // 2]),  # Q, A, f
+        RecurrentProduct(weight_hh.t().contiguous(), B, onednn_ready(weight_hh, B)),
+        None if lengths is None else lengths[1],
+        reverse,
+    )
+    grad_x = (delta.view(T * B, G) @ weight_ih).view(T, B, F) if needs[0] else None
+    grad_weight_ih, grad_weight_hh = _weight_grads(delta, x, hiddens, hidden0, reverse)
+    grad_bias = delta.view(T * B, G).sum(0) if needs[5] or needs[6] else None  # Σ δa_t
+    grad_bias_hh = grad_bias.clone() if needs[5] and needs[6] else grad_bias
+    return (
+        grad_x,
+        grad_hidden0 if needs[1] else None,
+        grad_cell0 if needs[2] else None,
+        grad_weight_ih if needs[3] else None,
+        grad_weight_hh if needs[4] else None,
+        grad_bias if needs[5] else None,
+        grad_bias_hh if needs[6] else None,
+    )
+
+
 class FusedLSTM(torch.autograd.Function):
     """A whole LSTM direction over (T, B, F) with the hand-derived backward of the module docstring.
 
@@ -250,52 +320,20 @@ class FusedLSTM(torch.autograd.Function):
             inputs = (x, hidden0, cell0, weight_ih, weight_hh, bias_ih, bias_hh, None, None, None)
             ctx.replay: Replay = (replay, inputs)  # type: ignore[attr-defined]
         weights = (weight_ih, weight_hh, _combined_bias(bias_ih, bias_hh))
-        gates, cells, hiddens = _run_forward(x, (hidden0, cell0), weights, lengths, reverse)
+        outputs, hidden_n, cell_n, gates, cells, hiddens = lstm_forward(
+            x, (hidden0, cell0), weights, lengths, reverse
+        )
         ctx.save_for_backward(x, hidden0, cell0, weight_ih, weight_hh, gates, cells, hiddens)
         ctx.lengths, ctx.reverse = lengths, reverse  # type: ignore[attr-defined]
-        sorted_lengths = None if lengths is None else lengths[0]
-        hidden_n, cell_n = _final_states(cells, hiddens, sorted_lengths, reverse)
-        outputs = hiddens
-        if sorted_lengths is not None and reverse:  # the h_0 placed at step len_b is no output
-            outputs = hiddens * _mask(sorted_lengths, hiddens)
         return outputs, hidden_n, cell_n
 
     @staticmethod
     @hand_derived_backward
     def backward(ctx: Any, *grads: Tensor) -> tuple[Tensor | None, ...]:
         """∂L/∂ of x, h_0, c_0, W_ih, W_hh, b_ih, b_hh from the gradients of the three outputs."""
-        x, hidden0, cell0, weight_ih, weight_hh, gates, cells, hiddens = ctx.saved_tensors
-        lengths, reverse, needs = ctx.lengths, ctx.reverse, ctx.needs_input_grad
-        T, B, F = x.shape
-        G = gates.shape[-1]
-        delta, through_cell = _local_factors(gates, cells, cell0, reverse)
-        if lengths is not None:  # padded rows of Q hold unused gates; δa must be 0 there
-            mask = _mask(lengths[0], x)  # (T, B, 1)
-            delta.masked_fill_(~mask, 0.0)
-            x = x.masked_fill(~mask, 0.0)  # padding may hold anything; 0 · NaN would leak
-        grad_hidden0, grad_cell0 = _run_backward(
-            (grads[0].contiguous(), grads[1], grads[2]),
-            (delta, through_cell, gates[..., G // 4 : G // 2]),  # Q, A, f
-            RecurrentProduct(weight_hh.t().contiguous(), B, onednn_ready(weight_hh, B)),
-            None if lengths is None else lengths[1],
-            reverse,
-        )
-        grad_x = (delta.view(T * B, G) @ weight_ih).view(T, B, F) if needs[0] else None
-        grad_weight_ih, grad_weight_hh = _weight_grads(delta, x, hiddens, hidden0, reverse)
-        grad_bias = delta.view(T * B, G).sum(0) if needs[5] or needs[6] else None  # Σ δa_t
-        grad_bias_hh = grad_bias.clone() if needs[5] and needs[6] else grad_bias
-        return (
-            grad_x,
-            grad_hidden0 if needs[1] else None,
-            grad_cell0 if needs[2] else None,
-            grad_weight_ih if needs[3] else None,
-            grad_weight_hh if needs[4] else None,
-            grad_bias if needs[5] else None,
-            grad_bias_hh if needs[6] else None,
-            None,  # lengths
-            None,  # reverse
-            None,  # replay
-        )
+        saved = ctx.saved_tensors  # x, h_0, c_0, W_ih, W_hh, gates, cells, hiddens
+        grads_in = lstm_backward(grads, saved, ctx.lengths, ctx.reverse, ctx.needs_input_grad)
+        return (*grads_in, None, None, None)  # lengths, reverse and replay have no gradient
 
 
 def lstm_sequence(
@@ -362,4 +400,4 @@ def lstm_sequence(
         return FusedLSTM.apply(x, *state0, *weights, sizes, reverse, replay)
 
 
-__all__ = ["FusedLSTM", "lstm_sequence"]
+__all__ = ["FusedLSTM", "lstm_backward", "lstm_forward", "lstm_sequence"]
