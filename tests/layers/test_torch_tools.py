@@ -183,3 +183,19 @@ def test_traced_sequence_equals_the_fast_path_reversed_and_stacked() -> None:
             torch.testing.assert_close(outputs, fast_outputs)
             for field, fast_field in zip(final, fast_final, strict=True):
                 torch.testing.assert_close(field, fast_field)
+
+
+@pytest.mark.filterwarnings("ignore::torch.jit.TracerWarning")  # the checks' Python booleans
+@pytest.mark.parametrize("kind", KINDS)
+def test_jit_trace_equals_torch_and_script_is_refused_loudly(kind: str) -> None:
+    """torch.jit.trace records the cells' steps; torch.jit.script names the supported tools."""
+    reference, ours = _pair(kind, bidirectional=True)
+    x = torch.randn(2, 5, 3, dtype=torch.float64)
+    with pytest.warns(DeprecationWarning, match="jit.trace"):  # torch 2.13 deprecates it
+        traced = torch.jit.trace(ours, (x,), check_trace=False)
+    for actual, expected in zip(traced(x), reference(x), strict=True):
+        torch.testing.assert_close(actual, expected)
+    with pytest.raises(NotImplementedError, match=r"torch\.compile.*torch\.export"):
+        torch.jit.script(ours)
+    with pytest.raises(NotImplementedError, match="not TorchScript"):
+        torch.jit.script(getattr(rnnkit, f"{kind}Cell")(3, 4))

@@ -141,6 +141,19 @@ class RecurrentCell(nn.Module, ABC):
         device = device or self.weight_ih.device
         return RNNState(torch.zeros(batch_size, self.state_size, dtype=dtype, device=device))
 
+    def __prepare_scriptable__(self) -> RecurrentCell:
+        """torch.jit.script calls this on every submodule: rnnkit's cells and layers refuse it.
+
+        Raises:
+            NotImplementedError: always, naming the tools that do take them.
+        """
+        raise NotImplementedError(
+            f"torch.jit.script: rnnkit's recurrent cells and layers are not TorchScript (here "
+            f"{self!r}; TorchScript is deprecated in torch 2.13). Use torch.compile(model, "
+            f"fullgraph=True) or torch.export.export(model, args), which trace them (with "
+            f"torch.onnx.export(..., dynamo=True) for ONNX), or torch.jit.trace."
+        )
+
     def project_input(self, x: Tensor) -> Tensor:
         """W_ih x + b_ih for all gates at every leading position: (…, F) -> (…, G)."""
         return F.linear(x, self.weight_ih, self.bias_ih)  # W_i· x_t + b_i·

@@ -288,13 +288,14 @@ gru_op.register_autograd(_gru_backward, setup_context=_gru_setup)
 
 
 def transformed() -> bool:
-    """Whether a torch.func transform (vmap, grad, jacrev, …) or an ONNX export is running.
+    """Whether a torch.func transform (vmap, grad, jacrev, …), an ONNX export or torch.jit.trace
+    is running.
 
-    A transform re-runs every operator on wrapped tensors and an ONNX graph needs operators
-    ONNX knows, so both get the cell's own step, which is made of torch operators only.
+    A transform re-runs every operator on wrapped tensors, and an ONNX or TorchScript graph needs
+    operators it knows, so all get the cell's own step, which is made of torch operators only.
     """
     functorch = torch._C._are_functorch_transforms_active()  # no public spelling in torch 2.13
-    return functorch or torch.onnx.is_in_onnx_export()
+    return functorch or torch.onnx.is_in_onnx_export() or torch.jit.is_tracing()
 
 
 def compiling() -> bool:
