@@ -1,8 +1,13 @@
 """Time rnnkit.RNN / LSTM / GRU against torch.nn.RNN / LSTM / GRU with identical weights.
 
 Usage:
-    python bench/cells.py [--device cpu|cuda] [--repeats N] [--quick]
+    python bench/cells.py [--device cpu|cuda] [--dtype float32|bfloat16] [--repeats N] [--quick]
     python bench/cells.py --products [--repeats N]    # the per-step product alone (CPU)
+
+On CUDA the table adds the GPU issue's rows: (256, 100, 1024, 1024), small batches B = 1 and
+B = 8, H = 64 (the Triton kernels' range, `rnnkit.layers.fast.triton_common.MAX_HIDDEN`), and
+the variants cuDNN cannot run (LSTM with peepholes, with coupled gates, GRU with the reset gate
+before the product), each timed against the plain torch.nn layer of its size.
 
 For each layer kind and size (batch B, steps T, input F, hidden H) both modules run in the same
 process, interleaved repeat by repeat, and the minimum time of each is kept (the minimum is the
@@ -37,14 +42,25 @@ from torch import nn
 import rnnkit
 
 SIZES = [(32, 100, 128, 128), (64, 200, 256, 256), (16, 50, 512, 512)]  # (B, T, F, H)
+CUDA_SIZES = [(256, 100, 1024, 1024), (1, 100, 64, 64), (8, 100, 64, 64), (64, 100, 64, 64)]
 STREAM = (1, 100, 128, 128)  # one step per call, 100 calls
 KINDS = ["RNN", "LSTM", "GRU"]
+VARIANTS = {  # rnnkit only: (torch.nn layer of the same size, rnnkit's options)
+    "LSTM-peephole": ("LSTM", {"peephole": True}),
+    "LSTM-coupled": ("LSTM", {"coupled_gates": True}),
+    "GRU-reset-before": ("GRU", {"reset_after": False}),
+}
 
 
-def make_pair(kind: str, features: int, hidden: int, device: str) -> tuple[nn.Module, nn.Module]:
-    """torch.nn module and the rnnkit layer with the same weights, float32."""
-    reference = getattr(nn, kind)(features, hidden).to(device)
-    return reference, getattr(rnnkit, kind).from_torch(reference)
+def make_pair(
+    kind: str, features: int, hidden: int, device: str, dtype: torch.dtype = torch.float32
+) -> tuple[nn.Module, nn.Module]:
+    """torch.nn module and the rnnkit layer with the same weights (a variant: same size)."""
+    base, options = VARIANTS.get(kind, (kind, {}))
+    reference = getattr(nn, base)(features, hidden).to(device, dtype)
+    if options:
+        return reference, getattr(rnnkit, base)(features, hidden, **options).to(device, dtype)
+    return reference, getattr(rnnkit, base).from_torch(reference)
 
 
 def sync(device: str) -> None:
@@ -142,8 +158,9 @@ def run_case(
 ) -> dict:
     B, T, F, H = size
     torch.manual_seed(0)
-    reference, ours = make_pair(kind, F, H, args.device)
-    x = torch.randn(T, B, F, device=args.device)
+    dtype = getattr(torch, args.dtype)
+    reference, ours = make_pair(kind, F, H, args.device, dtype)
+    x = torch.randn(T, B, F, device=args.device, dtype=dtype)
     row: dict = {"kind": kind, "case": "stream" if stream else f"{B}x{T}x{F}x{H}"}
     for label, backward in (("fwd", False), ("fwd+bwd", True)):
         fns = [step_fn(m, x, backward, stream) for m in (reference, ours)]
@@ -175,14 +192,14 @@ def time_products(repeats: int) -> None:
 
 
 def print_table(rows: list[dict]) -> None:
-    header = f"{'kind':5} {'case':16}"
+    header = f"{'kind':16} {'case':16}"
     for label in ("fwd", "fwd+bwd"):
         header += f" | {label + ' torch ms':>14} {'rnnkit ms':>10} {'ratio':>6}"
     header += f" | {'peak MB torch':>13} {'rnnkit':>8} {'ratio':>6}"
     print(header)
     print("-" * len(header))
     for row in rows:
-        line = f"{row['kind']:5} {row['case']:16}"
+        line = f"{row['kind']:16} {row['case']:16}"
         for label in ("fwd", "fwd+bwd"):
             torch_ms, ours_ms = row[label]
             line += f" | {torch_ms:14.3f} {ours_ms:10.3f} {ours_ms / torch_ms:6.2f}"
@@ -195,6 +212,7 @@ def print_table(rows: list[dict]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    parser.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32")
     parser.add_argument("--repeats", type=int, default=5, help="timed repeats per module (min)")
     parser.add_argument("--quick", action="store_true", help="smallest size and stream only")
     parser.add_argument(
@@ -210,12 +228,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.device == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda needs a CUDA build of torch and a GPU")
-    sizes = SIZES[:1] if args.quick else SIZES
+    sizes = SIZES[:1] if args.quick else SIZES + (CUDA_SIZES if args.device == "cuda" else [])
     repeats = min(args.repeats, 2) if args.quick else args.repeats
     args.repeats = repeats
     print(
         f"torch {torch.__version__}, device {args.device}, threads {torch.get_num_threads()}, "
-        f"float32, min of {repeats} interleaved repeats",
+        f"{args.dtype}, min of {repeats} interleaved repeats",
         flush=True,
     )
     rows = []
@@ -223,6 +241,10 @@ def main(argv: list[str] | None = None) -> int:
         for size in sizes:
             rows.append(run_case(kind, size, False, args))
         rows.append(run_case(kind, STREAM, True, args))
+    if args.device == "cuda" and not args.quick:
+        for kind in VARIANTS:
+            for size in sizes:
+                rows.append(run_case(kind, size, False, args))
     print_table(rows)
     return 0
 
