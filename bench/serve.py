@@ -24,6 +24,19 @@ p99 latency (ms, nearest rank), errors (non-2xx answers or failed connections) a
 generate, how many answers stopped at the server's time limit. Then the server's peak resident
 set size (VmHWM of the child process, Linux /proc). Results depend on the machine and its load;
 measured numbers go to bench/README.md with the command that produced them.
+
+Two attacks, instead of the workloads (docs/RELIABILITY.md, "The web server"):
+
+    --starve N     N generations of --length 1000 at once while one client asks GET /api/models
+                   every 50 ms: the p50 / p99 latency of that cheap request, and how the N
+                   generations were answered (200, or 503 over the server's bounds)
+    --attack K     K bodies at once of 390,000 unknown keys each ({"k000000": 0, …}, 4.68 MB)
+                   to POST …/generate: status, seconds and bytes of each answer, and the latency
+                   of GET /api/models sent while they are being answered
+    --slow-client  connections that send nothing, or half their headers: how long until the
+                   server closes them (`rnnkit.web.server.uvicorn_options`)
+    --big-png      `load_image` of a 7000×7000 16-bit grey PNG (generated, ~100 KB): the rise
+                   of the peak resident set size and the time (no server)
 """
 
 from __future__ import annotations
@@ -74,6 +87,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--train-steps", type=int, default=5, help="steps of the tiny runs")
     parser.add_argument("--port", type=int, default=0, help="server port; 0: a free one")
     parser.add_argument("--quick", action="store_true", help="smoke run: 32 requests")
+    parser.add_argument(
+        "--starve",
+        type=int,
+        default=0,
+        metavar="N",
+        help="N generations at once; print p99 of GET /api/models meanwhile",
+    )
+    parser.add_argument(
+        "--attack",
+        type=int,
+        default=0,
+        metavar="K",
+        help="K bodies of 390,000 unknown keys at once to POST …/generate",
+    )
+    parser.add_argument("--slow-client", action="store_true", help="time slow-client closes")
+    parser.add_argument("--big-png", action="store_true", help="peak memory of a large PNG")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)  # child mode
     args = parser.parse_args(argv)
     if args.quick:
@@ -115,7 +144,15 @@ def serve(run_dirs: list[Path], port: int) -> None:
 
     from rnnkit.web.app import create_app
 
-    uvicorn.run(create_app(run_dirs), host="127.0.0.1", port=port, log_level="warning")
+    try:
+        from rnnkit.web.server import uvicorn_options  # as `rnnkit serve` runs it
+    except ImportError:  # rnnkit before issue 22: uvicorn's defaults
+
+        def uvicorn_options() -> dict:
+            return {}
+
+    uvicorn.run(create_app(run_dirs), host="127.0.0.1", port=port, log_level="warning",
+                **uvicorn_options())  # fmt: skip
 
 
 def start_server(run_dirs: list[Path], port: int) -> subprocess.Popen:
@@ -216,6 +253,113 @@ def pick_workloads(models: list[dict], length: int) -> list[Workload]:
     return chosen
 
 
+async def cheap_latencies(url: str, done: asyncio.Event, every: float = 0.05) -> list[float]:
+    """GET /api/models one after another (every `every` s) until `done`: each one's seconds."""
+    latencies = []
+    async with httpx.AsyncClient(base_url=url, timeout=120.0) as client:
+        while not done.is_set():
+            start = time.perf_counter()
+            await client.get("/api/models")
+            latencies.append(time.perf_counter() - start)
+            await asyncio.sleep(every)
+    return latencies
+
+
+async def alongside(url: str, heavy: list) -> tuple[list, list[float], float]:
+    """Run the coroutines `heavy` at once while timing cheap requests; (their results, the
+    cheap latencies, the heavy requests' wall time)."""
+    done = asyncio.Event()
+    cheap = asyncio.create_task(cheap_latencies(url, done))
+    await asyncio.sleep(0.2)  # the heavy requests are in the server before the first is timed
+    start = time.perf_counter()
+    results = await asyncio.gather(*heavy)
+    seconds = time.perf_counter() - start
+    done.set()
+    return results, await cheap, seconds
+
+
+async def starve(url: str, path: str, generations: int) -> None:
+    """`generations` POST …/generate of 1,000 tokens at once; p50 / p99 of a cheap request."""
+    limits = httpx.Limits(max_connections=generations, max_keepalive_connections=generations)
+    async with httpx.AsyncClient(base_url=url, timeout=300.0, limits=limits) as client:
+        heavy = [client.post(path, json={"length": 1000, "seed": i}) for i in range(generations)]
+        answers, cheap, seconds = await alongside(url, heavy)
+    statuses = sorted({a.status_code for a in answers})
+    counts = ", ".join(f"{sum(a.status_code == s for a in answers)} × {s}" for s in statuses)
+    ms = [1000 * s for s in cheap]
+    print(f"{generations} generations of 1,000 tokens: {counts} in {seconds:.1f} s; "
+          f"GET /api/models meanwhile: {len(ms)} requests, p50 {percentile(ms, 50):.1f} ms, "
+          f"p99 {percentile(ms, 99):.1f} ms, max {max(ms):.1f} ms", flush=True)  # fmt: skip
+
+
+def unknown_keys(count: int = 390_000) -> bytes:
+    """A JSON object of `count` unknown keys: {"k000000":0,"k000001":0,…} (12 bytes a key)."""
+    return ("{" + ",".join(f'"k{i:06d}":0' for i in range(count)) + "}").encode()
+
+
+async def attack(url: str, path: str, bodies: int) -> None:
+    """`bodies` requests of 390,000 unknown keys at once; each answer's status, time, size."""
+    body = unknown_keys()
+    headers = {"content-type": "application/json"}
+
+    async def one(client: httpx.AsyncClient) -> tuple[int, float, int]:
+        start = time.perf_counter()
+        response = await client.post(path, content=body, headers=headers)
+        return response.status_code, time.perf_counter() - start, len(response.content)
+
+    async with httpx.AsyncClient(base_url=url, timeout=600.0) as client:
+        answers, cheap, _ = await alongside(url, [one(client) for _ in range(bodies)])
+    for status, took, size in answers:
+        print(f"{len(body):,} bytes, 390,000 unknown keys: {status} in {took:.2f} s, "
+              f"{size:,} bytes answered", flush=True)  # fmt: skip
+    print(f"GET /api/models meanwhile: {len(cheap)} requests, max {1000 * max(cheap):.1f} ms")
+
+
+def slow_clients(url: str) -> None:
+    """Open connections that send nothing or half their headers; time until they are closed."""
+    import socket
+
+    host, port = url.removeprefix("http://").split(":")
+    half = f"GET /api/models HTTP/1.1\r\nHost: {host}\r\n".encode()
+    for what, data in (("nothing", b""), ("half its headers", half)):
+        with socket.create_connection((host, int(port)), timeout=60) as sock:
+            sock.sendall(data)
+            start = time.perf_counter()
+            try:
+                sock.recv(16)
+                print(f"a client sending {what}: closed after {time.perf_counter() - start:.1f} s")
+            except TimeoutError:
+                print(f"a client sending {what}: still open after 60 s")
+
+
+def big_png() -> None:
+    """The peak memory and time of `load_image` on a 7000×7000 16-bit grey PNG."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    pixels = np.zeros((7000, 7000), dtype=np.uint16)
+    pixels[::7] = 40_000  # stripes: it compresses to ~100 KB
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "PNG")
+    raw = buffer.getvalue()
+    command = [sys.executable, "-c", PNG_PEAK]
+    out = subprocess.run(command, input=raw, capture_output=True, check=True).stdout.decode()
+    print(f"7000×7000 16-bit grey PNG ({len(raw):,} bytes): {out.strip()}")  # child: no noise
+
+
+PNG_PEAK = """
+import resource, sys, time
+from rnnkit.datasets.images import load_image
+raw = sys.stdin.buffer.read()
+before, start = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, time.perf_counter()
+load_image(raw)
+rise = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+print(f"load_image peak RSS +{rise:.0f} MB in {time.perf_counter() - start:.2f} s")
+"""
+
+
 def report(workload: Workload, result: Result, concurrency: int) -> str:
     ms = [1000 * s for s in result.latencies]
     return (f"{workload.name:<14} {len(ms):>8} {concurrency:>5} {len(ms) / result.seconds:>9.1f} "
@@ -230,6 +374,20 @@ def bench(run_dirs: list[Path], args: argparse.Namespace) -> None:
     try:
         models = wait_until_ready(url, server)["models"]
         print(f"serving {', '.join(m['id'] for m in models)} at {url}", flush=True)
+        if args.slow_client:
+            slow_clients(url)
+            return
+        if args.starve or args.attack:
+            charlm = next((m["id"] for m in models if m["task"] == "charlm"), None)
+            if charlm is None:
+                raise SystemExit("--starve and --attack need a charlm among the served runs")
+            path = f"/api/models/{charlm}/generate"
+            if args.starve:
+                asyncio.run(starve(url, path, args.starve))
+            if args.attack:
+                asyncio.run(attack(url, path, args.attack))
+            print(f"server peak RSS: {peak_rss_mb(server.pid) or 0:.0f} MB")
+            return
         print(f"{'workload':<14} {'requests':>8} {'conc':>5} {'req/s':>9} {'p50 ms':>8} "
               f"{'p99 ms':>8} {'errors':>6} {'time-cut':>8}", flush=True)  # fmt: skip
         for workload in pick_workloads(models, args.length):
@@ -244,6 +402,9 @@ def bench(run_dirs: list[Path], args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    if args.big_png:
+        big_png()
+        return
     if args.serve:
         serve(args.runs, args.port)
         return

@@ -3,7 +3,7 @@
 Usage:
     python bench/word2vec.py [--data DIR] [--max-words N] [--models skipgram,cbow]
                              [--threads 2] [--epochs 5] [--batch-size SLOTS] [--repeats 1]
-                             [--cbow-negative-group G]
+                             [--cbow-negative-group G] [--device cpu|cuda]
 
 Data: the `.txt`/`.gz` files of `../shared/data/english_corpus` beside the repository (196
 Project Gutenberg books), read as `rnnkit.represent.word2vec` reads a corpus folder: sorted,
@@ -28,6 +28,10 @@ step, CBOW centre words per draw of negatives) keep their defaults unless given.
 
 Both are scored by the same code (`rnnkit.represent.word2vec.evaluation`), gensim's vectors
 copied into a `WordVectors`. gensim (4.4) is a bench-only dependency: `pip install gensim`.
+
+--device cpu|cuda trains rnnkit with its batched trainer on that device (one thread, the same
+draws and steps; `--batch-size` is then the step size to try); gensim always runs on the CPU
+with --threads workers (on a GPU machine give it all the cores: --threads $(nproc)).
 """
 
 from __future__ import annotations
@@ -141,6 +145,7 @@ def main() -> None:
         "--cbow-negative-group", type=int, default=Word2VecConfig().cbow_negative_group
     )
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--device", default=None, help="rnnkit's batched trainer: cpu or cuda")
     parser.add_argument("--repeats", type=int, default=1, help="alternate rnnkit/gensim runs")
     args = parser.parse_args()
     started = time.perf_counter()
@@ -148,14 +153,15 @@ def main() -> None:
     total = sum(map(len, books))
     seconds = time.perf_counter() - started
     print(f"corpus: {len(books)} books, {total:,} tokens, read in {seconds:.1f} s;"
-          f" threads {args.threads}, torch {torch.__version__}")  # fmt: skip
+          f" threads {args.threads}, torch {torch.__version__}, rnnkit device"
+          f" {args.device or 'none (Hogwild threads)'}")  # fmt: skip
     header = f"{'model':9s} {'impl':7s} {'train s':>8s} {'cpu s':>6s} {'words/s':>9s} "
     header += f"{'words/cpu-s':>11s} {'gensim eff/s':>12s} "
     print(header + f"{'analogy':>8s} {'(n)':>6s} {'ws353 ρ':>8s}")
     for model in args.models.split(","):
         config = Word2VecConfig(
             model=model, threads=args.threads, epochs=args.epochs, batch_size=args.batch_size,
-            cbow_negative_group=args.cbow_negative_group, seed=args.seed,
+            cbow_negative_group=args.cbow_negative_group, seed=args.seed, device=args.device,
         )  # fmt: skip
         rates: dict[str, list[float]] = {"rnnkit": [], "gensim": []}
         cpu_rates: dict[str, list[float]] = {"rnnkit": [], "gensim": []}

@@ -25,7 +25,6 @@ import json
 import math
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
@@ -245,8 +244,7 @@ def _trial(argv: list[str], run_dir: Path, seed: int, steps: int, reference: Pat
     if not has_checkpoint:  # killed before the first checkpoint: nothing to resume, start again
         notes.append("restarted")
         if argv[0] != "word2vec":  # a word2vec resume starts again by itself
-            shutil.rmtree(run_dir)
-            command = [*argv, "--run-dir", str(run_dir)]
+            command = [*argv, "--run-dir", str(run_dir)]  # into the killed run's folder
     done = subprocess.run(_cli(*command), env=ENV, capture_output=True, text=True, check=False)
     got = _losses(run_dir) if done.returncode == 0 else []
     expected = _losses(reference)

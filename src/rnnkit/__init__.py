@@ -26,6 +26,8 @@ _EXPORTS = {
     "GRUCell": "rnnkit.layers",
     "LSTMCell": "rnnkit.layers",
     "RNNCell": "rnnkit.layers",
+    "load": "rnnkit.tasks.load",  # a trained run as its task's object
+    "summary": "rnnkit.analysis.summary",  # layers, output shapes, parameter counts
 }
 
 try:
@@ -48,6 +50,8 @@ __all__ = [
     "TrainingDiverged",
     "VocabError",
     "__version__",
+    "load",
+    "summary",
 ]
 
 

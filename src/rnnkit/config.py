@@ -42,6 +42,27 @@ def _unwrap_optional(tp: Any) -> tuple[Any, bool]:
     return tp, False
 
 
+INT_MIN, INT_MAX = -(2**63), 2**64 - 1  # what torch's seeds and 64-bit sizes can hold
+
+
+def int_in_range(name: str, value: int) -> int:
+    """`value` if a 64-bit integer can hold it (signed or unsigned), else a ConfigError.
+
+    Every integer flag (`cli.parsing.RnnkitParser`) and config-file value goes through here.
+
+    >>> int_in_range("seed", 2**64 - 1)
+    18446744073709551615
+    >>> int_in_range("seed", 2**64)
+    Traceback (most recent call last):
+    rnnkit.errors.ConfigError: seed must be an integer in [-9223372036854775808, 18446744073709551615] (64 bits), got 18446744073709551616
+    """  # noqa: E501
+    if not INT_MIN <= value <= INT_MAX:
+        raise ConfigError(
+            f"{name} must be an integer in [{INT_MIN}, {INT_MAX}] (64 bits), got {value}"
+        )
+    return value
+
+
 def _coerce(name: str, tp: Any, value: Any) -> Any:
     """Check and convert a JSON value to the field's annotated type."""
     inner, optional = _unwrap_optional(tp)
@@ -74,7 +95,7 @@ def _coerce(name: str, tp: Any, value: Any) -> Any:
     if inner is int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(f"config field {name!r} expects an integer, got {value!r}")
-        return value
+        return int_in_range(f"config field {name!r}", value)
     if inner is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ConfigError(f"config field {name!r} expects a number, got {value!r}")

@@ -34,6 +34,15 @@ class RnnkitConsole(Console):
             soft_wrap = True
         super().print(*objects, soft_wrap=soft_wrap, **options)
 
+    def on_broken_pipe(self) -> None:
+        """The reader of our output went away (`rnnkit generate … | head`): stop printing.
+
+        rich's default exits with status 1 from inside `print`; the BrokenPipeError goes up
+        instead, so that `rnnkit.cli.main` ends the command as Unix tools do (status 141).
+        """
+        self.quiet = True
+        raise BrokenPipeError(32, "Broken pipe")
+
 
 console = RnnkitConsole(highlight=False)
 

@@ -13,6 +13,9 @@ plain-text 500 before, unless said otherwise):
     a forecast from values past float32's range (200 with null), a model whose numbers overflow
     (null in inspect, gradients, classify; a 500 in generate)
     a client leaving a stream switched autograd off in the thread that collected it (not a 500)
+
+The server-wide bounds (body caps per route, generation slots, decodes, hosts, slow clients)
+are tested in tests/reliability/test_web_limits.py; a stream left early gives its slot back here.
     vague 400s for bodies that are not UTF-8 or nested too deeply; a 413 for a bad Content-Length
     an upload typed "image/png; charset=binary" refused (415)
 """
@@ -38,6 +41,7 @@ from PIL import Image
 from rnnkit.errors import CheckpointError
 from rnnkit.web import models
 from rnnkit.web.app import create_app
+from rnnkit.web.limits import body_cap
 from rnnkit.web.settings import ServeSettings
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -45,8 +49,9 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 LIMITS = ServeSettings(
     max_text_chars=200, max_generate_tokens=40, max_beam=3, max_upload_bytes=4000,
     max_horizon=20, max_history_points=50, max_inspect_units=8,
+    max_generations=12, max_generations_per_model=12,  # the 12 threads below never see a 503
 )  # fmt: skip
-CAP = LIMITS.max_upload_bytes + 65_536  # the body cap of BodyLimit
+CAP = LIMITS.max_upload_bytes + 65_536  # the body cap of BodyLimit for an upload
 LM, CLASSIFIER = "/api/models/charlm-lstm", "/api/models/sentiment-gru"
 POSTS = {  # every POST route, with a valid body
     f"{LM}/generate": {"length": 5, "seed": 1}, f"{LM}/inspect": {"text": "ab"},
@@ -92,9 +97,11 @@ def raw(client: TestClient, path: str, body: bytes, content_type: str | None) ->
 def test_a_body_over_the_cap_is_413_on_every_route(client: TestClient, path: str) -> None:
     if path in POSTS:
         assert client.post(path, json=POSTS[path]).status_code == 200  # the route itself works
-    response = raw(client, path, b"{" + b" " * CAP + b"}", "application/json")
+    cap = body_cap(path, LIMITS)  # the route's own: 6,496 bytes for text, 5,696 for forecast
+    assert cap <= 8192 if path in POSTS else cap == CAP
+    response = raw(client, path, b"{" + b" " * cap + b"}", "application/json")
     assert response.status_code == 413
-    assert f"over {CAP} bytes" in strict_json(response)["detail"]
+    assert f"over {cap} bytes" in strict_json(response)["detail"]
 
 
 def test_a_chunked_body_over_the_cap_is_413(client: TestClient) -> None:
@@ -206,7 +213,7 @@ def test_invalid_json_is_422_json_invalid(client: TestClient, body: bytes) -> No
     assert strict_json(response)["detail"][0]["type"] == "json_invalid"
 
 
-@pytest.mark.parametrize(("depth", "status"), [(40, 422), (30_000, 400)])
+@pytest.mark.parametrize(("depth", "status"), [(40, 422), (3_000, 400)])  # 6 KB: under the cap
 def test_deeply_nested_json(client: TestClient, depth: int, status: int) -> None:
     body = b'{"text": ' + b"[" * depth + b"]" * depth + b"}"
     response = raw(client, f"{LM}/inspect", body, "application/json")
@@ -329,8 +336,8 @@ def test_a_run_with_non_finite_weights_is_not_served(
 ) -> None:
     loader, adapter = models.TASKS["forecast"]
 
-    def load_broken(run_dir: Path) -> Any:
-        loaded = loader(run_dir)
+    def load_broken(run_dir: Path, **options: Any) -> Any:  # options: the checkpoint to read
+        loaded = loader(run_dir, **options)
         next(loaded.model.parameters()).data[0] = float("nan")
         return loaded
 
@@ -376,6 +383,15 @@ def test_a_stream_left_early_leaves_autograd_on(runs: dict[str, Path]) -> None:
         assert chunks[0].startswith(b"event: token\n")
     gc.collect()  # what the server's garbage collector would do, in any of its threads
     assert torch.is_grad_enabled()  # was False: the stream's no_grad ended in this thread
+
+
+def test_a_stream_left_early_gives_back_its_generation_slot(runs: dict[str, Path]) -> None:
+    one = ServeSettings(max_generations=1, max_generations_per_model=1)
+    app = create_app([runs["charlm"]], one)
+    for seed in range(3):  # one slot: each stream needs the one the stream before left
+        chunks = asyncio.run(leave_after(app, b"length=40&seed=%d" % seed, events=3))
+        assert chunks[0].startswith(b"event: token\n")  # not a 503
+        assert app.state.generations.in_use() == 0  # given back once its generation closed
 
 
 # -- concurrency ----------------------------------------------------------------------------------

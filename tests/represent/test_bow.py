@@ -84,3 +84,58 @@ def test_bad_settings_and_input() -> None:
         BagOfWords(vocab, mode="tfidf").fit([])
     with pytest.raises(ShapeError, match=r"expected a vector of shape \(8,\), got \(3,\)"):
         BagOfWords(vocab).to_dict(torch.zeros(3))
+
+
+# -- from raw text, as scikit-learn's vectorizers ---------------------------------------------
+
+DOCUMENTS = ["We like TensorLayer, do we?", "we like rnnkit", "Do recurrent nets like text?"]
+
+
+def test_the_lecture_example_from_raw_text() -> None:
+    bow = BagOfWords(mode="count").fit([SENTENCE])
+    assert bow.to_dict(bow.transform(SENTENCE)) == {
+        "we": 2.0, "like": 1.0, "tensorlayer": 1.0, "do": 1.0,
+    }  # fmt: skip
+    assert bow.get_feature_names_out() == ["<unk>", "we", "like", "tensorlayer", "do"]
+    assert bow.to_dict(bow.transform("we like rnnkit")) == {"<unk>": 1.0, "we": 1.0, "like": 1.0}
+    assert torch.equal(bow.fit_transform([SENTENCE]), bow.transform([SENTENCE]))
+    assert bow.transform([SENTENCE, "do"]).shape == (2, 5)
+
+
+def _sklearn_columns(matrix, names: list[str], vocabulary: dict[str, int]) -> torch.Tensor:
+    """The columns of a scikit-learn matrix (N, V') in our dimension order; <unk> is 0."""
+    dense = torch.tensor(matrix.toarray(), dtype=torch.float32)
+    zero = torch.zeros(dense.shape[0])
+    return torch.stack([dense[:, vocabulary[n]] if n in vocabulary else zero for n in names], 1)
+
+
+@pytest.mark.parametrize("sublinear", [False, True])
+def test_counts_and_tfidf_equal_scikit_learns(sublinear: bool) -> None:
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+
+    pattern = r"(?u)\b\w+\b"  # keep one-letter words, as our word tokeniser does
+    counts = BagOfWords(mode="count").fit_transform(DOCUMENTS)
+    reference = CountVectorizer(token_pattern=pattern)
+    matrix = reference.fit_transform(DOCUMENTS)
+    names = BagOfWords().fit(DOCUMENTS).get_feature_names_out()
+    assert torch.equal(counts, _sklearn_columns(matrix, names, reference.vocabulary_))
+    tfidf = BagOfWords(mode="tfidf", norm="l2", sublinear=sublinear).fit_transform(DOCUMENTS)
+    reference = TfidfVectorizer(token_pattern=pattern, sublinear_tf=sublinear)
+    matrix = reference.fit_transform(DOCUMENTS)
+    expected = _sklearn_columns(matrix, names, reference.vocabulary_)
+    assert torch.allclose(tfidf, expected, atol=1e-6)
+
+
+def test_raw_text_settings_and_mistakes_are_clear() -> None:
+    names = BagOfWords(min_freq=2).fit(DOCUMENTS).get_feature_names_out()
+    assert names == ["<unk>", "we", "like", "do"]  # we, like: 3 times each, first seen first
+    with pytest.raises(ConfigError, match=r"call fit\(texts\)"):
+        BagOfWords().transform(SENTENCE)
+    with pytest.raises(DataError, match="got one str"):
+        BagOfWords().fit(SENTENCE)
+    with pytest.raises(DataError, match="must be a text"):
+        BagOfWords().fit([SENTENCE, ["we", "like"]])
+    vocab = Vocab.build_from_iterator([SENTENCE], WORDS)
+    with pytest.raises(ConfigError, match="with a given Vocab they do not apply"):
+        BagOfWords(vocab, min_freq=2)
+    assert BagOfWords(vocab).transform(["we", "we"]).tolist()[vocab.token_to_id("we")] == 2.0

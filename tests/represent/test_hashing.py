@@ -92,3 +92,21 @@ def test_empty_list_and_bad_input() -> None:
         WordHasher(oov_buckets=0)
     with pytest.raises(DataError, match="no words"):
         WordHasher.fit([])
+
+
+def test_transform_reads_raw_text_as_the_bag_of_its_words_grams() -> None:
+    hasher = WordHasher.fit(["we", "like", "tensorlayer", "do"], n=3)
+    vector = hasher.transform("We like TensorLayer, do we?")  # (D,)
+    words = hasher.encode(["we", "like", "tensorlayer", "do", "we"], sparse=False)  # (5, D)
+    assert torch.equal(vector, words.sum(0))
+    assert hasher.to_dict(hasher.transform("do we?")) == {"#we": 1.0, "we#": 1.0, "#do": 1.0,
+                                                          "do#": 1.0}  # fmt: skip
+    batch = hasher.transform(["do we?", "rnnkit"])  # (N, D)
+    assert batch.shape == (2, hasher.dim)
+    assert hasher.to_dict(batch[1]) == {"<other>": 6.0}  # #rn rnn nnk nki kit it#: unseen
+    assert torch.equal(hasher.transform(["do we?"], sparse=True).to_dense(), batch[:1])
+    trick = WordHasher(oov_buckets=64).transform(["a b", ""])  # no fit: the hashing trick
+    assert trick.shape == (2, 64)
+    assert trick.sum(1).tolist() == [2.0, 0.0]  # "a" has the one trigram #a#, "b" #b#
+    with pytest.raises(DataError, match="a text or a list of texts"):
+        hasher.transform([["we"]])  # type: ignore[list-item]

@@ -7,7 +7,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnnkit.errors import DataError, ShapeError, VocabError
+from rnnkit.errors import ConfigError, DataError, ShapeError, VocabError
 from rnnkit.represent.onehot import OneHotEncoder
 from rnnkit.text.vocab import Vocab
 
@@ -85,3 +85,23 @@ def test_bad_input() -> None:
         OneHotEncoder(["a", "<unk>"])
     with pytest.raises(DataError, match="got str"):
         OneHotEncoder("apple")  # type: ignore[arg-type]
+
+
+def test_fit_builds_the_lexicon_from_raw_text() -> None:
+    encoder = OneHotEncoder().fit(["we like TensorLayer, do we?"])
+    assert encoder.names == ["we", "like", "tensorlayer", "do", "<unk>"]
+    rows = encoder.transform("Do we like rnnkit?")  # (T, D) = (4, 5)
+    assert torch.equal(rows, encoder.encode(["do", "we", "like", "rnnkit"]))
+    assert rows.argmax(dim=1).tolist() == [3, 0, 1, 4]  # rnnkit: the "other" slot
+    many = OneHotEncoder(min_freq=2).fit_transform(["a b a", "b c"])
+    assert [tuple(m.shape) for m in many] == [(3, 3), (2, 3)]  # lexicon a, b + other
+    assert OneHotEncoder(max_size=1).fit(["b a b"]).names == ["b", "<unk>"]
+
+
+def test_raw_text_mistakes_are_clear() -> None:
+    with pytest.raises(ConfigError, match=r"call fit\(texts\) first"):
+        OneHotEncoder().transform("we like")
+    with pytest.raises(DataError, match="got one str"):
+        OneHotEncoder().fit("we like")
+    with pytest.raises(DataError, match="each text must be a str"):
+        OneHotEncoder().fit_transform(["we", ["like"]])

@@ -55,8 +55,8 @@ def _crash_at(monkeypatch: pytest.MonkeyPatch, call: int) -> None:
     """The `call`-th checkpoint (counted from 1) is never written: the run dies there instead."""
     make = word2vec_checkpoints.checkpoint_callback
 
-    def crashing(*args: object) -> object:
-        save, calls = make(*args), []
+    def crashing(*args: object, **kwargs: object) -> object:
+        save, calls = make(*args, **kwargs), []  # type: ignore[arg-type]
 
         def checkpoint(*tables: object) -> None:
             calls.append(1)

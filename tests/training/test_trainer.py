@@ -292,11 +292,14 @@ def test_resuming_from_an_older_checkpoint_replaces_the_later_ones(tmp_path: Pat
     (root / "best").write_text("step-00000006\n")
     resumed, _ = tiny_trainer(config, run_dir=tmp_path)
     resumed.load_checkpoint(root / "step-00000002")
-    assert [p.name for p in resumed.checkpoints.checkpoints()] == ["step-00000002"]
-    assert resumed.checkpoints.latest().name == "step-00000002"
-    assert not (root / "best").exists()
-    resumed.fit()
+    names = ["step-00000002", "step-00000004", "step-00000006"]
+    assert [p.name for p in resumed.checkpoints.checkpoints()] == names  # not before a save
     assert resumed.checkpoints.latest().name == "step-00000006"
+    resumed.fit()
+    assert [p.name for p in resumed.checkpoints.checkpoints()] == names
+    assert resumed.checkpoints.latest().name == "step-00000006"
+    assert not (root / "best").exists()  # it named a replaced checkpoint, and none is best now
+    assert not list(root.glob(".tmp-*"))
     final = read_checkpoint(root / "step-00000006")  # written again, whole
     for name, tensor in final.tensors["model.safetensors"].items():
         assert torch.equal(tensor, trainer.model.state_dict()[name])

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
 from rnnkit.cli import main
 from rnnkit.cli.serve import add_serve, find_default_run, listen
@@ -101,6 +102,19 @@ def test_serve_named_runs_on_a_chosen_address(
     [call] = served
     assert (call["host"], call["port"]) == ("0.0.0.0", 9001)
     assert list(call["app"].state.models) == [runs["charlm"].name, runs["ner"].name]
+
+
+def test_serve_answers_the_host_names_allowed(
+    runs: dict[str, Path], served: list[dict[str, Any]]
+) -> None:
+    args = _parse(["serve", str(runs["charlm"]), "--host", "0.0.0.0", "--allow-host", "Box.Local",
+                   "--allow-host", "box"])  # fmt: skip
+    assert args.handler(args) == 0
+    [call] = served
+    assert call["app"].state.settings.allowed_hosts == ("box.local", "box")
+    client = TestClient(call["app"])
+    assert client.get("/api/models", headers={"host": "box.local:8000"}).status_code == 200
+    assert client.get("/api/models", headers={"host": "evil.example"}).status_code == 400
 
 
 def test_serve_refuses_a_run_of_a_task_it_cannot_serve(

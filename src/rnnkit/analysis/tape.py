@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from torch import Tensor, nn
 
@@ -65,8 +66,8 @@ def _wrap_step(cell: RecurrentCell, record: CellSteps) -> None:
     """Shadow `cell.step` with a function that appends every call to `record`."""
     step = cell.step
 
-    def recorded_step(projected: Tensor, state: State) -> State:
-        new = step(projected, state)
+    def recorded_step(projected: Tensor, state: State, masks: Any = None) -> State:
+        new = step(projected, state, masks)  # masks: this step's regulariser masks, or None
         record.projections.append(projected)
         record.previous.append(state)
         record.states.append(new)

@@ -15,6 +15,8 @@ from rnnkit.cells.base import (
 from rnnkit.cells.gru import GRUCell
 from rnnkit.cells.init import forget_bias, orthogonal_recurrent, reset_parameters
 from rnnkit.cells.lstm import LSTMCell
+from rnnkit.cells.mlstm import MLSTMCell
+from rnnkit.cells.mrnn import MRNNCell
 from rnnkit.cells.rnn import ElmanCell
 
 __all__ = [
@@ -24,6 +26,8 @@ __all__ = [
     "GRUCell",
     "LSTMCell",
     "LSTMState",
+    "MLSTMCell",
+    "MRNNCell",
     "RNNState",
     "RecurrentCell",
     "State",

@@ -32,7 +32,8 @@ CellT = TypeVar("CellT", bound=RecurrentCell)
 def reset_parameters(cell: CellT) -> CellT:
     """Draw every parameter of `cell` from U(−1/√H, 1/√H), as torch.nn.RNN/LSTM/GRU do.
 
-    This covers weights, biases, the projection W_hr and the peephole weights alike.
+    This covers weights, biases, the projection W_hr and the peephole weights alike; the gains
+    of layer normalisation (`gain_*`) start at 1 and its shift `bias_cell` at 0 (Ba et al. 2016).
 
     Args:
         cell: any rnnkit cell; H is its `hidden_size`.
@@ -42,8 +43,13 @@ def reset_parameters(cell: CellT) -> CellT:
     """
     bound = 1.0 / math.sqrt(cell.hidden_size)
     with torch.no_grad():
-        for parameter in cell.parameters():
-            nn.init.uniform_(parameter, -bound, bound)
+        for name, parameter in cell.named_parameters():
+            if name.startswith("gain_"):
+                nn.init.ones_(parameter)  # g = 1
+            elif name == "bias_cell":
+                nn.init.zeros_(parameter)  # b_c = 0
+            else:
+                nn.init.uniform_(parameter, -bound, bound)
     return cell
 
 

@@ -19,12 +19,15 @@ from torch import Tensor, nn
 
 from rnnkit.cells.base import (
     ACTIVATIONS,
+    LAYER_NORM_EPS,
     LSTMState,
     RecurrentCell,
     check_choice,
     check_positive_int,
+    regulariser_repr,
 )
 from rnnkit.cells.init import reset_parameters
+from rnnkit.cells.regularisers import SequenceMasks
 from rnnkit.errors import ConfigError
 
 
@@ -48,6 +51,22 @@ class LSTMCell(RecurrentCell):
     activation / recurrent_activation: tanh above (candidate and output squashing of c_t) is
         `activation`, σ (the gates) is `recurrent_activation`; with both "identity" the cell is
         the linear LSTM of hand-worked lecture examples.
+
+    Regularisers (keyword options, all off by default; masks as in `rnnkit.cells.regularisers`):
+    layer_norm=True: the input and recurrent pre-activations normalised separately over all G
+        gate rows, and c_t over its H units before the output squashing, as haste's
+        LayerNormLSTM  (Ba, Kiros & Hinton 2016)
+        [i_t f_t c̃_t o_t] pre-activations = LN(W_ih x_t; g_ih, b_ih) + LN(W_h· h_{t-1}; g_hh, b_hh)
+        h_t = o_t ⊙ tanh(LN(c_t; g_c, b_c)),  c_t itself is carried unnormalised
+        LN(a; g, b) = g ⊙ (a − mean(a)) / √(var(a) + ε) + b, the biases acting as the shifts
+    recurrent_dropout=p: W_h· h_{t-1} becomes W_h· (m ⊙ h_{t-1}), one m per sequence
+        (Gal & Ghahramani 2016; one mask shared by the four gates); eval: m = 1
+    weight_drop=p: W_h· becomes W̃_hh = M ⊙ W_hh / (1 − p), one M per forward pass
+        (Wan et al. 2013; Merity et al. 2017, AWD-LSTM); eval: W_hh
+    zoneout=p or (p_h, p_c): each unit keeps its old value with probability p_h (p_c)
+        (Krueger et al. 2017), where ĉ_t, ĥ_t are the c_t, h_t of the equations above
+        c_t = d^c_t ⊙ c_{t-1} + (1 − d^c_t) ⊙ ĉ_t,   h_t = d^h_t ⊙ h_{t-1} + (1 − d^h_t) ⊙ ĥ_t
+        (ĥ_t reads the unzoned ĉ_t, as the paper); eval: d^h_t = p_h, d^c_t = p_c
 
     where
         x_t the input, h_{t-1} and c_{t-1} the previous hidden and cell state (zeros at t = 1),
@@ -76,6 +95,10 @@ class LSTMCell(RecurrentCell):
         coupled_gates: tie the input gate to the forget gate, i_t = 1 − f_t.
         activation: candidate and output squashing, one of "tanh", "sigmoid", "relu", "identity".
         recurrent_activation: gate function, one of the same names.
+        layer_norm: layer normalisation (adds gain_ih, gain_hh (G,), gain_cell, bias_cell (H,)).
+        recurrent_dropout: p of the per-sequence dropout of h_{t-1} in the recurrence, [0, 1).
+        zoneout: p, or (p_h, p_c), of keeping each unit's old h (and c), [0, 1].
+        weight_drop: p of DropConnect on W_hh, [0, 1).
         device: where to create the parameters.
         dtype: dtype of the parameters.
 
@@ -101,6 +124,15 @@ class LSTMCell(RecurrentCell):
         odyssey", IEEE Transactions on Neural Networks and Learning Systems 28(10).
         Sak, Senior & Beaufays 2014, "Long short-term memory recurrent neural network
         architectures for large scale acoustic modeling", Interspeech 2014.
+        Ba, Kiros & Hinton 2016, "Layer normalization", arXiv:1607.06450.
+        Gal & Ghahramani 2016, "A theoretically grounded application of dropout in recurrent
+        neural networks", NeurIPS 2016.
+        Krueger et al. 2017, "Zoneout: regularizing RNNs by randomly preserving hidden
+        activations", ICLR 2017.
+        Wan, Zeiler, Zhang, LeCun & Fergus 2013, "Regularization of neural networks using
+        DropConnect", ICML 2013.
+        Merity, Keskar & Socher 2017, "Regularizing and optimizing LSTM language models",
+        arXiv:1708.02182.
     """
 
     state_type = LSTMState
@@ -116,6 +148,10 @@ class LSTMCell(RecurrentCell):
         coupled_gates: bool = False,
         activation: str = "tanh",
         recurrent_activation: str = "sigmoid",
+        layer_norm: bool = False,
+        recurrent_dropout: float = 0.0,
+        zoneout: float | tuple[float, float] = 0.0,
+        weight_drop: float = 0.0,
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
@@ -143,7 +179,12 @@ class LSTMCell(RecurrentCell):
         if not coupled_gates:
             self.gate_names = ("input", *self.gate_names)
         self.gate_size = len(self.gate_names) * hidden_size  # G = 4H, or 3H when coupled
-        self._make_parameters({"device": device, "dtype": dtype})
+        factory = {"device": device, "dtype": dtype}
+        self._make_parameters(factory)
+        self.make_regularisers(
+            layer_norm=layer_norm, recurrent_dropout=recurrent_dropout, zoneout=zoneout,
+            weight_drop=weight_drop, factory=factory,
+        )  # fmt: skip
         self.reset_parameters()
 
     def _make_parameters(self, factory: dict) -> None:
@@ -191,10 +232,18 @@ class LSTMCell(RecurrentCell):
             cell=torch.zeros(batch_size, self.hidden_size, **factory),
         )
 
-    def step(self, input_projection: Tensor, state: LSTMState) -> LSTMState:
-        """(h_t, c_t) from the projected input (B, G) and (h_{t-1}, c_{t-1}); no checks."""
+    def step(
+        self, input_projection: Tensor, state: LSTMState, masks: SequenceMasks | None = None
+    ) -> LSTMState:
+        """(h_t, c_t) from the projected input (B, G), (h_{t-1}, c_{t-1}) and the step's masks;
+        no checks."""
         hidden_prev, cell_prev = state
-        gates = input_projection + F.linear(hidden_prev, self.weight_hh, self.bias_hh)  # (B, G)
+        plain = masks is None and not self.changes_step  # the plain equations (the hot path)
+        if plain:
+            recurrent = F.linear(hidden_prev, self.weight_hh, self.bias_hh)  # W_h· h_{t-1} + b_h·
+        else:  # (LN of) W̃_hh (m ⊙ h_{t-1}) + b_hh
+            recurrent = self.recurrent_term(self.dropped(hidden_prev, masks), masks)
+        gates = input_projection + recurrent  # (B, G)
         if self.coupled_gates:
             forget_pre, candidate_pre, output_pre = gates.chunk(3, dim=-1)  # 3 × (B, H)
             if self.peephole:
@@ -213,10 +262,21 @@ class LSTMCell(RecurrentCell):
         if self.peephole:
             output_pre = output_pre + self.weight_co * cell  # + w_co ⊙ c_t
         output_gate = self._gate(output_pre)  # o_t
-        hidden = output_gate * self._squash(cell)  # h_t
+        squashed = self._squash(cell if not self.layer_norm else self.normalised_cell(cell))
+        hidden = output_gate * squashed  # h_t = o_t ⊙ tanh(c_t), or o_t ⊙ tanh(LN(c_t))
         if self.weight_hr is not None:
             hidden = F.linear(hidden, self.weight_hr)  # h_t = W_hr (o_t ⊙ tanh(c_t)), (B, P)
+        if not plain and self.zoneout_pair != (0.0, 0.0):
+            p_h, p_c = self.zoneout_pair
+            keep_h, keep_c = (None, None) if masks is None else masks[1:3]  # d^h_t, d^c_t
+            hidden = self.zone(hidden, hidden_prev, p_h, keep_h)  # h_t, zoneout
+            cell = self.zone(cell, cell_prev, p_c, keep_c)  # c_t, zoneout
         return LSTMState(hidden=hidden, cell=cell)
+
+    def normalised_cell(self, cell: Tensor) -> Tensor:
+        """LN(c_t; g_c, b_c) over the H units (layer_norm=True)."""
+        H = self.hidden_size
+        return F.layer_norm(cell, (H,), self.gain_cell, self.bias_cell, eps=LAYER_NORM_EPS)
 
     def extra_repr(self) -> str:
         text = f"{self.input_size}, {self.hidden_size}, bias={self.bias}"
@@ -230,7 +290,7 @@ class LSTMCell(RecurrentCell):
         for name, (value, default) in options.items():
             if value != default:
                 text += f", {name}={value!r}"
-        return text
+        return text + regulariser_repr(self)
 
 
 __all__ = ["LSTMCell"]

@@ -5,14 +5,18 @@ Each verb adds its parser in an `add_<verb>` function of a module of this packag
 only, so that building the parser (`rnnkit --help`, `rnnkit train charlm --help`) stays quick;
 `parsing.RnnkitParser` shows defaults and suggests the nearest flag or choice for a typo. A
 RnnkitError is printed as one red line and the exit status is 2; so is an OSError
-(a full or read-only disk, a missing or unreadable file), which never becomes a traceback. Other
-errors keep their traceback.
+(a full or read-only disk, a missing or unreadable file), which never becomes a traceback. A
+closed output pipe (`rnnkit generate RUN | head`) ends quietly with status 141 and Ctrl-C with
+130, as Unix tools do. Other errors keep their traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import errno
+import os
+import signal
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,10 +27,12 @@ from rnnkit.cli import (
     analyze,
     caption,
     data,
+    export,
     forecast,
     predict,
     runs,
     serve,
+    summary,
     tag,
     translate,
     word2vec,
@@ -45,6 +51,7 @@ VERBS: tuple = (
     runs.add_eval,
     runs.add_plot,
     analyze.add_analyze,
+    summary.add_summary,
     predict.add_predict,
     word2vec.add_word2vec,
     forecast.add_forecast,
@@ -52,6 +59,7 @@ VERBS: tuple = (
     translate.add_translate,
     translate.add_chat,
     caption.add_caption,
+    export.add_export,
     serve.add_serve,
 )
 
@@ -77,11 +85,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RnnkitError as err:  # bad config, data or checkpoint: one clear line, exit 2
         console.print("[red]error:[/]", escape(str(err)), soft_wrap=True)
         return 2
+    except BrokenPipeError:  # the reader left (`rnnkit generate RUN | head`): end quietly
+        _silence_stdout()
+        return 128 + signal.SIGPIPE  # 141, the status of a Unix tool killed by SIGPIPE
+    except KeyboardInterrupt:  # Ctrl-C (training catches the first one itself and saves)
+        return 128 + signal.SIGINT  # 130, as a shell reports a tool stopped by Ctrl-C
     except OSError as err:  # a disk or file error that no rnnkit code turned into a message
         paths = [str(value) for value in vars(args).values() if isinstance(value, Path)]
         message = os_error_message(args.verb, err, paths)
         console.print("[red]error:[/]", escape(message), soft_wrap=True)
         return 2
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the flush at exit does not fail on the closed pipe again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout is not a file (a test's capture)
+        pass
 
 
 def os_error_message(verb: str, err: OSError, paths: Sequence[str] = ()) -> str:

@@ -10,6 +10,7 @@ import argparse
 from pathlib import Path
 
 from rnnkit.console import console
+from rnnkit.tasks.registry import CHECKPOINT_HELP, DEFAULT_CHECKPOINT
 
 
 def add_caption(verbs: argparse._SubParsersAction) -> None:
@@ -24,7 +25,7 @@ def add_caption(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument("--beam", type=int, default=3, help="beam size (default 3; 1 is greedy)")
     parser.add_argument("--max-length", type=int, default=None,
                         help="most caption tokens (default: the run's max_length)")  # fmt: skip
-    parser.add_argument("--checkpoint", default="best", help="best (default), latest or a path")
+    parser.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT, help=CHECKPOINT_HELP)
 
     def handle(args: argparse.Namespace) -> int:
         from rnnkit.tasks.captioner import caption_images, load_captioner  # torch: here only

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from rnnkit.console import console
 from rnnkit.errors import ConfigError
+from rnnkit.tasks.registry import CHECKPOINT_HELP, DEFAULT_CHECKPOINT
 
 if TYPE_CHECKING:  # torch and the task load inside the handler
     from rnnkit.datasets.timeseries import TimeSeries
@@ -72,7 +73,7 @@ def add_forecast(verbs: argparse._SubParsersAction) -> None:
                         help="CSV with the run's columns (default: the run's series)")  # fmt: skip
     parser.add_argument("--plot", type=Path, default=None, metavar="OUT.png",
                         help="write a PNG of the forecast (default: no plot)")  # fmt: skip
-    parser.add_argument("--checkpoint", default="latest", help="latest, best or a path")
+    parser.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT, help=CHECKPOINT_HELP)
 
     def handle(args: argparse.Namespace) -> int:
         import torch

@@ -21,6 +21,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
+from rnnkit.config import int_in_range
+from rnnkit.errors import ConfigError
+
 
 class HelpFormatter(argparse.HelpFormatter):
     """Adds "(default: …)" to an option's help unless it says it, is a switch or has none."""
@@ -75,6 +78,16 @@ class RnnkitParser(argparse.ArgumentParser):
             message = f"unrecognized arguments: {' '.join(extras)}"
             self.error(message + (f" ({'; '.join(hints)})" if hints else ""))
         return namespace, extras
+
+    def _get_value(self, action: argparse.Action, arg_string: str) -> Any:
+        """argparse's conversion; an integer outside [−2⁶³, 2⁶⁴ − 1] is refused (`int_in_range`)."""
+        value = super()._get_value(action, arg_string)  # type: ignore[misc]
+        if isinstance(value, int) and not isinstance(value, bool):
+            try:
+                int_in_range(action.dest, value)
+            except ConfigError as err:
+                raise argparse.ArgumentError(action, str(err)) from None
+        return value
 
     def _check_value(self, action: argparse.Action, value: Any) -> None:
         """argparse's choice check, with the nearest choice named in the error."""

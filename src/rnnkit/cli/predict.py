@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from rnnkit.console import console
 from rnnkit.errors import ConfigError, DataError
+from rnnkit.tasks.registry import CHECKPOINT_HELP, DEFAULT_CHECKPOINT
 
 if TYPE_CHECKING:  # torch and the task load inside the functions that use them
     from rnnkit.text.normalization import UnknownMarks
@@ -62,7 +63,7 @@ def add_predict(verbs: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a sentiment or spam run")
     parser.add_argument("texts", nargs="*", metavar="TEXT", help="texts to classify, quoted")
-    parser.add_argument("--checkpoint", default="latest", help="latest, best or a path")
+    parser.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT, help=CHECKPOINT_HELP)
     parser.add_argument(
         "--threshold", type=float, default=None,
         help="θ of a binary run: class 2 iff y² ≥ θ (default: the run's threshold)",

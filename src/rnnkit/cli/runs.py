@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rnnkit import tasks
+from rnnkit.cli import music
 from rnnkit.config import add_config_flags
 from rnnkit.console import console, setup_logging
 from rnnkit.datasets.probe import from_shared
@@ -37,6 +38,12 @@ def read_run_config(run_dir: Path) -> dict:
 
 def _finish(spec: TaskSpec, run_dir: Path, result: FitResult) -> int:
     """Print how training ended and the task's report (process 0); the exit status."""
+    if result.reason == tasks.NOTHING_TO_TRAIN:  # `resume --max-steps N` at or below its step
+        console.print(
+            f"nothing to train: {result.checkpoint} is at step {result.step}, at "
+            "or past --max-steps; nothing was changed (give a higher --max-steps)"
+        )
+        return 0
     if os.environ.get("RANK", "0") == "0":
         console.print(f"{result.reason} at step {result.step}; checkpoint {result.checkpoint}")
         if spec.report is not None and result.checkpoint is not None:
@@ -72,14 +79,14 @@ def add_train(verbs: argparse._SubParsersAction) -> None:
                                   "(default: runs/TASK-DATE-TIME)")  # fmt: skip
 
     def handle(args: argparse.Namespace) -> int:
-        spec = tasks.get_task(args.task)
+        spec = tasks.describe_task(args.task)  # no torch yet: a locked run is refused at once
         task_config, trainer_config = tasks.configs_from_flags(spec, args)
         setup_logging(quiet=trainer_config.quiet)
         run_dir = args.run_dir or tasks.default_run_dir(spec.name)
         data = tasks.data_from_flags(args)  # --data, else the data of a --config run
         data = None if data is None else from_shared(data)  # `--data ner_wnut17` too
         result = tasks.train(spec.name, task_config, trainer_config, data=data, run_dir=run_dir)
-        return _finish(spec, run_dir, result)
+        return _finish(tasks.get_task(spec.name), run_dir, result)
 
     parser.set_defaults(handler=handle)
 
@@ -88,7 +95,7 @@ def add_generate(verbs: argparse._SubParsersAction) -> None:
     """`rnnkit generate RUN_DIR --prime TEXT`: stream text from a trained language model."""
     parser = verbs.add_parser(
         "generate",
-        help="generate text from a trained language model (charlm run)",
+        help="generate text from a trained language model (charlm run), or music (music run)",
         description="Sample text from RUN_DIR's model, streaming it as it is sampled.",
     )
     parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help=RUN_DIR_HELP)
@@ -105,12 +112,15 @@ def add_generate(verbs: argparse._SubParsersAction) -> None:
                         help="beam search width (default: off, sample)")  # fmt: skip
     parser.add_argument("--seed", type=int, default=None,
                         help="seed of the sampler (default: none: new text each time)")  # fmt: skip
-    parser.add_argument("--checkpoint", default="best", help="best, latest or a path")
+    parser.add_argument("--checkpoint", default=tasks.registry.DEFAULT_CHECKPOINT,
+                        help=tasks.registry.CHECKPOINT_HELP)  # fmt: skip
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
                         help="where the model runs")  # fmt: skip
     parser.add_argument("--condition", default=None, metavar="CLASS",
                         help="condlm runs: the class to write (no default)")  # fmt: skip
     parser.add_argument("--count", type=int, default=5, help="condlm runs: texts to write")
+    parser.add_argument("--out", type=Path, default=None, help=music.OUT_HELP)
+    parser.add_argument("--frames", type=int, default=64, help=music.FRAMES_HELP)
 
     def handle(args: argparse.Namespace) -> int:
         from rnnkit.models.decoding import SamplingConfig  # torch loads for this verb only
@@ -119,6 +129,8 @@ def add_generate(verbs: argparse._SubParsersAction) -> None:
 
         if read_run_config(args.run_dir).get("task") == "condlm":
             return generate_from_class(args)
+        if read_run_config(args.run_dir).get("task") == "music":
+            return music.generate_music(args)
         if args.condition is not None:
             raise ConfigError(f"--condition is for condlm runs; {args.run_dir} is a language "
                               "model that continues --prime")  # fmt: skip
@@ -177,9 +189,13 @@ def add_resume(verbs: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help=RUN_DIR_HELP)
     parser.add_argument("--checkpoint", type=Path, default=None,
-                        help="the checkpoint to continue from (default: latest)")  # fmt: skip
+                        help="the checkpoint to continue from (default: latest); an older one "
+                        "branches the run there: its later checkpoints and metrics rows are "
+                        "replaced once the new training writes its first checkpoint, not "
+                        "before")  # fmt: skip
     parser.add_argument("--max-steps", type=int, default=None,
-                        help="train to this step (default: the run's max_steps)")  # fmt: skip
+                        help="train to this step (default: the run's max_steps); at or below "
+                        "the checkpoint's step nothing is trained or changed")  # fmt: skip
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None,
                         help="where to train (default: the run's device)")  # fmt: skip
     parser.add_argument("--log-every", type=int, default=None,

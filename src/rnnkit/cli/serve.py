@@ -101,6 +101,8 @@ def run_server(app: Any, sock: socket.socket, host: str) -> None:
     """Serve `app` with uvicorn on the listening `sock`; print "open http://…" once it serves."""
     import uvicorn
 
+    from rnnkit.web.server import uvicorn_options  # a header timeout against slow clients
+
     port = sock.getsockname()[1]  # the one the system chose for --port 0
     url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
 
@@ -111,7 +113,8 @@ def run_server(app: Any, sock: socket.socket, host: str) -> None:
                 console.print(f"open {url} (Ctrl-C stops)", markup=False)
 
     try:
-        Server(uvicorn.Config(app, host=host, port=port, log_level="info")).run(sockets=[sock])
+        config = uvicorn.Config(app, host=host, port=port, log_level="info", **uvicorn_options())
+        Server(config).run(sockets=[sock])
     finally:
         sock.close()
 
@@ -128,18 +131,28 @@ def add_serve(verbs: argparse._SubParsersAction) -> None:
                         help="runs to serve (default: the newest runs/charlm-*)")  # fmt: skip
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8000, help="port to listen on")
+    parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a Host name to answer besides localhost and the bound address "
+        "(others get 400: DNS rebinding); repeat for more (default: none)",
+    )
 
     def handle(args: argparse.Namespace) -> int:
         try:
             import uvicorn  # noqa: F401  (run_server needs it)
 
             from rnnkit.web.app import create_app
+            from rnnkit.web.settings import ServeSettings
         except ImportError as err:
             raise ConfigError(
                 f"rnnkit serve needs the web extra ({err.name} is missing): "
                 "pip install 'rnnkit[web]'"
             ) from err
-        app = create_app(args.run_dirs or [find_default_run()])
+        settings = ServeSettings(allowed_hosts=tuple(args.allow_host))
+        app = create_app(args.run_dirs or [find_default_run()], settings)
         sock = listen(args.host, args.port)  # a taken port fails here, before any output
         for model in app.state.models.values():
             console.print(f"serving {model.id} ({model.task})", markup=False, highlight=False)

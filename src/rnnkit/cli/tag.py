@@ -20,6 +20,7 @@ from pathlib import Path
 
 from rnnkit.console import console
 from rnnkit.errors import DataError
+from rnnkit.tasks.registry import CHECKPOINT_HELP, DEFAULT_CHECKPOINT
 
 
 def format_tagged(tokens: list[str], tags: list[str]) -> str:
@@ -48,7 +49,7 @@ def add_tag(verbs: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a trained ner run")
     parser.add_argument("texts", nargs="*", metavar="TEXT", help="texts to tag, quoted")
-    parser.add_argument("--checkpoint", default="best", help="best (default), latest or a path")
+    parser.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT, help=CHECKPOINT_HELP)
 
     def handle(args: argparse.Namespace) -> int:
         from rnnkit.tasks.tagger import load_tagger, read_text, tag_sentences

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from rnnkit.console import console
 from rnnkit.errors import ConfigError, DataError
+from rnnkit.tasks.registry import CHECKPOINT_HELP, DEFAULT_CHECKPOINT
 
 if TYPE_CHECKING:  # torch, matplotlib and the task load inside the functions that use them
     from rnnkit.tasks.translator import LoadedTranslator
@@ -40,7 +41,7 @@ def add_decoding_flags(parser: argparse.ArgumentParser, *, beam: int) -> None:
                         help="most output tokens (default 2·source length + 10)")  # fmt: skip
     parser.add_argument("--length-penalty", type=float, default=1.0,
                         help="α: outputs rank by score / length^α (default 1)")  # fmt: skip
-    parser.add_argument("--checkpoint", default="best", help="best (default), latest or a path")
+    parser.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT, help=CHECKPOINT_HELP)
 
 
 def attention_paths(path: Path, count: int) -> list[Path]:

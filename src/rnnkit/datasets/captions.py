@@ -41,6 +41,7 @@ from typing import Any, Literal
 
 from rnnkit.datasets.translation import tokenize_sentence
 from rnnkit.errors import DataError
+from rnnkit.text import files
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +102,8 @@ def _clean(caption: str) -> str:
 
 def _read_text(path: Path, expected: str) -> str:
     """A UTF-8 file as text (BOM dropped); DataError naming what was expected when missing."""
+    if path.exists() and not path.is_dir():  # a device or a FIFO would be read forever
+        files.regular_file(path, "data file")
     try:
         raw = path.read_bytes()
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as err:

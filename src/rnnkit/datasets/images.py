@@ -5,6 +5,14 @@ first frame); any other format, an empty, truncated or corrupt file, and a file 
 pixel limits is a DataError, never a Pillow exception. Grey, grey+alpha, palette, RGBA and
 16-bit grey images all become RGB (alpha is dropped, the colour under it kept).
 
+Decoding costs memory in proportion to the output size S, not to the photo, as far as the
+format allows: a JPEG is decoded at 1/2, 1/4 or 1/8 scale by its DCT (Pillow's `draft`) while
+both sides stay ≥ 2S; 16-bit grey becomes 8-bit strip by strip, before anything else; and the
+image is shrunk by an integer factor (`reduce`, a box average) while its shorter side stays
+≥ 2S, before its RGB copy and the resize, as Pillow's `thumbnail` does (reducing_gap 2). A
+7000×7000 16-bit grey PNG (99 KB) cost 936 MB at its peak (float64 arrays of the whole image);
+now 164 MB, the decoded 16-bit image and its 8-bit copy (tests/reliability/test_web_limits.py).
+
 Precomputed features (one vector (F,) per image, e.g. from a CNN) load with `load_features` from
 a `.safetensors` file (one tensor per image name) or a `.npy` matrix (N, F) beside a `<stem>.txt`
 of the N names; `save_features` writes the safetensors form.
@@ -27,13 +35,24 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, UnidentifiedImageError
 from safetensors.torch import load_file, save_file
 
 from rnnkit.errors import ConfigError, DataError
 
 ALLOWED_FORMATS: tuple[str, ...] = ("JPEG", "MPO", "PNG", "WEBP", "BMP", "GIF")
 _SIXTEEN_BIT_MODES = frozenset({"I", "I;16", "I;16B", "I;16L", "I;16N"})
+REDUCING_GAP = 2  # decode and shrink by integer factors only while both sides stay ≥ 2S
+STRIP_PIXELS = 1 << 20  # pixels of 16-bit grey turned 8-bit at a time
+_TRANSPOSE = {  # EXIF orientation -> the transpose that makes the image upright
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -108,23 +127,51 @@ def _check_header(image: Image.Image, where: str, config: ImageConfig) -> None:
         )
 
 
-def _to_rgb(image: Image.Image) -> Image.Image:
-    """RGB of any mode; 16-bit grey (modes I, I;16…) is scaled by 1/257 (Pillow would clip)."""
-    if image.mode in _SIXTEEN_BIT_MODES:
-        grey = np.clip(np.asarray(image, dtype=np.float64) / 257.0, 0, 255).round()
-        image = Image.fromarray(grey.astype(np.uint8))  # mode "L"
+def _eight_bit(image: Image.Image) -> Image.Image:
+    """16-bit grey (modes I, I;16…) as 8-bit grey "L", round(v / 257) clipped to [0, 255]
+    (Pillow's own conversion clips at 255), STRIP_PIXELS at a time; other modes as they are.
+
+    >>> grey = Image.fromarray(np.array([[0, 128, 129, 25_700, 65_535]], dtype=np.uint16))
+    >>> np.asarray(_eight_bit(grey)).tolist()
+    [[0, 0, 1, 100, 255]]
+    """
+    if image.mode not in _SIXTEEN_BIT_MODES:
+        return image
+    width, height = image.size
+    grey = np.empty((height, width), dtype=np.uint8)  # the only full-size copy
+    rows = max(1, STRIP_PIXELS // width)
+    for top in range(0, height, rows):
+        strip = np.asarray(image.crop((0, top, width, min(top + rows, height))), dtype=np.int64)
+        grey[top : top + rows] = (np.clip(strip, 0, 65_535) + 128) // 257  # round(v / 257)
+    return Image.frombuffer("L", (width, height), grey, "raw", "L", 0, 1)  # shares `grey`
+
+
+def _shrunk(image: Image.Image, size: int) -> Image.Image:
+    """`image` as RGB, first box-averaged by the largest integer factor that keeps its shorter
+    side ≥ REDUCING_GAP · size (grey is shrunk before its RGB copy, other modes after)."""
+    factor = min(image.size) // (REDUCING_GAP * size)
+    if image.mode != "L":
+        image = image if image.mode == "RGB" else image.convert("RGB")
+    if factor >= 2:
+        image = image.reduce(factor)
     return image if image.mode == "RGB" else image.convert("RGB")
 
 
 def _decode(raw: bytes, where: str, config: ImageConfig) -> Image.Image:
-    """The verified, fully decoded first frame as RGB, turned upright by its EXIF orientation."""
+    """The verified, decoded first frame as RGB, turned upright by its EXIF orientation, and
+    shrunk (its shorter side still ≥ 2S) as it is decoded where the format allows."""
     try:  # Image.open reads the header only; it refuses > 2 × MAX_IMAGE_PIXELS by itself
         with Image.open(io.BytesIO(raw)) as probe:
             _check_header(probe, where, config)
             probe.verify()  # checks what the format allows (PNG: chunk CRCs) without decoding
         image = Image.open(io.BytesIO(raw))  # verify() leaves the image unusable: reopen
+        if image.format in ("JPEG", "MPO"):
+            image.draft(None, (REDUCING_GAP * config.size,) * 2)  # DCT scaling, both sides ≥
         image.load()
-        return _to_rgb(ImageOps.exif_transpose(image))
+        orientation = image.getexif().get(ExifTags.Base.Orientation)  # (PNG: read by load)
+        image = _shrunk(_eight_bit(image), config.size)
+        transpose = _TRANSPOSE.get(orientation)
+        return image if transpose is None else image.transpose(transpose)
     except DataError:
         raise
     except UnidentifiedImageError as err:

@@ -39,6 +39,7 @@ import torch
 
 from rnnkit.errors import DataError
 from rnnkit.seeding import make_generator
+from rnnkit.text import files
 from rnnkit.text.tokenize import MARK_RUN_PATTERN, Tokenizer
 
 DatasetName = Literal["rt_polarity", "movie_reviews", "sms_spam", "csv"]
@@ -83,14 +84,8 @@ class LabelledTexts:
 
 
 def _read_text(path: Path) -> str:
-    try:
-        raw = path.read_bytes()
-    except (FileNotFoundError, IsADirectoryError) as err:
-        raise DataError(f"data file not found: {path}") from err
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise DataError(f"{path} is not UTF-8 text (byte {err.start})") from err
+    """A regular file's UTF-8 text, bounded, a leading byte order mark dropped (`text.files`)."""
+    return files.read_text(path, encoding="utf-8-sig")
 
 
 def _read_lines(path: Path) -> list[str]:
@@ -192,7 +187,10 @@ def _rows(path: Path) -> tuple[list[dict], list[str]]:
     """The records of a .csv or .tsv (header line) or .jsonl file and the columns found."""
     if path.suffix.lower() in (".csv", ".tsv"):
         delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-        reader = csv.DictReader(io.StringIO(_read_text(path), newline=""), delimiter=delimiter)
+        csv.field_size_limit(files.CSV_FIELD_LIMIT)  # a text may be as long as a file may be
+        reader = csv.DictReader(  # strict: an unclosed quote is an error, not a long text
+            io.StringIO(_read_text(path), newline=""), delimiter=delimiter, strict=True
+        )
         try:
             rows = list(reader)
         except csv.Error as err:  # e.g. an unclosed quote runs past csv's field size limit

@@ -36,6 +36,7 @@ References:
 from __future__ import annotations
 
 import csv
+import io
 import itertools
 import logging
 import re
@@ -48,6 +49,7 @@ from typing import Literal
 import numpy as np
 
 from rnnkit.errors import DataError
+from rnnkit.text import files
 
 logger = logging.getLogger(__name__)
 
@@ -121,18 +123,19 @@ MISSING = frozenset(
 
 
 def _read_rows(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
-    """Header, rows as strings, and the line number where each row ends."""
+    """Header, rows as strings, and the line number where each row ends.
+
+    The file is read through `rnnkit.text.files.read_text` (a regular file, bounded, a leading
+    UTF-8 byte order mark dropped).
+    """
+    text = files.read_text(path, what="series file", encoding="utf-8-sig")
+    csv.field_size_limit(files.CSV_FIELD_LIMIT)  # a cell may be as long as a file may be
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)  # an unclosed quote: error
+    rows, lines = [], []
     try:
-        with path.open(encoding="utf-8", newline="") as handle:
-            reader = csv.reader(handle)
-            rows, lines = [], []
-            for row in reader:
-                rows.append(row)
-                lines.append(reader.line_num)
-    except FileNotFoundError as err:
-        raise DataError(f"series file not found: {path}") from err
-    except UnicodeDecodeError as err:
-        raise DataError(f"{path} is not UTF-8 text (byte {err.start})") from err
+        for row in reader:
+            rows.append(row)
+            lines.append(reader.line_num)
     except csv.Error as err:  # e.g. an unclosed quote runs past csv's field size limit
         raise DataError(f"{path}: line {reader.line_num} is not valid CSV: {err}") from err
     if not rows:

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rnnkit.errors import ConfigError, DataError
+from rnnkit.text import files
 from rnnkit.text.tokenize import word_tokenize
 
 MULTI30K_SPLITS: tuple[str, ...] = (
@@ -198,6 +199,8 @@ def read_tsv_pairs(path: str | Path) -> SentencePairs:
             has no tab, more than one tab or an empty side (1-based line number).
     """
     path = Path(path)
+    if path.exists() and not path.is_dir():  # a device or a FIFO would be read forever
+        files.regular_file(path, "pair file")
     try:
         raw = path.read_bytes()
     except (FileNotFoundError, IsADirectoryError) as err:

@@ -20,6 +20,11 @@ and make `torch.load(weights_only=True)` refuse it.)
 
 `bptt` ("auto", "autograd", "hand") goes to every `Recurrent`, which runs the cell's own step or
 the fast sequence function of `rnnkit.layers.fast.TABLE`.
+
+The regularisers `layer_norm`, `recurrent_dropout`, `zoneout`, `weight_drop` go to every cell
+(equations in the cells' docstrings); `input_dropout` and `output_dropout` are locked masks, one
+per sequence for all steps, on the stack's input x and on its output sequence (`Stacked`). All
+are off by default, and off they leave every number as it was.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence
 
 from rnnkit.cells.base import LSTMState, RecurrentCell, RNNState, State, check_choice
+from rnnkit.cells.regularisers import check_probability
 from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.layers import checks, torch_interop
 from rnnkit.layers.bidirectional import Bidirectional
@@ -92,9 +98,21 @@ class RecurrentLayer(nn.Module):
         bidirectional: bool,
         bptt: Bptt,
         check_finite: bool,
+        layer_norm: bool = False,
+        recurrent_dropout: float = 0.0,
+        zoneout: float | tuple[float, float] = 0.0,
+        weight_drop: float = 0.0,
+        input_dropout: float = 0.0,
+        output_dropout: float = 0.0,
     ) -> None:
         super().__init__()
         _check_layer_arguments(hidden_size, num_layers, dropout, bptt)
+        self.layer_norm, self.recurrent_dropout = layer_norm, recurrent_dropout  # the cells check
+        self.zoneout, self.weight_drop = zoneout, weight_drop
+        self._locked_at_build = (
+            check_probability("input_dropout", input_dropout),
+            check_probability("output_dropout", output_dropout),
+        )  # held by the stack once it is built
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first = bias, batch_first
         self._dropout_at_build = float(dropout)  # held by the stack once it is built
@@ -124,7 +142,11 @@ class RecurrentLayer(nn.Module):
                     name = torch_interop.parameter_name(base, layer, direction == 1)
                     self.register_parameter(name, parameter)  # the same object, torch's name
                     torch_names[name] = f"{path}.{base}"
-        self.stack = Stacked(layers, dropout=self._dropout_at_build, batch_first=False)
+        input_dropout, output_dropout = self._locked_at_build
+        self.stack = Stacked(
+            layers, dropout=self._dropout_at_build, batch_first=False,
+            input_dropout=input_dropout, output_dropout=output_dropout,
+        )  # fmt: skip
         self._torch_names = torch_names
 
     # -- hooks the three public classes fill in ------------------------------------------------
@@ -140,6 +162,25 @@ class RecurrentLayer(nn.Module):
     def variant_options(self) -> dict[str, Any]:
         """The options set away from torch.nn's behaviour (empty when torch has this layer)."""
         return {}
+
+    def cell_regularisers(self) -> dict[str, Any]:
+        """The regularisers every cell of the stack gets, as keyword arguments."""
+        return {
+            "layer_norm": self.layer_norm,
+            "recurrent_dropout": self.recurrent_dropout,
+            "zoneout": self.zoneout,
+            "weight_drop": self.weight_drop,
+        }
+
+    def regulariser_options(self) -> dict[str, Any]:
+        """The regularisers that are on (torch.nn has none of them), for repr and to_torch."""
+        options = {
+            **self.cell_regularisers(),
+            "input_dropout": self.input_dropout,
+            "output_dropout": self.output_dropout,
+        }
+        off = (False, 0.0, (0.0, 0.0))  # the defaults, and zoneout=(0, 0)
+        return {key: value for key, value in options.items() if value not in off}
 
     def torch_arguments(self) -> dict[str, Any]:
         """The keyword arguments of the equivalent torch.nn constructor (no device/dtype)."""
@@ -177,6 +218,24 @@ class RecurrentLayer(nn.Module):
     @dropout.setter
     def dropout(self, value: float) -> None:
         self.stack.dropout = float(value)
+
+    @property
+    def input_dropout(self) -> float:
+        """p of the locked dropout on the stack's input sequence (the stack's)."""
+        return self.stack.input_dropout
+
+    @input_dropout.setter
+    def input_dropout(self, value: float) -> None:
+        self.stack.input_dropout = check_probability("input_dropout", value)
+
+    @property
+    def output_dropout(self) -> float:
+        """p of the locked dropout on the stack's output sequence (the stack's)."""
+        return self.stack.output_dropout
+
+    @output_dropout.setter
+    def output_dropout(self, value: float) -> None:
+        self.stack.output_dropout = check_probability("output_dropout", value)
 
     @property
     def path(self) -> str:

@@ -20,6 +20,12 @@ runs t = T…1 with the same rule: a sequence's state stays h_0 through its padd
 starts at its own last real step, exactly as reversing each sequence within its valid prefix
 (`flip_sequences`) and running forward would.
 
+The regularisers of the cell (`rnnkit.cells.base`) draw their masks once per forward pass,
+here: `masks = cell.begin_sequence(T, B, like=x)`, and step t gets `masks.at(t)`. An option
+that changes the step (layer_norm; zoneout, recurrent_dropout in training, except in the LSTM
+row, which runs them) takes the cell's step; weight_drop keeps the fast rows. A row is given
+the cell with the pass's masks and W̃_hh in place of W_hh (`rnnkit.layers.fast.MaskedCell`).
+
 `Recurrent.run` is the one place that chooses how the loop runs: the cell's own step
 (`run_cell`), or the sequence function of the cell's configuration in `rnnkit.layers.fast.TABLE`
 (same numbers, faster), as `bptt` asks; under PyTorch's tools, what each can trace:
@@ -37,10 +43,11 @@ import torch
 from torch import Tensor, nn
 
 from rnnkit.cells.base import RecurrentCell, State, check_choice
+from rnnkit.cells.regularisers import SequenceMasks
 from rnnkit.errors import ConfigError
 from rnnkit.layers.autocast import autocast_dtype, cast_state, kind_of
 from rnnkit.layers.checks import check_cell_state, check_sequence, describe_input
-from rnnkit.layers.fast import lookup
+from rnnkit.layers.fast import MaskedCell, lookup
 from rnnkit.layers.fast.traceable import compiling, traced_sequence, transformed
 from rnnkit.layers.lengths import SequenceLengths
 
@@ -54,6 +61,7 @@ def run_cell(
     lengths: SequenceLengths | None = None,
     *,
     reverse: bool = False,
+    masks: SequenceMasks | None = None,
 ) -> tuple[Tensor, State]:
     """Run `cell` over a time-major sequence with autograd; no checks (the callers check).
 
@@ -66,18 +74,20 @@ def run_cell(
         state: the initial state h_0 (and c_0).
         lengths: the real steps of each sequence, or None when all are T long.
         reverse: run t = T…1, each sequence from its own last real step.
+        masks: the regularisers' masks of this pass (`cell.begin_sequence`); step t gets
+            `masks.at(t)`. None: the deterministic step (eval mode).
 
     Returns:
         (outputs, state): outputs zero past each sequence's length, and the final state.
     """
     state = cast_state(state, kind_of(cell), x.device.type, packed=lengths is not None)  # autocast
     projected = cell.project_input(x).unbind(0)  # T × (B, G), one product for all steps
-    masks = [None] * len(projected) if lengths is None else lengths.mask.unbind(0)  # T × (B, 1)
+    real = [None] * len(projected) if lengths is None else lengths.mask.unbind(0)  # T × (B, 1)
     order = range(len(projected) - 1, -1, -1) if reverse else range(len(projected))
     outputs: list[Tensor] = []
     for t in order:
-        new = cell.step(projected[t], state)  # state_t
-        mask = masks[t]
+        new = cell.step(projected[t], state, None if masks is None else masks.at(t))  # state_t
+        mask = real[t]  # m_t of the lengths
         if mask is None:
             state = new
             outputs.append(new.hidden)  # y_t = h_t
@@ -142,7 +152,8 @@ class Recurrent(nn.Module):
             raise ConfigError(
                 f"Recurrent({type(cell).__name__}): bptt='hand' exists for ElmanCell and for "
                 f"LSTMCell with torch's options (no peephole, coupling, projection or other "
-                f"activations); got {cell!r}. Use bptt='autograd' or 'auto'."
+                f"activations, and no layer_norm; for ElmanCell no zoneout or recurrent "
+                f"dropout in training); got {cell!r}. Use bptt='autograd' or 'auto'."
             )
         self.bptt = bptt
 
@@ -184,20 +195,27 @@ class Recurrent(nn.Module):
         torch.export the row's operators (`rnnkit.layers.fast.traceable`) where they apply.
         """
         cell, bptt = self.cell, self.bptt
+        masks = cell.begin_sequence(len(x), x.shape[1], like=x)  # once per pass; None in eval
         fast = lookup(cell)
         if fast is None or bptt == "autograd" or (bptt == "auto" and len(x) < fast.min_steps):
-            return run_cell(cell, x, state, lengths, reverse=self.reverse)
+            return run_cell(cell, x, state, lengths, reverse=self.reverse, masks=masks)
         if transformed():
-            return run_cell(cell, x, state, lengths, reverse=self.reverse)
+            return run_cell(cell, x, state, lengths, reverse=self.reverse, masks=masks)
         if compiling():
-            if lengths is None and autocast_dtype(x.device.type) is None:
+            plain = masks is None and not cell.changes_step  # the traced rows have no masks
+            if lengths is None and autocast_dtype(x.device.type) is None and plain:
                 return traced_sequence(cell, x, state, self.reverse)
-            return run_cell(cell, x, state, lengths, reverse=self.reverse)
+            return run_cell(cell, x, state, lengths, reverse=self.reverse, masks=masks)
+        if masks is not None:  # the row reads W̃_hh (and the LSTM row m and d_t) there
+            cell = MaskedCell(cell, masks)
         return fast.for_input(cell, x)(cell, x, state, lengths, self.reverse)
 
     @property
     def path(self) -> str:
-        """The name of what runs a sequence of T > 1 steps: a row of the table or "autograd"."""
+        """The name of what runs a sequence of T > 1 steps: a row of the table or "autograd".
+
+        It can follow train()/eval(): recurrent dropout takes the cell's step in training only.
+        """
         fast = lookup(self.cell)
         return "autograd" if fast is None or self.bptt == "autograd" else fast.name
 

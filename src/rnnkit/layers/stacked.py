@@ -8,6 +8,11 @@ References:
     y⁽ˡ⁾_t = layer_l(dropout(y⁽ˡ⁻¹⁾)_t)    l = 1…L; dropout before every layer but the first
     outputs = y⁽ᴸ⁾                           (no dropout after the last layer, as torch.nn)
 
+With input_dropout / output_dropout, locked (variational) dropout on the stack's input and
+output sequences, one mask per sequence for every step  (Gal & Ghahramani 2016; Merity et al.
+2017, "LockedDropout"):  y⁽⁰⁾_t = m_in ⊙ x_t,  outputs_t = m_out ⊙ y⁽ᴸ⁾_t,  m ~ Bernoulli(1 − p)
+/ (1 − p) of shape (B, F) and (B, D·H); the final states are not dropped; eval: m = 1.
+
 The final states of all layers and directions are stacked as torch.nn does: one tensor
 (L·D, B, H) per state field, row layer·D + direction (`rnnkit.layers.state`).
 """
@@ -20,6 +25,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnkit.cells.base import State
+from rnnkit.cells.regularisers import check_probability, locked_dropout
 from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.layers.bidirectional import Bidirectional
 from rnnkit.layers.checks import check_layer_state, check_sequence, describe_input, shape_of
@@ -41,6 +47,8 @@ class Stacked(nn.Module):
             cell state type; layer l + 1 reads the D·H outputs of layer l.
         dropout: probability of zeroing an input of layers 2…L during training.
         batch_first: whether x is (B, T, F) or (T, B, F).
+        input_dropout: p of the locked dropout of the input sequence (training only).
+        output_dropout: p of the locked dropout of the output sequence (training only).
 
     Example:
         >>> import torch
@@ -57,6 +65,8 @@ class Stacked(nn.Module):
         *,
         dropout: float = 0.0,
         batch_first: bool = True,
+        input_dropout: float = 0.0,
+        output_dropout: float = 0.0,
     ) -> None:
         super().__init__()
         if not layers:
@@ -65,6 +75,8 @@ class Stacked(nn.Module):
             raise ConfigError(f"Stacked `dropout` must be in [0, 1]; got {dropout!r}.")
         self.layers = nn.ModuleList(layers)
         self.dropout = dropout
+        self.input_dropout = check_probability("input_dropout", input_dropout)
+        self.output_dropout = check_probability("output_dropout", output_dropout)
         self.batch_first = batch_first
         self.num_directions = 2 if isinstance(layers[0], Bidirectional) else 1
         self._check_sizes()
@@ -129,6 +141,7 @@ class Stacked(nn.Module):
         layers = self.layers
         states = split_layer_state(state, len(layers), self.num_directions)
         finals: list[list[State]] = []
+        x = locked_dropout(x, self.input_dropout, training=self.training)  # m_in ⊙ x_t
         for index, level in enumerate(layers):
             if index > 0 and self.dropout > 0.0 and self.training:
                 x = F.dropout(x, p=self.dropout, training=True)  # between layers only
@@ -138,6 +151,7 @@ class Stacked(nn.Module):
             else:
                 x, final = level.run(x, states[index][0], lengths)  # (T, B, H)
                 finals.append([final])
+        x = locked_dropout(x, self.output_dropout, training=self.training)  # m_out ⊙ y⁽ᴸ⁾_t
         return x, stack_layer_states(finals)  # fields (L·D, B, H)
 
     def directions(self, index: int) -> list[Recurrent]:

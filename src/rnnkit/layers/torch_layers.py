@@ -7,10 +7,21 @@ References:
 
 Same positional arguments, defaults, call and return values as torch.nn (so `batch_first=False`),
 the same parameter names (their state_dicts load into each other), plus rnnkit's keyword-only
-options: the cell variants, `bptt` (which backward pass computes the gradients, see
+options: the cell variants, the regularisers (below), `bptt` (which backward pass computes the
+gradients, see
 `rnnkit.layers.recurrent` and the table of `rnnkit.layers.fast`), `check_finite`, and `lengths=`
 on the call as an alternative to packing. Each class maps torch's arguments onto the cells it
 stacks (`make_cell`); `rnnkit.layers.dropin` composes them.
+
+The regularisers, keyword-only and off by default (equations in the cells' docstrings):
+    layer_norm=True         layer normalisation of the pre-activations (and of c_t for LSTM)
+    recurrent_dropout=p     one dropout mask per sequence on h_{t-1} in the recurrence
+    zoneout=p (LSTM also (p_h, p_c))   each unit keeps its previous value with probability p
+    weight_drop=p           DropConnect on W_hh, one mask per forward pass
+    input_dropout=p, output_dropout=p  locked masks over time on the input / output sequence
+They act in training mode; eval mode is deterministic (zoneout: its expectation). Weight drop
+and the locked masks keep every fast row; the LSTM's fused row also runs recurrent dropout and
+zoneout; layer_norm (and, for RNN and GRU, recurrent dropout and zoneout) runs the cell's step.
 
 Shapes (the legend of `rnnkit.cells.base`; D = 2 if bidirectional else 1, H_out = proj_size or
 hidden_size):
@@ -67,6 +78,8 @@ class RNN(RecurrentLayer):
         proj_size: not accepted (ConfigError, a ValueError as torch.nn.RNN raises).
         bptt: "auto", "autograd" or "hand" (the hand-derived BPTT of `layers.fast.elman_bptt`).
         check_finite: raise ShapeError for NaN/inf in input or hx (a device sync per call).
+        layer_norm, recurrent_dropout, zoneout, weight_drop, input_dropout, output_dropout:
+            the regularisers of the module docstring.
 
     Example:
         >>> import torch
@@ -98,11 +111,19 @@ class RNN(RecurrentLayer):
         proj_size: int | None = None,
         bptt: Bptt = "auto",
         check_finite: bool = False,
+        layer_norm: bool = False,
+        recurrent_dropout: float = 0.0,
+        zoneout: float = 0.0,
+        weight_drop: float = 0.0,
+        input_dropout: float = 0.0,
+        output_dropout: float = 0.0,
     ) -> None:
         _check_no_projection(proj_size)
         super().__init__(
             input_size, hidden_size, num_layers, bias=bias, batch_first=batch_first,
             dropout=dropout, bidirectional=bidirectional, bptt=bptt, check_finite=check_finite,
+            layer_norm=layer_norm, recurrent_dropout=recurrent_dropout, zoneout=zoneout,
+            weight_drop=weight_drop, input_dropout=input_dropout, output_dropout=output_dropout,
         )  # fmt: skip
         self.nonlinearity = nonlinearity
         self._build(device, dtype)
@@ -110,12 +131,15 @@ class RNN(RecurrentLayer):
     def make_cell(self, input_size: int, **factory: Any) -> ElmanCell:
         """An ElmanCell for one layer and direction."""
         return ElmanCell(
-            input_size, self.hidden_size, bias=self.bias, nonlinearity=self.nonlinearity, **factory
-        )
+            input_size, self.hidden_size, bias=self.bias, nonlinearity=self.nonlinearity,
+            **self.cell_regularisers(), **factory,
+        )  # fmt: skip
 
     def variant_options(self) -> dict[str, Any]:
-        """{"nonlinearity": "identity"} for a linear RNN (torch.nn.RNN has tanh and relu)."""
-        return {"nonlinearity": "identity"} if self.nonlinearity == "identity" else {}
+        """{"nonlinearity": "identity"} for a linear RNN (torch.nn.RNN has tanh and relu), and
+        the regularisers that are on."""
+        linear = {"nonlinearity": "identity"} if self.nonlinearity == "identity" else {}
+        return {**linear, **self.regulariser_options()}
 
     def torch_arguments(self) -> dict[str, Any]:
         """torch.nn.RNN's keyword arguments."""
@@ -145,6 +169,8 @@ class LSTM(RecurrentLayer):
         bptt: "auto", "autograd" or "hand" (`layers.fast.fused_lstm`: torch's options, no
             projection).
         check_finite: raise ShapeError for NaN/inf in input or hx (a device sync per call).
+        layer_norm, recurrent_dropout, zoneout, weight_drop, input_dropout, output_dropout:
+            the regularisers of the module docstring.
 
     Example:
         >>> import torch
@@ -178,10 +204,18 @@ class LSTM(RecurrentLayer):
         recurrent_activation: ActivationName = "sigmoid",
         bptt: Bptt = "auto",
         check_finite: bool = False,
+        layer_norm: bool = False,
+        recurrent_dropout: float = 0.0,
+        zoneout: float | tuple[float, float] = 0.0,
+        weight_drop: float = 0.0,
+        input_dropout: float = 0.0,
+        output_dropout: float = 0.0,
     ) -> None:
         super().__init__(
             input_size, hidden_size, num_layers, bias=bias, batch_first=batch_first,
             dropout=dropout, bidirectional=bidirectional, bptt=bptt, check_finite=check_finite,
+            layer_norm=layer_norm, recurrent_dropout=recurrent_dropout, zoneout=zoneout,
+            weight_drop=weight_drop, input_dropout=input_dropout, output_dropout=output_dropout,
         )  # fmt: skip
         self.proj_size, self.peephole, self.coupled_gates = proj_size, peephole, coupled_gates
         self.activation, self.recurrent_activation = activation, recurrent_activation
@@ -197,11 +231,11 @@ class LSTM(RecurrentLayer):
         return LSTMCell(
             input_size, self.hidden_size, bias=self.bias, proj_size=self.proj_size,
             peephole=self.peephole, coupled_gates=self.coupled_gates, activation=self.activation,
-            recurrent_activation=self.recurrent_activation, **factory,
+            recurrent_activation=self.recurrent_activation, **self.cell_regularisers(), **factory,
         )  # fmt: skip
 
     def variant_options(self) -> dict[str, Any]:
-        """The options away from torch.nn.LSTM's behaviour."""
+        """The options away from torch.nn.LSTM's behaviour, the regularisers that are on last."""
         defaults = {
             "peephole": False,
             "coupled_gates": False,
@@ -212,7 +246,7 @@ class LSTM(RecurrentLayer):
             key: getattr(self, key)
             for key, value in defaults.items()
             if getattr(self, key) != value
-        }
+        } | self.regulariser_options()
 
     def torch_arguments(self) -> dict[str, Any]:
         """torch.nn.LSTM's keyword arguments."""
@@ -238,6 +272,8 @@ class GRU(RecurrentLayer):
         reset_after: True for torch's form, False for Cho et al.'s (rnnkit only).
         bptt: "auto" (reset-after: `layers.fast.fast_gru`) or "autograd" (the cell's own step).
         check_finite: raise ShapeError for NaN/inf in input or hx (a device sync per call).
+        layer_norm, recurrent_dropout, zoneout, weight_drop, input_dropout, output_dropout:
+            the regularisers of the module docstring.
 
     Example:
         >>> import torch
@@ -265,11 +301,19 @@ class GRU(RecurrentLayer):
         reset_after: bool = True,
         bptt: Bptt = "auto",
         check_finite: bool = False,
+        layer_norm: bool = False,
+        recurrent_dropout: float = 0.0,
+        zoneout: float = 0.0,
+        weight_drop: float = 0.0,
+        input_dropout: float = 0.0,
+        output_dropout: float = 0.0,
     ) -> None:
         _check_no_projection(proj_size)
         super().__init__(
             input_size, hidden_size, num_layers, bias=bias, batch_first=batch_first,
             dropout=dropout, bidirectional=bidirectional, bptt=bptt, check_finite=check_finite,
+            layer_norm=layer_norm, recurrent_dropout=recurrent_dropout, zoneout=zoneout,
+            weight_drop=weight_drop, input_dropout=input_dropout, output_dropout=output_dropout,
         )  # fmt: skip
         self.reset_after = reset_after
         self._build(device, dtype)
@@ -277,12 +321,15 @@ class GRU(RecurrentLayer):
     def make_cell(self, input_size: int, **factory: Any) -> GRUCell:
         """A GRUCell for one layer and direction."""
         return GRUCell(
-            input_size, self.hidden_size, bias=self.bias, reset_after=self.reset_after, **factory
-        )
+            input_size, self.hidden_size, bias=self.bias, reset_after=self.reset_after,
+            **self.cell_regularisers(), **factory,
+        )  # fmt: skip
 
     def variant_options(self) -> dict[str, Any]:
-        """{"reset_after": False} for Cho et al.'s form (torch.nn.GRU is reset-after)."""
-        return {} if self.reset_after else {"reset_after": False}
+        """{"reset_after": False} for Cho et al.'s form (torch.nn.GRU is reset-after), and the
+        regularisers that are on."""
+        form = {} if self.reset_after else {"reset_after": False}
+        return {**form, **self.regulariser_options()}
 
 
 __all__ = ["GRU", "LSTM", "RNN"]

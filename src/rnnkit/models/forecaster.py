@@ -29,6 +29,7 @@ from torch import Tensor, nn
 
 from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.layers import GRU, LSTM
+from rnnkit.models.size import check_fits, recurrent_parameters
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,6 +51,9 @@ class ForecasterConfig:
             raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
         if self.cell not in ("lstm", "gru"):
             raise ConfigError(f"cell must be 'lstm' or 'gru', got {self.cell!r}")
+        F, H = self.num_features, self.hidden_size
+        parameters = recurrent_parameters(F, H, self.num_layers, self.cell) + F * (H + 1)
+        check_fits("this forecaster", parameters)
 
 
 class Forecaster(nn.Module):

@@ -25,6 +25,8 @@ from torch import Tensor, nn
 
 from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.layers import GRU, LSTM, RNN
+from rnnkit.layers.multiplicative import MLSTM, MRNN
+from rnnkit.models.size import check_fits, recurrent_parameters
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,7 +37,7 @@ class LanguageModelConfig:
     embed_dim: int = 64  # E
     hidden_size: int = 256  # H
     num_layers: int = 2  # L
-    cell: Literal["rnn", "lstm", "gru"] = "lstm"
+    cell: Literal["rnn", "lstm", "gru", "mrnn", "mlstm"] = "lstm"  # mrnn/mlstm: M = H
     dropout: float = 0.0  # between layers and before the output projection
     tie_weights: bool = False  # W_hy = E (needs embed_dim == hidden_size)
     nonlinearity: Literal["tanh", "relu"] = "tanh"  # Elman cell only
@@ -54,6 +56,13 @@ class LanguageModelConfig:
                 "tie_weights needs embed_dim == hidden_size, "
                 f"got embed_dim={self.embed_dim}, hidden_size={self.hidden_size}"
             )
+        check_fits("this language model", self.parameter_count())
+
+    def parameter_count(self) -> int:
+        """P = V·E + the recurrent stack + V·(H + 1) (`rnnkit.models.size`), before allocating."""
+        V, E, H = self.vocab_size, self.embed_dim, self.hidden_size
+        head = V * (H + 1) - (V * E if self.tie_weights else 0)
+        return V * E + recurrent_parameters(E, H, self.num_layers, self.cell) + head
 
 
 def build_recurrent_stack(config: LanguageModelConfig, input_size: int) -> nn.Module:
@@ -73,6 +82,9 @@ def build_recurrent_stack(config: LanguageModelConfig, input_size: int) -> nn.Mo
         )
     if config.cell == "gru":
         return GRU(input_size, config.hidden_size, reset_after=config.reset_after, **common)
+    if config.cell in ("mrnn", "mlstm"):  # Sutskever et al. 2011; Krause et al. 2016
+        layer = MLSTM if config.cell == "mlstm" else MRNN
+        return layer(input_size, config.hidden_size, **common)
     return RNN(input_size, config.hidden_size, nonlinearity=config.nonlinearity, **common)
 
 

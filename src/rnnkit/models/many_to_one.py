@@ -38,6 +38,7 @@ from torch import Tensor, nn
 from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.layers import GRU, LSTM, RNN
 from rnnkit.layers.lengths import check_lengths, last_valid, lengths_mask
+from rnnkit.models.size import check_fits, recurrent_parameters
 from rnnkit.represent.embedding import copy_pretrained
 from rnnkit.represent.hashing import WordHasher
 from rnnkit.text.vocab import Vocab
@@ -76,6 +77,12 @@ class SequenceClassifierConfig:
             )
         if not 0 <= self.pad_id < self.vocab_size:
             raise ConfigError(f"pad_id must be in [0, {self.vocab_size}), got {self.pad_id}")
+        D = 2 if self.bidirectional else 1
+        table = {"embedding": self.vocab_size, "onehot": 0, "hashing": self.hash_buckets + 1}
+        parameters = table[self.representation] * self.embed_dim + recurrent_parameters(
+            self.input_size, self.hidden_size, self.num_layers, self.cell, D
+        )  # the lookup table, the recurrent stack; then W_s
+        check_fits("this classifier", parameters + self.num_classes * (self.features + 1))
 
     @property
     def input_size(self) -> int:

@@ -54,6 +54,7 @@ from rnnkit.models.decoding import (
     choose_next,
     greedy_decode,
 )
+from rnnkit.models.size import check_fits, recurrent_parameters
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -88,6 +89,11 @@ class ConditionedDecoderConfig:
             if not 0 <= getattr(self, name) < self.vocab_size:
                 raise ConfigError(f"{name} must be a token id in [0, {self.vocab_size}), "
                                   f"got {getattr(self, name)}")  # fmt: skip
+        V, E, F, H = self.vocab_size, self.embed_dim, self.condition_size, self.hidden_size
+        every = F if self.conditioning == "every_step" else 0
+        parameters = V * E + recurrent_parameters(E + every, H, self.num_layers, self.cell)
+        parameters += 2 * self.num_layers * H * (F + 1)  # v -> h_0 (and c_0)
+        check_fits("this decoder", parameters + V * (H + F * self.condition_output + 1))
 
 
 class ConditionedState(NamedTuple):

@@ -45,6 +45,7 @@ from rnnkit.layers import GRU, LSTM, RNN
 from rnnkit.layers.attention import Attention
 from rnnkit.layers.lengths import check_lengths, flip_sequences, lengths_mask
 from rnnkit.models.decoding import Hypothesis, beam_decode, greedy_decode
+from rnnkit.models.size import check_fits, recurrent_parameters
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -89,6 +90,14 @@ class Seq2SeqConfig:
         if self.attention == "dot" and self.bidirectional:
             raise ConfigError("dot attention needs K = H: use general or additive attention "
                               "with a bidirectional encoder")  # fmt: skip
+        E, H, K = self.embed_dim, self.hidden_size, self.memory_size
+        V_src, V_tgt = self.source_vocab_size, self.target_vocab_size
+        context = K if self.attention != "none" else 0
+        parameters = (V_src * (not self.share_embeddings) + V_tgt) * E  # the lookup tables
+        parameters += recurrent_parameters(E, H, self.encoder_layers, self.cell, K // H)
+        parameters += recurrent_parameters(E + context, H, self.decoder_layers, self.cell)
+        parameters += (H + context) * (H + K + 1) + V_tgt * (H + context + 1)  # attention, W_out
+        check_fits("this translation model", parameters)
 
     @property
     def memory_size(self) -> int:

@@ -29,6 +29,7 @@ from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.layers import LSTM
 from rnnkit.layers.lengths import check_lengths, lengths_mask
 from rnnkit.models.crf import CRF
+from rnnkit.models.size import check_fits, recurrent_parameters
 from rnnkit.represent.embedding import copy_pretrained
 from rnnkit.text.tags import allowed_transitions
 
@@ -61,6 +62,13 @@ class SequenceTaggerConfig:
             raise ConfigError(f"char_vocab_size must be ≥ 0, got {self.char_vocab_size}")
         if not 0.0 <= self.dropout < 1.0:
             raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
+        C, H_c = len(self.tags), self.char_hidden_size
+        parameters = self.vocab_size * self.embed_dim + self.char_vocab_size * self.char_embed_dim
+        if self.char_vocab_size:
+            parameters += recurrent_parameters(self.char_embed_dim, H_c, 1, "lstm", 2)
+        parameters += recurrent_parameters(self.input_size, self.hidden_size, self.num_layers,
+                                           "lstm", 2)  # fmt: skip
+        check_fits("this tagger", parameters + C * (2 * self.hidden_size + 1) + C * (C + 2))
 
     @property
     def input_size(self) -> int:

@@ -31,6 +31,8 @@ import torch
 from torch import Tensor
 
 from rnnkit.errors import ConfigError, DataError
+from rnnkit.represent.bow import WORDS
+from rnnkit.text.tokenize import Tokenizer
 
 BOUNDARY = "#"
 
@@ -78,6 +80,15 @@ class WordHasher:
     {'#ap': 1.0, 'app': 1.0, 'ppl': 1.0, 'ple': 1.0, 'le#': 1.0}
     >>> hasher.to_dict(hasher.encode_word("maple", sparse=False))  # #ma, map, apl unseen
     {'ple': 1.0, 'le#': 1.0, '<other>': 3.0}
+
+    Raw text, as scikit-learn's HashingVectorizer reads it: a text is the bag of the letter
+    n-grams of its words (lower-cased, punctuation dropped), one (D,) row per text:
+
+    >>> words = WordHasher.fit(WORDS("we like TensorLayer, do we?"), n=3)
+    >>> words.transform("do we?").sum().item()  # #do do# #we we#: 4 trigrams
+    4.0
+    >>> WordHasher(oov_buckets=2**10).transform(["we like", "do we"]).shape  # no fit needed
+    torch.Size([2, 1024])
     """
 
     def __init__(
@@ -97,6 +108,7 @@ class WordHasher:
         self.oov_buckets = oov_buckets
         self.ngrams: list[str] = list(dict.fromkeys(ngrams))
         self._index = {gram: j for j, gram in enumerate(self.ngrams)}
+        self.tokenizer: Tokenizer = WORDS  # cuts a raw text into words for `transform`
 
     @classmethod
     def fit(
@@ -165,6 +177,19 @@ class WordHasher:
             indices, values, (len(words), self.dim), check_invariants=True
         ).coalesce()
         return vectors if sparse else vectors.to_dense()  # (T, D)
+
+    def transform(self, text: str | Sequence[str], *, sparse: bool = False) -> Tensor:
+        """The letter n-gram counts of the words of a raw text, summed: (D,); N texts -> (N, D).
+
+        x_text = Σ_{w ∈ words(text)} x_w, the words cut by `tokenizer`.
+        """
+        if isinstance(text, str):
+            return self.transform([text], sparse=sparse)[0]
+        if not isinstance(text, Sequence) or not all(isinstance(item, str) for item in text):
+            raise DataError(f"transform reads a text or a list of texts (str), got {text!r:.80}")
+        rows = [self.encode(self.tokenizer(item), sparse=False).sum(0) for item in text]  # (D,)
+        stacked = torch.stack(rows) if rows else torch.zeros(0, self.dim)  # (N, D)
+        return stacked.to_sparse() if sparse else stacked
 
     def to_dict(self, vector: Tensor) -> dict[str, float]:
         """Nonzero entries of one (D,) vector by dimension name, in dimension order."""

@@ -7,6 +7,10 @@ Vocab with an <unk> token D = len(vocab) and "other" is the <unk> id. A word out
 gets the "other" slot. One-hot vectors are orthogonal, so every pair of distinct words is equally
 far apart; an embedding (`represent.embedding`) is a learned linear map of them.
 
+Like scikit-learn's encoders, `OneHotEncoder().fit(texts)` builds the lexicon from raw text
+(lower-cased words, punctuation dropped, most frequent first) and `transform(text)` gives the
+rows (T, D) of the text's words.
+
 References:
     D. Jurafsky and J. H. Martin, "Speech and Language Processing" (3rd ed. draft), ch. 6,
     "Vector Semantics and Embeddings", https://web.stanford.edu/~jurafsky/slp3/
@@ -14,12 +18,14 @@ References:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import torch
 from torch import Tensor
 
-from rnnkit.errors import DataError, ShapeError, VocabError
+from rnnkit.errors import ConfigError, DataError, ShapeError, VocabError
+from rnnkit.represent.bow import WORDS
+from rnnkit.text.tokenize import Tokenizer
 from rnnkit.text.vocab import UNK, Vocab
 
 OTHER = UNK  # name of the "other" dimension for a plain word list
@@ -35,9 +41,37 @@ class OneHotEncoder:
     [[1.0, 0.0, 0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0, 0.0, 1.0]]
     >>> encoder.dim, encoder.names[encoder.other_index]
     (6, '<unk>')
+
+    From raw text, the lexicon built by `fit` (the lecture's sentence):
+
+    >>> encoder = OneHotEncoder().fit(["we like TensorLayer, do we?"])
+    >>> encoder.names
+    ['we', 'like', 'tensorlayer', 'do', '<unk>']
+    >>> rows = encoder.transform("do we like rnnkit?")  # (T, D) = (4, 5)
+    >>> rows.shape, rows.argmax(dim=1).tolist()  # rnnkit: the "other" slot
+    (torch.Size([4, 5]), [3, 0, 1, 4])
+
+    Args:
+        lexicon: a Vocab or a word list; None: `fit(texts)` builds it with `tokenizer`.
+        tokenizer, min_freq, max_size: how `fit` and `transform` read raw text.
     """
 
-    def __init__(self, lexicon: Vocab | Sequence[str]) -> None:
+    def __init__(
+        self,
+        lexicon: Vocab | Sequence[str] | None = None,
+        *,
+        tokenizer: Tokenizer = WORDS,
+        min_freq: int = 1,
+        max_size: int | None = None,
+    ) -> None:
+        self.tokenizer = tokenizer
+        self.min_freq = min_freq
+        self.max_size = max_size
+        self.names: list[str] = []  # empty until a lexicon is set
+        if lexicon is not None:
+            self._set_lexicon(lexicon)
+
+    def _set_lexicon(self, lexicon: Vocab | Sequence[str]) -> None:
         if isinstance(lexicon, Vocab):
             names = lexicon.tokens
             has_unk = lexicon.unk_id is not None
@@ -56,6 +90,35 @@ class OneHotEncoder:
             self.other_index = len(words)
             self.names = [*words, OTHER]
         self._index = {name: j for j, name in enumerate(self.names)}
+
+    def fit(self, texts: Iterable[str]) -> OneHotEncoder:
+        """Build the lexicon from raw texts: their words seen ≥ min_freq times (the max_size
+        most frequent), most frequent first, then the "other" slot."""
+        if isinstance(texts, str):
+            raise DataError("OneHotEncoder.fit reads a list of texts, got one str; pass [text]")
+        vocab = Vocab.build_from_iterator(texts, self.tokenizer, min_freq=self.min_freq,
+                                          max_size=self.max_size, specials=())  # fmt: skip
+        self._set_lexicon(vocab.tokens)
+        return self
+
+    def transform(self, text: str | Iterable[str]) -> Tensor | list[Tensor]:
+        """One-hot rows of the words of a raw text (T, D), or a list of them for N texts."""
+        if not self.names:
+            raise ConfigError("this OneHotEncoder has no lexicon: call fit(texts) first")
+        if isinstance(text, str):
+            return self.encode(self.tokenizer(text))  # (T, D)
+        return [self.encode(self.tokenizer(self._text(item))) for item in text]
+
+    def fit_transform(self, texts: Iterable[str]) -> list[Tensor]:
+        """`fit(texts)`, then the rows (T_i, D) of each of the same texts."""
+        texts = [self._text(text) for text in texts]
+        return self.fit(texts).transform(texts)  # type: ignore[return-value]
+
+    @staticmethod
+    def _text(item: object) -> str:
+        if not isinstance(item, str):
+            raise DataError(f"each text must be a str, got {type(item).__name__}")
+        return item
 
     @property
     def dim(self) -> int:

@@ -15,10 +15,12 @@ from rnnkit.tasks import (
     classify_config,
     condlm_config,
     forecast_config,
+    music_config,
     ner_config,
     translate_config,
 )
 from rnnkit.tasks.registry import (
+    NOTHING_TO_TRAIN,
     RESERVED_FIELDS,
     TaskBuilder,
     TaskInfo,
@@ -44,6 +46,7 @@ BUILT_IN = {
     classify_config: "rnnkit.tasks.classify",
     condlm_config: "rnnkit.tasks.condlm",
     forecast_config: "rnnkit.tasks.forecast",
+    music_config: "rnnkit.tasks.music",
     ner_config: "rnnkit.tasks.ner",
     translate_config: "rnnkit.tasks.translate",
 }
@@ -57,9 +60,10 @@ for _config_module, _builder_module in BUILT_IN.items():
             trainer_defaults=_info.trainer_defaults,
         )
 
-_SUBMODULES = ("caption", "charlm", "classify", "condlm", "forecast", "ner", "translate")
+_SUBMODULES = ("caption", "charlm", "classify", "condlm", "forecast", "music", "ner", "translate")
 
 __all__ = [
+    "NOTHING_TO_TRAIN",
     "RESERVED_FIELDS",
     "TaskBuilder",
     "TaskInfo",
@@ -76,6 +80,7 @@ __all__ = [
     "forecast",
     "get_task",
     "known_tasks",
+    "music",
     "ner",
     "read_config_file",
     "register_task",

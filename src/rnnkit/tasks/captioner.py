@@ -2,6 +2,7 @@
 
     loaded = load_captioner("runs/caption-…")
     caption_images(loaded, ["dog.jpg"], beam_size=3)   # ["a dog runs through the grass ."]
+    loaded.caption(["dog.jpg"], beam=3)                  # the same
 
 The command line (`rnnkit caption`) and the web page call these.
 """
@@ -20,10 +21,9 @@ from rnnkit.models.captioner import Captioner, CaptionerConfig
 from rnnkit.models.image_encoder import FeatureInputConfig, ImageEncoderConfig
 from rnnkit.models.one_to_many import ConditionedDecoderConfig
 from rnnkit.tasks.caption import CaptionConfig, caption_text
+from rnnkit.tasks.load import load_run
+from rnnkit.tasks.registry import DEFAULT_CHECKPOINT
 from rnnkit.text.vocab import Vocab
-from rnnkit.training.checkpoint import read_checkpoint
-from rnnkit.training.runs import read_run_config, run_checkpoint
-from rnnkit.training.state_dicts import load_model_tensors
 
 
 class LoadedCaptioner(NamedTuple):
@@ -33,6 +33,15 @@ class LoadedCaptioner(NamedTuple):
     vocab: Vocab
     config: CaptionConfig
     checkpoint: Path
+
+    def caption(
+        self, images: str | Path | bytes | list[str | Path | bytes], beam: int = 1, *,
+        max_length: int | None = None,
+    ) -> list[str]:  # fmt: skip
+        """One caption per image file (or image bytes), in order; as `rnnkit caption` prints
+        them (greedy, or beam search of width `beam`). One path is one image."""
+        images = [images] if isinstance(images, str | Path | bytes) else list(images)
+        return caption_images(self, images, beam_size=beam, max_length=max_length)
 
 
 def captioner_from_dict(data: dict) -> CaptionerConfig:
@@ -45,17 +54,14 @@ def captioner_from_dict(data: dict) -> CaptionerConfig:
     )
 
 
-def load_captioner(run_dir: str | Path, *, checkpoint: str = "best") -> LoadedCaptioner:
-    """The model of a caption run at its "best" or "latest" checkpoint, or at a path."""
-    run_dir = Path(run_dir)
-    config = read_run_config(run_dir)
-    if config.get("task") != "caption" or "captioner" not in config:
-        raise ConfigError(f"{run_dir} is not a caption run (task {config.get('task')!r})")
-    path = run_checkpoint(run_dir, checkpoint)
-    model = Captioner(captioner_from_dict(config["captioner"]))
-    load_model_tensors(model, read_checkpoint(path).tensors["model.safetensors"], source=path)
-    task_config = config_from_dict(CaptionConfig, config["task_config"])
-    return LoadedCaptioner(model.eval(), Vocab.from_dict(config["vocab"]), task_config, path)
+def load_captioner(run_dir: str | Path, *, checkpoint: str = DEFAULT_CHECKPOINT) -> LoadedCaptioner:
+    """The model of a caption run at a checkpoint ("best": else the latest; "latest"; a path)."""
+    run = load_run(run_dir, lambda config: Captioner(captioner_from_dict(config["captioner"])),
+                   tasks=("caption",), needs="captioner", what="a caption",
+                   checkpoint=checkpoint)  # fmt: skip
+    task_config = config_from_dict(CaptionConfig, run.config["task_config"])
+    vocab = Vocab.from_dict(run.config["vocab"])
+    return LoadedCaptioner(run.model, vocab, task_config, run.checkpoint)
 
 
 def caption_images(

@@ -17,9 +17,7 @@ References:
 
 from __future__ import annotations
 
-import gzip
 import re
-import zlib
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -34,10 +32,14 @@ from rnnkit.errors import ConfigError, DataError
 from rnnkit.losses.sequence import bits_per_char, perplexity, sequence_cross_entropy
 from rnnkit.models.decoding import SamplingConfig
 from rnnkit.models.many_to_many import LanguageModel
+from rnnkit.models.size import check_fits, training_activations
 from rnnkit.tasks.charlm_config import TASK_NAME, CharLMConfig
 from rnnkit.tasks.charlm_config import TRAINER_DEFAULTS as TRAINER_DEFAULTS  # re-exported
 from rnnkit.tasks.explore import SPEAKER, load_corpus
+from rnnkit.tasks.load import load_run
+from rnnkit.tasks.registry import DEFAULT_CHECKPOINT
 from rnnkit.tasks.textgen import generate_text
+from rnnkit.text import files
 from rnnkit.text.batching import stream_to_batches, tbptt_chunks
 from rnnkit.text.vocab import UNK, Vocab
 from rnnkit.training import (
@@ -49,10 +51,7 @@ from rnnkit.training import (
     read_metrics,
     read_run_config,
 )
-from rnnkit.training.checkpoint import read_checkpoint
 from rnnkit.training.plots import plot_run
-from rnnkit.training.runs import run_checkpoint
-from rnnkit.training.state_dicts import load_model_tensors
 
 
 class Chunk(NamedTuple):
@@ -66,7 +65,9 @@ class Chunk(NamedTuple):
 def read_text(path: Path | None, max_chars: int | None = None) -> str:
     """The UTF-8 text of `path` (the embedded Tiny Shakespeare when None), checked.
 
-    A gzip file (e.g. a book of shared/data/english_corpus, `pg01342.txt.gz`) is unpacked first.
+    A gzip file (e.g. a book of shared/data/english_corpus, `pg01342.txt.gz`) is unpacked as
+    it is read. The read stops after `max_chars` characters; a device, a FIFO or a file over
+    `rnnkit.text.files.MAX_TEXT_CHARS` characters is a DataError (`rnnkit.text.files`).
     """
     if path is None:
         return load_corpus(max_chars)
@@ -79,27 +80,14 @@ def read_text(path: Path | None, max_chars: int | None = None) -> str:
             raise DataError(f"{path} is a folder holding {len(candidates)} .txt files; pass one "
                             f"UTF-8 text file (.txt or .txt.gz) with --data{example}")  # fmt: skip
         path = candidates[0]
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError as err:
-        raise DataError(f"data file not found: {path}") from err
-    if raw[:2] == b"\x1f\x8b":  # the gzip magic number
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as err:
-            raise DataError(f"{path} starts like gzip but does not unpack: {err}") from err
-    if not raw.strip():
+    text = files.read_text(  # streamed: at most max_chars (or MAX_TEXT_CHARS) are read
+        path, max_chars=max_chars, gzip_ok=True, fix="pass --max-chars N to use its start"
+    )
+    if not text.strip():
         raise DataError(f"{path} is empty; a language model needs text to learn from")
-    if b"\x00" in raw[:1_000_000]:
+    if "\x00" in text[:1_000_000]:
         raise DataError(f"{path} looks binary (it holds NUL bytes); pass a UTF-8 text file")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise DataError(
-            f"{path} is not UTF-8 text (byte {err.start}: {raw[err.start : err.start + 1]!r})"
-        ) from err
-    text = text.replace("\r\n", "\n")  # CRLF files (Project Gutenberg's) read as text mode does
-    return text if max_chars is None else text[:max_chars]
+    return text
 
 
 _HINT_SAFE = re.compile(r"[\w ,.;:'?-]+")  # safe inside "double quotes" in a shell
@@ -227,7 +215,15 @@ def build(config: CharLMConfig, *, data: Path | None, seed: int) -> TrainingSetu
         rank=0,
         world_size=1,
     )
-    model = LanguageModel(config.model_config(len(vocab)))
+    model_config = config.model_config(len(vocab))  # refuses a model that cannot be held
+    activations = training_activations(
+        config.batch_size, config.seq_len, hidden_size=config.hidden_size,
+        num_layers=config.num_layers, cell=config.cell, width=config.embed_dim + 2 * len(vocab),
+    )  # fmt: skip
+    check_fits("training this language model", model_config.parameter_count(),
+               activations=activations, training=True,
+               fix="lower hidden_size, num_layers, batch_size or seq_len")  # fmt: skip
+    model = LanguageModel(model_config)
     return TrainingSetup(
         model,
         LanguageModelObjective(config.level),
@@ -245,22 +241,42 @@ class LoadedModel(NamedTuple):
     vocab: Vocab
     checkpoint: Path
 
+    def generate(
+        self,
+        prime: str | None = None,
+        length: int = 200,
+        temperature: float = 1.0,
+        seed: int | None = None,
+        *,
+        top_k: int | None = None,
+        top_p: float | None = None,
+        beam: int | None = None,
+    ) -> str:
+        """The prime and `length` tokens generated after it, as `rnnkit generate` prints them.
+
+        Sampling at τ = `temperature` (0: greedy), among the `top_k` best or the `top_p`
+        nucleus; `beam` K searches instead. With no prime it starts from `start_token`; a seed
+        makes the text repeatable.
+        """
+        sampling = SamplingConfig(temperature=temperature, top_k=top_k, top_p=top_p)
+        prime = prime or ""
+        pieces = generate_text(self.model, self.vocab, prime, length, sampling, seed=seed,
+                               beam_size=beam)  # fmt: skip
+        return prime + "".join(pieces)
+
 
 def load_language_model(
-    run_dir: str | Path, *, checkpoint: str = "best", device: str = "cpu"
+    run_dir: str | Path, *, checkpoint: str = DEFAULT_CHECKPOINT, device: str = "cpu"
 ) -> LoadedModel:
-    """The model of a `charlm` run at its "best" or "latest" checkpoint, or at a path."""
-    run_dir = Path(run_dir)
-    config = read_run_config(run_dir)
-    if config.get("task") != TASK_NAME or "vocab" not in config:
-        raise ConfigError(f"{run_dir} is not a language-model run (task {config.get('task')!r})")
-    task_config = config_from_dict(CharLMConfig, config["task_config"])
-    vocab = Vocab.from_dict(config["vocab"])
-    path = run_checkpoint(run_dir, checkpoint)
-    weights = read_checkpoint(path).tensors["model.safetensors"]
-    model = LanguageModel(task_config.model_config(len(vocab)))
-    load_model_tensors(model, weights, source=path)
-    return LoadedModel(model.to(device).eval(), vocab, path)
+    """The model of a `charlm` run at a checkpoint ("best": else the latest; "latest"; a path)."""
+
+    def build(config: dict[str, Any]) -> LanguageModel:
+        task_config = config_from_dict(CharLMConfig, config["task_config"])
+        return LanguageModel(task_config.model_config(len(Vocab.from_dict(config["vocab"]))))
+
+    run = load_run(run_dir, build, tasks=(TASK_NAME,), needs="vocab", what="a language-model",
+                   checkpoint=checkpoint)  # fmt: skip
+    return LoadedModel(run.model.to(device), Vocab.from_dict(run.config["vocab"]), run.checkpoint)
 
 
 def sample_steps(max_steps: int, samples: int) -> set[int]:

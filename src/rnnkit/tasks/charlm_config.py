@@ -37,7 +37,7 @@ class CharLMConfig:
     min_freq: int = 1  # word level: rarer words become <unk>
     max_chars: int | None = None  # use only the first characters of the corpus; None: all
     val_fraction: float = 0.1  # held-out tail of the corpus for validation
-    cell: Literal["rnn", "lstm", "gru"] = "lstm"  # recurrent cell: Elman, LSTM or GRU
+    cell: Literal["rnn", "lstm", "gru", "mrnn", "mlstm"] = "lstm"  # Elman, LSTM, GRU, mRNN, mLSTM
     embed_dim: int = 64  # E, size of each token's embedding
     hidden_size: int = 256  # H, hidden units per layer
     num_layers: int = 2  # L, stacked recurrent layers

@@ -33,7 +33,7 @@ from rnnkit.config import config_from_dict, config_to_dict
 from rnnkit.console import console
 from rnnkit.datasets.labelled_text import load_labelled, split_fold
 from rnnkit.datasets.shared import find_shared
-from rnnkit.errors import ConfigError, DataError
+from rnnkit.errors import DataError
 from rnnkit.models.bow_classifier import BowClassifier, BowClassifierConfig
 from rnnkit.models.many_to_one import (
     SequenceClassifier,
@@ -46,6 +46,8 @@ from rnnkit.tasks.classify_config import SPAM_DEFAULTS as SPAM_DEFAULTS  # re-ex
 from rnnkit.tasks.classify_config import TRAINER_DEFAULTS as TRAINER_DEFAULTS  # re-exported
 from rnnkit.tasks.classify_config import ClassifyConfig, SpamConfig
 from rnnkit.tasks.datapath import choose_reader
+from rnnkit.tasks.load import load_run
+from rnnkit.tasks.registry import DEFAULT_CHECKPOINT
 from rnnkit.text.batching import BucketBatchSampler, pad_sequences
 from rnnkit.text.normalization import (
     NORMALIZATION_KEY,
@@ -63,10 +65,8 @@ from rnnkit.training import (
     TrainingSetup,
     read_metrics,
 )
-from rnnkit.training.checkpoint import read_checkpoint
 from rnnkit.training.classification_metrics import classification_scores, confusion_from_row
-from rnnkit.training.runs import read_run_config, run_checkpoint
-from rnnkit.training.state_dicts import load_model_tensors
+from rnnkit.training.runs import read_run_config
 
 DATA_DIRS = {
     "rt_polarity": "sentiment_rt_polarity",
@@ -247,30 +247,36 @@ class LoadedClassifier(NamedTuple):
     checkpoint: Path
     normalization: Tokenizer | None = None  # the run's, also `vocab.tokenizer`
 
+    def predict(self, texts: str | list[str]) -> list[dict[str, float]]:
+        """Pr(class | text) for each text, in order: [{class name: y^c, …}, …], as `rnnkit
+        predict` prints them (y sums to 1 over the classes). One string is one text."""
+        texts = [texts] if isinstance(texts, str) else list(texts)
+        rows = predict_proba(self, texts).tolist()  # (N, C)
+        return [dict(zip(self.classes, row, strict=True)) for row in rows]
 
-def load_classifier(run_dir: str | Path, *, checkpoint: str = "latest") -> LoadedClassifier:
-    """The model of a sentiment/spam run at its "latest" or "best" checkpoint, or at a path."""
-    run_dir = Path(run_dir)
-    config = read_run_config(run_dir)
-    if config.get("task") not in TASKS or "classifier" not in config:
-        raise ConfigError(f"{run_dir} is not a classification run (task {config.get('task')!r})")
+
+def _build_classifier(config: dict[str, Any]) -> nn.Module:
+    """The untrained model a classification run's config.json describes."""
+    description = config["classifier"]
+    if description["kind"] == "bow":
+        return BowClassifier(config_from_dict(BowClassifierConfig, description["config"]))
+    return SequenceClassifier(config_from_dict(SequenceClassifierConfig, description["config"]))
+
+
+def load_classifier(
+    run_dir: str | Path, *, checkpoint: str = DEFAULT_CHECKPOINT
+) -> LoadedClassifier:
+    """The model of a sentiment/spam run at a checkpoint ("best": else the latest; "latest"; a
+    path)."""
+    run = load_run(run_dir, _build_classifier, tasks=TASKS, needs="classifier",
+                   what="a classification", checkpoint=checkpoint)  # fmt: skip
+    config = run.config
     task_config = config_from_dict(TASKS[config["task"]], config["task_config"])
     vocab = Vocab.from_dict(config["vocab"])
     if vocab.tokenizer is not None:  # older runs: the vocab's tokeniser, as they were read
         vocab.tokenizer = stored_normalization(config, vocab.tokenizer, where=str(run_dir))
-    path = run_checkpoint(run_dir, checkpoint)
-    description = config["classifier"]
-    if description["kind"] == "bow":
-        model: nn.Module = BowClassifier(
-            config_from_dict(BowClassifierConfig, description["config"])
-        )
-    else:
-        model = SequenceClassifier(
-            config_from_dict(SequenceClassifierConfig, description["config"])
-        )
-    load_model_tensors(model, read_checkpoint(path).tensors["model.safetensors"], source=path)
-    return LoadedClassifier(model.eval(), vocab, tuple(config["classes"]), task_config, path,
-                            vocab.tokenizer)  # fmt: skip
+    return LoadedClassifier(run.model, vocab, tuple(config["classes"]), task_config,
+                            run.checkpoint, vocab.tokenizer)  # fmt: skip
 
 
 def predict_proba(loaded: LoadedClassifier, texts: list[str]) -> Tensor:

@@ -36,6 +36,8 @@ from rnnkit.losses.sequence import perplexity, sequence_cross_entropy
 from rnnkit.models.one_to_many import ConditionedDecoder, ConditionedDecoderConfig
 from rnnkit.tasks.condlm_config import TRAINER_DEFAULTS as TRAINER_DEFAULTS  # re-exported
 from rnnkit.tasks.condlm_config import CondLMConfig
+from rnnkit.tasks.load import load_run
+from rnnkit.tasks.registry import DEFAULT_CHECKPOINT
 from rnnkit.text.batching import pad_sequences, shift_right
 from rnnkit.text.vocab import Vocab
 from rnnkit.training import (
@@ -46,9 +48,7 @@ from rnnkit.training import (
     TrainingSetup,
     read_metrics,
 )
-from rnnkit.training.checkpoint import read_checkpoint
-from rnnkit.training.runs import read_run_config, run_checkpoint
-from rnnkit.training.state_dicts import load_model_tensors
+from rnnkit.training.runs import read_run_config
 
 DATA_DIRS = {"rt_polarity": "sentiment_rt_polarity", "sms_spam": "sms_spam"}
 
@@ -139,17 +139,40 @@ class LoadedCondLM(NamedTuple):
     vocab: Vocab
     classes: tuple[str, ...]
 
+    def generate(
+        self,
+        prime: str | None = None,
+        length: int = 40,
+        temperature: float = 1.0,
+        seed: int | None = None,
+        *,
+        condition: str | None = None,
+        top_k: int | None = None,
+    ) -> str:
+        """One text of the class `condition`, sampled from <bos> at τ = `temperature` (0:
+        greedy) until <eos> or `length` tokens; as `rnnkit generate RUN --condition C`.
 
-def load_condlm(run_dir: str | Path, *, checkpoint: str = "best") -> LoadedCondLM:
-    """The decoder of a condlm run at its "best" or "latest" checkpoint, or at a path."""
-    run_dir = Path(run_dir)
-    config = read_run_config(run_dir)
-    if config.get("task") != "condlm" or "decoder" not in config:
-        raise ConfigError(f"{run_dir} is not a condlm run (task {config.get('task')!r})")
-    path = run_checkpoint(run_dir, checkpoint)
-    model = ConditionedDecoder(config_from_dict(ConditionedDecoderConfig, config["decoder"]))
-    load_model_tensors(model, read_checkpoint(path).tensors["model.safetensors"], source=path)
-    return LoadedCondLM(model.eval(), Vocab.from_dict(config["vocab"]), tuple(config["classes"]))
+        A condlm run starts from the class alone: a `prime` is refused.
+        """
+        if prime:
+            raise ConfigError("a condlm run writes from <bos> given condition=…; it takes no "
+                              f"prime (got {prime!r})")  # fmt: skip
+        if condition is None:
+            raise ConfigError(f"a condlm run writes text given a class: pass condition=, one "
+                              f"of {list(self.classes)}")  # fmt: skip
+        return generate_conditioned(self, condition, 1, temperature=temperature, top_k=top_k,
+                                    max_length=length, seed=seed)[0]  # fmt: skip
+
+
+def load_condlm(run_dir: str | Path, *, checkpoint: str = DEFAULT_CHECKPOINT) -> LoadedCondLM:
+    """The decoder of a condlm run at a checkpoint ("best": else the latest; "latest"; a path)."""
+    run = load_run(
+        run_dir, lambda config: ConditionedDecoder(
+            config_from_dict(ConditionedDecoderConfig, config["decoder"])),
+        tasks=("condlm",), needs="decoder", what="a condlm", checkpoint=checkpoint,
+    )  # fmt: skip
+    config = run.config
+    return LoadedCondLM(run.model, Vocab.from_dict(config["vocab"]), tuple(config["classes"]))
 
 
 def generate_conditioned(

@@ -21,6 +21,7 @@ References:
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -35,10 +36,12 @@ from rnnkit.datasets.timeseries import TimeSeries, holdout_split, load_series, r
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.losses.regression import masked_mse
 from rnnkit.models.forecaster import Forecaster, ForecasterConfig
+from rnnkit.tasks.export import exported_series
 from rnnkit.tasks.forecast_config import TRAINER_DEFAULTS as TRAINER_DEFAULTS  # re-exported
 from rnnkit.tasks.forecast_config import ForecastConfig
+from rnnkit.tasks.load import load_run
+from rnnkit.tasks.registry import DEFAULT_CHECKPOINT
 from rnnkit.training import BatchSource, FitResult, Objective, StepResult, TrainingSetup
-from rnnkit.training.checkpoint import read_checkpoint
 from rnnkit.training.forecast_metrics import (
     compare_with_baselines,
     mase,
@@ -46,8 +49,6 @@ from rnnkit.training.forecast_metrics import (
     naive_forecast,
     seasonal_naive_forecast,
 )
-from rnnkit.training.runs import read_run_config, run_checkpoint
-from rnnkit.training.state_dicts import load_model_tensors
 
 
 class Windows(NamedTuple):
@@ -215,21 +216,48 @@ class LoadedForecaster(NamedTuple):
     checkpoint: Path
     user_csv: bool  # the series came from the user's CSV, not a built-in one
 
+    def forecast(
+        self, horizon: int | None = None, history: TimeSeries | np.ndarray | None = None
+    ) -> np.ndarray:
+        """The `horizon` steps (default: the run's) after `history` (default: the run's whole
+        series), each forecast fed back as the next input; as `rnnkit forecast` prints them.
 
-def load_forecaster(run_dir: str | Path, *, checkpoint: str = "latest") -> LoadedForecaster:
-    """The model of a `forecast` run at its "latest" or "best" checkpoint, or at a path."""
-    run_dir = Path(run_dir)
-    config = read_run_config(run_dir)
-    if config.get("task") != "forecast" or "forecaster" not in config:
-        raise ConfigError(f"{run_dir} is not a forecast run (task {config.get('task')!r})")
+        Shapes: history (n, F) or (n,) for one column -> (horizon, F).
+        """
+        horizon = self.config.horizon if horizon is None else horizon
+        if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1:
+            raise ConfigError(f"horizon must be a positive integer, got {horizon!r}")
+        if history is None or isinstance(history, TimeSeries):
+            values = float32_values(self.series if history is None else history)  # (n, F)
+        else:
+            array = np.asarray(history, dtype=np.float64)
+            array = array[:, None] if array.ndim == 1 else array  # (n, F)
+            values = float32_values(dataclasses.replace(self.series, values=array))
+        with torch.no_grad():
+            return self.model.rollout(values, horizon).double().numpy()  # (k, F)
+
+
+def load_forecaster(
+    run_dir: str | Path, *, checkpoint: str = DEFAULT_CHECKPOINT
+) -> LoadedForecaster:
+    """The model of a `forecast` run at a checkpoint ("best": else the latest; "latest"; a
+    path). Its series has no validation split: a run evaluated on the held-out tail marks a
+    best checkpoint, and the default loads it; quote the held-out tail of the latest."""
+    run = load_run(
+        run_dir, lambda config: Forecaster(
+            config_from_dict(ForecasterConfig, config["forecaster"])),
+        tasks=("forecast",), needs="forecaster", what="a forecast", checkpoint=checkpoint,
+    )  # fmt: skip
+    config = run.config
     task_config = config_from_dict(ForecastConfig, config["task_config"])
-    path = run_checkpoint(run_dir, checkpoint)
-    model = Forecaster(config_from_dict(ForecasterConfig, config["forecaster"]))
-    load_model_tensors(model, read_checkpoint(path).tensors["model.safetensors"], source=path)
     data = None if config.get("data") is None else Path(config["data"])
-    series = load_data(task_config, data)
-    user_csv = task_config.series == "csv" or (data is not None and data.is_file())
-    return LoadedForecaster(model.eval(), task_config, series, path, user_csv)
+    exported = exported_series(run_dir)  # an `rnnkit export` folder carries its series
+    if exported is not None:
+        series, user_csv = exported
+    else:
+        series = load_data(task_config, data)
+        user_csv = task_config.series == "csv" or (data is not None and data.is_file())
+    return LoadedForecaster(run.model, task_config, series, run.checkpoint, user_csv)
 
 
 def report(run_dir: Path, result: FitResult) -> None:

@@ -15,8 +15,10 @@ torch only inside the functions that train.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import importlib
+import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -32,7 +34,16 @@ if TYPE_CHECKING:
     from rnnkit.training import FitResult, Trainer, TrainingSetup
 
 RESERVED_FIELDS = frozenset({"config", "data", "run_dir", "task", "checkpoint"})
+# The one rule for which checkpoint of a run is used (rnnkit.load, every loader, every command
+# that uses a trained model, rnnkit serve): "best" is the checkpoint best on validation where
+# the run has one (a `best` pointer), else the latest (`training.runs.run_checkpoint`).
+DEFAULT_CHECKPOINT = "best"
+CHECKPOINT_HELP = (
+    "best (default: the best on validation where the run evaluated, else the latest), "
+    "latest, or a checkpoint path"
+)
 RUN_SECTIONS = ("task_config", "trainer")  # a run's config.json holds the two configs so
+NOTHING_TO_TRAIN = "nothing_to_train"  # FitResult.reason of a resume at or past max_steps
 
 
 class TaskInfo(NamedTuple):
@@ -208,6 +219,10 @@ def _make_trainer(
         "data": None if data is None else str(Path(data).resolve()),
         **setup.artifacts,
     }
+    if data is not None and run_dir is not None:  # checked on resume (`check_same_data`)
+        from rnnkit.training.run_guard import data_digest
+
+        run_config["data_digest"] = data_digest(data, skip=run_dir)
     kwargs["callbacks"] = (*setup.callbacks, *kwargs.get("callbacks", ()))
     return Trainer(
         setup.model,
@@ -231,18 +246,38 @@ def train(
     callbacks: Sequence[Callable[..., None]] = (),
 ) -> FitResult:
     """Train task `name` from scratch into `run_dir` (default runs/<task>-<time>)."""
-    from rnnkit.training.checkpoint_manager import CheckpointManager
+    from rnnkit.training.run_guard import check_new_run_dir, start_afresh
+
+    run_dir = Path(run_dir) if run_dir is not None else default_run_dir(name)
+    check_new_run_dir(run_dir)  # a folder of the user's own files is never written into
+    with _writer_lock(run_dir):  # before the task's module (and torch) loads: refused at once
+        from rnnkit.training.checkpoint_manager import CheckpointManager
+
+        spec = get_task(name)
+        task_config = task_config if task_config is not None else spec.config_cls()
+        trainer_config = trainer_config or config_from_dict(
+            TrainerConfig, dict(spec.trainer_defaults)
+        )
+        if CheckpointManager(run_dir / "checkpoints").checkpoints():
+            raise ConfigError(
+                f"{run_dir} already holds a run; continue it with `rnnkit resume {run_dir}` "
+                "or choose another --run-dir"
+            )
+        if os.environ.get("RANK", "0") == "0":
+            start_afresh(run_dir)  # a run killed before its first checkpoint is replaced
+        return _train_new(spec, task_config, trainer_config, data, run_dir, callbacks)
+
+
+def _train_new(
+    spec: TaskSpec,
+    task_config: Any,
+    trainer_config: TrainerConfig,
+    data: str | Path | None,
+    run_dir: Path,
+    callbacks: Sequence[Callable[..., None]],
+) -> FitResult:
     from rnnkit.training.distributed import process_group
 
-    spec = get_task(name)
-    task_config = task_config if task_config is not None else spec.config_cls()
-    trainer_config = trainer_config or config_from_dict(TrainerConfig, dict(spec.trainer_defaults))
-    run_dir = Path(run_dir) if run_dir is not None else default_run_dir(name)
-    if CheckpointManager(run_dir / "checkpoints").checkpoints():
-        raise ConfigError(
-            f"{run_dir} already holds a run; continue it with `rnnkit resume {run_dir}` "
-            "or choose another --run-dir"
-        )
     with process_group(trainer_config.device) as context:
         trainer = _make_trainer(
             spec,
@@ -254,6 +289,13 @@ def train(
             callbacks=callbacks,
         )
         return trainer.fit()
+
+
+def _writer_lock(run_dir: Path) -> contextlib.AbstractContextManager[None]:
+    """The run's one-writer lock (`rnnkit.training.run_guard.run_lock`), taken by process 0 only."""
+    from rnnkit.training.run_guard import run_lock
+
+    return run_lock(run_dir) if os.environ.get("RANK", "0") == "0" else contextlib.nullcontext()
 
 
 def _rebuild(
@@ -280,18 +322,38 @@ def resume(
 ) -> FitResult:
     """Continue the run in `run_dir` exactly from its latest checkpoint (or `checkpoint`).
 
-    `overrides` changes trainer fields, e.g. {"max_steps": 20000} to train longer.
+    `overrides` changes trainer fields, e.g. {"max_steps": 20000} to train longer. With
+    max_steps at or below the checkpoint's step nothing is trained or changed (the result's
+    reason is NOTHING_TO_TRAIN). Data that no longer matches config.json's digest is refused.
     """
-    from rnnkit.training.distributed import process_group
-
     run_dir = Path(run_dir)
-    spec, task_config, trainer_config, data = _rebuild(run_dir, overrides or {})
+    with _writer_lock(run_dir):
+        spec, task_config, trainer_config, data = _rebuild(run_dir, overrides or {})
+        return _resume(spec, task_config, trainer_config, data, run_dir, checkpoint, callbacks)
+
+
+def _resume(
+    spec: TaskSpec,
+    task_config: Any,
+    trainer_config: TrainerConfig,
+    data: Path | None,
+    run_dir: Path,
+    checkpoint: str | Path | None,
+    callbacks: Sequence[Callable[..., None]],
+) -> FitResult:
+    from rnnkit.training import FitResult
+    from rnnkit.training.distributed import process_group
+    from rnnkit.training.run_guard import check_same_data
+
     with process_group(trainer_config.device) as context:
         trainer = _make_trainer(
             spec, task_config, trainer_config, data=data, run_dir=run_dir, context=context,
             callbacks=callbacks,
         )  # fmt: skip
-        trainer.load_checkpoint(checkpoint)
+        check_same_data(run_dir, trainer.run_config.get("data_digest"))
+        path = trainer.load_checkpoint(checkpoint)
+        if trainer.loop.step >= trainer.config.max_steps:  # nothing trained, nothing deleted
+            return FitResult(trainer.loop.step, NOTHING_TO_TRAIN, trainer.loop.best_metric, path)
         return trainer.fit()
 
 

@@ -3,6 +3,7 @@
     loaded = load_tagger("runs/ner-…")
     tag_sentences(loaded, [["Harry", "Potter", "met", "Ron"]])  # [["B-PER", "I-PER", "O", "B-PER"]]
     read_text(loaded, "Harry met Ron.")  # tokens cut as the run's corpus, unknown ones marked
+    loaded.tag(["Harry met Ron."])[0].entities  # [Entity("PER", "Harry", 0, 1), …]
 
 The command line (`rnnkit tag`) and the web page call these.
 """
@@ -15,16 +16,14 @@ from typing import NamedTuple
 import torch
 
 from rnnkit.config import config_from_dict
-from rnnkit.errors import ConfigError
 from rnnkit.models.tagger import SequenceTagger, SequenceTaggerConfig
+from rnnkit.tasks.load import load_run
 from rnnkit.tasks.ner import LEGACY_TOKENS, NerConfig, collate, encode_sentence
+from rnnkit.tasks.registry import DEFAULT_CHECKPOINT
 from rnnkit.text.normalization import UnknownMarks, mark_unknown, stored_normalization
-from rnnkit.text.tags import bioes_to_bio
+from rnnkit.text.tags import bioes_to_bio, entity_spans
 from rnnkit.text.tokenize import Tokenizer
 from rnnkit.text.vocab import Vocab
-from rnnkit.training.checkpoint import read_checkpoint
-from rnnkit.training.runs import read_run_config, run_checkpoint
-from rnnkit.training.state_dicts import load_model_tensors
 
 
 class LoadedTagger(NamedTuple):
@@ -38,20 +37,48 @@ class LoadedTagger(NamedTuple):
     checkpoint: Path
     normalization: Tokenizer = LEGACY_TOKENS  # cuts typed text into the corpus's tokens
 
+    def tag(self, texts: str | list[str]) -> list[TaggedText]:
+        """The words, BIO tags and entities of each raw text, in order; as `rnnkit tag` prints
+        them. One string is one text; a text with no word gives empty lists."""
+        texts = [texts] if isinstance(texts, str) else list(texts)
+        sentences = [read_text(self, text).tokens for text in texts]
+        results = []
+        for tokens, tags in zip(sentences, tag_sentences(self, sentences), strict=True):
+            entities = [Entity(span.type, " ".join(tokens[span.start : span.end]), span.start,
+                               span.end) for span in entity_spans(tags)]  # fmt: skip
+            results.append(TaggedText(tokens, tags, entities))
+        return results
 
-def load_tagger(run_dir: str | Path, *, checkpoint: str = "latest") -> LoadedTagger:
-    """The tagger of an `ner` run at its "latest" or "best" checkpoint, or at a path."""
-    run_dir = Path(run_dir)
-    config = read_run_config(run_dir)
-    if config.get("task") != "ner" or "tagger" not in config:
-        raise ConfigError(f"{run_dir} is not an ner run (task {config.get('task')!r})")
-    path = run_checkpoint(run_dir, checkpoint)
-    model = SequenceTagger(config_from_dict(SequenceTaggerConfig, config["tagger"]))
-    load_model_tensors(model, read_checkpoint(path).tensors["model.safetensors"], source=path)
+
+class Entity(NamedTuple):
+    """An entity found in a text: its type, its words, and their positions [start, end)."""
+
+    type: str  # PER, LOC, ORG, MISC …
+    text: str  # the words joined by spaces
+    start: int  # index of the first word in `TaggedText.tokens`
+    end: int  # one past the last word
+
+
+class TaggedText(NamedTuple):
+    """One tagged text: its words (cut as the run's corpus), a BIO tag each, the entities."""
+
+    tokens: list[str]
+    tags: list[str]
+    entities: list[Entity]
+
+
+def load_tagger(run_dir: str | Path, *, checkpoint: str = DEFAULT_CHECKPOINT) -> LoadedTagger:
+    """The tagger of an `ner` run at a checkpoint ("best": else the latest; "latest"; a path)."""
+    run = load_run(
+        run_dir, lambda config: SequenceTagger(
+            config_from_dict(SequenceTaggerConfig, config["tagger"])),
+        tasks=("ner",), needs="tagger", what="an ner", checkpoint=checkpoint,
+    )  # fmt: skip
+    config = run.config
     return LoadedTagger(
-        model.eval(), Vocab.from_dict(config["vocab"]), Vocab.from_dict(config["chars"]),
-        tuple(config["tags"]), config_from_dict(NerConfig, config["task_config"]), path,
-        stored_normalization(config, LEGACY_TOKENS, where=str(run_dir)),
+        run.model, Vocab.from_dict(config["vocab"]), Vocab.from_dict(config["chars"]),
+        tuple(config["tags"]), config_from_dict(NerConfig, config["task_config"]),
+        run.checkpoint, stored_normalization(config, LEGACY_TOKENS, where=str(run_dir)),
     )  # fmt: skip
 
 

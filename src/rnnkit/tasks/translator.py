@@ -5,6 +5,7 @@
     best.text, best.score            # "Ein Mann fährt Fahrrad.", Σ log Pr
     source_marks(loaded, best)       # the source tokens read, unknown ones marked
     attention_of(loaded, best)       # α (T, S): target token × source token
+    loaded.translate(["A man is riding a bicycle."], beam=5)  # ["Ein Mann fährt Fahrrad."]
 
 The command line (`rnnkit translate`, `rnnkit chat`) and the web page call these.
 """
@@ -18,17 +19,16 @@ import torch
 from torch import Tensor
 
 from rnnkit.config import config_from_dict
-from rnnkit.errors import ConfigError, DataError
+from rnnkit.errors import DataError
 from rnnkit.models.seq2seq import Seq2Seq, Seq2SeqConfig
+from rnnkit.tasks.load import load_run
+from rnnkit.tasks.registry import DEFAULT_CHECKPOINT
 from rnnkit.tasks.translate import decode_text
 from rnnkit.tasks.translation_data import ChatConfig, TranslateConfig, legacy_tokenizer_of
 from rnnkit.text.batching import pad_sequences
 from rnnkit.text.normalization import UnknownMarks, mark_unknown, stored_normalization
 from rnnkit.text.tokenize import Tokenizer
 from rnnkit.text.vocab import Vocab
-from rnnkit.training.checkpoint import read_checkpoint
-from rnnkit.training.runs import read_run_config, run_checkpoint
-from rnnkit.training.state_dicts import load_model_tensors
 
 TASK_CONFIGS = {"translate": TranslateConfig, "chat": ChatConfig}
 MAX_SOURCE_TOKENS = 200  # longest input accepted (tokens)
@@ -46,6 +46,22 @@ class LoadedTranslator(NamedTuple):
     checkpoint: Path
     normalization: Tokenizer | None = None  # cuts input text; None: the config's (old runs)
 
+    def translate(
+        self,
+        texts: str | list[str],
+        beam: int = 1,
+        *,
+        max_length: int | None = None,
+        length_penalty: float = 1.0,
+    ) -> list[str]:
+        """The best output text for each input, in order (greedy, or beam search of width
+        `beam`); as `rnnkit translate` prints them. One string is one text; `translate` in
+        this module gives the tokens and scores too."""
+        texts = [texts] if isinstance(texts, str) else list(texts)
+        found = translate(self, texts, beam_size=beam, max_length=max_length,
+                          length_penalty=length_penalty)  # fmt: skip
+        return [result.text for result in found]
+
 
 class Translation(NamedTuple):
     """One output: the source tokens read, the output tokens and text, and its scores."""
@@ -57,22 +73,22 @@ class Translation(NamedTuple):
     finished: bool  # ended with <eos> (False: stopped at max_length)
 
 
-def load_translator(run_dir: str | Path, *, checkpoint: str = "best") -> LoadedTranslator:
-    """The model of a translate / chat run at its "best" or "latest" checkpoint, or at a path."""
-    run_dir = Path(run_dir)
-    config = read_run_config(run_dir)
-    task = config.get("task")
-    if task not in TASK_CONFIGS or "seq2seq" not in config:
-        raise ConfigError(f"{run_dir} is not a translate or chat run (task {task!r})")
-    path = run_checkpoint(run_dir, checkpoint)
-    model = Seq2Seq(config_from_dict(Seq2SeqConfig, config["seq2seq"]))
-    load_model_tensors(model, read_checkpoint(path).tensors["model.safetensors"], source=path)
+def load_translator(
+    run_dir: str | Path, *, checkpoint: str = DEFAULT_CHECKPOINT
+) -> LoadedTranslator:
+    """The model of a translate / chat run at a checkpoint ("best": else the latest; "latest";
+    a path)."""
+    run = load_run(
+        run_dir, lambda config: Seq2Seq(config_from_dict(Seq2SeqConfig, config["seq2seq"])),
+        tasks=TASK_CONFIGS, needs="seq2seq", what="a translate or chat", checkpoint=checkpoint,
+    )  # fmt: skip
+    config, task, model, path = run.config, run.config["task"], run.model, run.checkpoint
     source = Vocab.from_dict(config["source_vocab"])
     target = source if config["seq2seq"]["share_embeddings"] else None
     task_config = config_from_dict(TASK_CONFIGS[task], config["task_config"])
     normalization = stored_normalization(config, legacy_tokenizer_of(task_config),
                                          where=str(run_dir))  # fmt: skip
-    return LoadedTranslator(model.eval(), source,
+    return LoadedTranslator(model, source,
                             target or Vocab.from_dict(config["target_vocab"]),
                             task_config, task, path, normalization)  # fmt: skip
 

@@ -18,7 +18,9 @@ round. `resume_run` re-reads the corpus named in config.json, refuses it unless 
 the checkpoint's, drops what a killed run wrote after that checkpoint (metrics rows, newer
 checkpoints), and continues; with threads=1 the result is the unbroken run's, bit for bit
 (`rnnkit.represent.word2vec.train`). A run killed before its first checkpoint starts again.
-`train_run` refuses a RUN_DIR that already holds a run.
+`train_run` refuses a RUN_DIR that already holds a checkpoint, or a folder of other files, and
+replaces a run killed before its first checkpoint; one process at a time writes a run
+(`rnnkit.training.run_guard`).
 
 The standard evaluation sets (Mikolov's analogies, WordSim-353, SimLex-999) are taken from
 `shared/data/word_embeddings/` when that folder sits beside the project (shared/data/README.md
@@ -54,9 +56,10 @@ from rnnkit.tasks.word2vec_checkpoints import (
     load_start,
 )
 from rnnkit.tasks.word2vec_config import CHECKPOINT_EVERY
+from rnnkit.training.checkpoint import step_of
 from rnnkit.training.checkpoint_manager import CheckpointManager
+from rnnkit.training.run_guard import check_new_run_dir, run_lock, start_afresh
 from rnnkit.training.runs import (
-    CONFIG_FILE,
     MetricsLog,
     read_metrics,
     read_run_config,
@@ -143,12 +146,19 @@ def _train(
     every: int,
     start: TrainingStart | None,
     quiet: bool,
+    superseded: Sequence[Path] = (),
 ) -> WordVectors:
-    """Train (from `start` or afresh) with checkpoints, then write vectors, eval and report."""
+    """Train (from `start` or afresh) with checkpoints, then write vectors, eval and report.
+
+    `superseded`: later checkpoints of the run, replaced (with their rows) at the first save.
+    """
     metrics = MetricsLog(run_dir)
-    train_rows = [r for r in read_metrics(run_dir) if r.get("kind") == "train"] if (
-        metrics.path is not None and metrics.path.is_file()) else []  # fmt: skip
+    step = 0 if start is None else start[0].words_done
+    rows = read_metrics(run_dir) if metrics.path is not None and metrics.path.is_file() else []
+    train_rows = [r for r in rows if r.get("kind") == "train" and r.get("step", 0) <= step]
     last: dict[str, Any] = train_rows[-1] if train_rows else {}
+    if superseded:
+        metrics.hold_after(step, kinds=("train",))
 
     def progress(row: dict[str, Any]) -> None:
         if "live" not in row:  # a round's row: deterministic with threads=1, except words/s
@@ -160,7 +170,9 @@ def _train(
     started = time.perf_counter()
     vectors = train_encoded(
         corpus, config, progress=progress, start=start,
-        checkpoint=checkpoint_callback(run_dir, corpus, config, every), checkpoint_every=every,
+        checkpoint=checkpoint_callback(run_dir, corpus, config, every, superseded=superseded,
+                                       saved=metrics.commit),
+        checkpoint_every=every,
     )  # fmt: skip
     seconds = time.perf_counter() - started
     save_safetensors(vectors, run_dir / VECTORS_FILE, vocab_path=run_dir / VOCAB_FILE)
@@ -200,17 +212,20 @@ def train_run(
         DataError: the corpus cannot be read (see `encode_corpus`).
     """
     run_dir = Path(run_dir)
-    if (run_dir / CONFIG_FILE).exists():
-        raise ConfigError(
-            f"{run_dir} already holds a run; continue it with `rnnkit word2vec resume "
-            f"{run_dir}`, or give another --run-dir"
-        )
     every = _check_every(checkpoint_every)
-    encoded = encode_for(Path(corpus), config)
-    data = str(Path(corpus).resolve())  # absolute: `resume` may run from another directory
-    write_run_config(run_dir, {"task": "word2vec", "config": config_to_dict(config),
-                               "data": data, "checkpoint_every": every})  # fmt: skip
-    return _train(run_dir, encoded, config, every, None, quiet)
+    check_new_run_dir(run_dir)  # a folder of the user's own files is never written into
+    with run_lock(run_dir):
+        if CheckpointManager(run_dir / CHECKPOINTS_DIR).checkpoints():
+            raise ConfigError(
+                f"{run_dir} already holds a run; continue it with `rnnkit word2vec resume "
+                f"{run_dir}`, or give another --run-dir"
+            )
+        start_afresh(run_dir)  # a run killed before its first checkpoint is replaced
+        encoded = encode_for(Path(corpus), config)
+        data = str(Path(corpus).resolve())  # absolute: `resume` may run from another directory
+        write_run_config(run_dir, {"task": "word2vec", "config": config_to_dict(config),
+                                   "data": data, "checkpoint_every": every})  # fmt: skip
+        return _train(run_dir, encoded, config, every, None, quiet)
 
 
 def resume_run(
@@ -225,7 +240,11 @@ def resume_run(
         ConfigError: RUN_DIR is not a word2vec run.
         CheckpointError: see `load_start`.
     """
-    run_dir = Path(run_dir)
+    with run_lock(run_dir):
+        return _resume_run(Path(run_dir), checkpoint, quiet)
+
+
+def _resume_run(run_dir: Path, checkpoint: Path | None, quiet: bool) -> WordVectors:
     settings = read_run_config(run_dir)
     if settings.get("task") != "word2vec":
         raise ConfigError(f"{run_dir} is a {settings.get('task')!r} run, not a word2vec run; "
@@ -245,13 +264,16 @@ def resume_run(
             f"{err}. Other checkpoints: {', '.join(others)}; if this one is "
             "damaged, resume from one of them with --checkpoint PATH"
         ) from err
-    keep_until(run_dir, 0 if start is None else start[0].words_done)
+    step = 0 if start is None else start[0].words_done
+    later = [p for p in manager.checkpoints() if (step_of(p) or 0) > step]
+    if not later:  # else they and their rows go when this run writes its first checkpoint
+        keep_until(run_dir, step)
     if not quiet:
         where = "the start: no checkpoint" if start is None else (
             f"{path}: epoch {start[0].epoch + 1}, chunk {start[0].chunk}, "
             f"{start[0].words_done:,} words done")  # fmt: skip
         console.print(f"resuming {run_dir} from {where}", markup=False, soft_wrap=True)
-    return _train(run_dir, encoded, config, every, start, quiet)
+    return _train(run_dir, encoded, config, every, start, quiet, superseded=later)
 
 
 def load_run(run_dir: str | Path) -> WordVectors:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -44,10 +44,21 @@ def corpus_digest(corpus: EncodedCorpus) -> str:
 
 
 def checkpoint_callback(
-    run_dir: Path, corpus: EncodedCorpus, config: Word2VecConfig, every: int
+    run_dir: Path,
+    corpus: EncodedCorpus,
+    config: Word2VecConfig,
+    every: int,
+    *,
+    superseded: Sequence[Path] = (),
+    saved: Callable[[], None] = lambda: None,
 ) -> Callable[[TrainingPosition, Tensor, Tensor], None]:
-    """The checkpoint callback: RUN_DIR/checkpoints/step-<words done>, the newest 3 kept."""
+    """The checkpoint callback: RUN_DIR/checkpoints/step-<words done>, the newest 3 kept.
+
+    `superseded` (a continuation that a resume from an older checkpoint replaces) goes at the
+    first save (`CheckpointManager.supersede`); `saved` is called after each save.
+    """
     manager = CheckpointManager(run_dir / CHECKPOINTS_DIR, keep_last=KEEP_LAST)
+    manager.supersede(list(superseded), None)
     size = {"words": int(corpus.ids.size), "vocab_size": len(corpus.words)}
     about = {"sha256": corpus_digest(corpus), **size}
 
@@ -67,6 +78,7 @@ def checkpoint_callback(
         }
         tables = {"weight_in": weight_in, "weight_out": weight_out}  # W_in, W_out (V, E)
         manager.save(position.words_done, {"model.safetensors": tables}, state)
+        saved()
 
     return checkpoint
 

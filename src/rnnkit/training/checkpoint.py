@@ -29,6 +29,7 @@ import contextlib
 import errno
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -41,6 +42,8 @@ from safetensors.torch import save as save_tensors
 from torch import Tensor
 
 from rnnkit.errors import CheckpointError
+
+logger = logging.getLogger(__name__)
 
 FORMAT = "rnnkit-checkpoint"
 FORMAT_VERSION = 2  # 2 adds state_sha256
@@ -123,8 +126,30 @@ def _dumps(value: Any, indent: str = "") -> str:
     return json.dumps(value)
 
 
+def remove_checkpoint(path: Path) -> None:
+    """Delete a checkpoint directory; one that is a symlink (moved to another disk by hand)
+    loses its link only, its target is left where the user put it."""
+    if path.is_symlink():
+        path.unlink()
+        logger.warning("removed the link %s; its target %s is left", path, os.path.realpath(path))
+    else:
+        shutil.rmtree(path)
+
+
+def _swap_in(tmp: Path, directory: Path) -> None:
+    """Put complete `tmp` in place of an existing checkpoint `directory`, removing the old."""
+    aside = directory.with_name(f".tmp-{directory.name}-old-{os.getpid()}")
+    os.rename(directory, aside)
+    os.replace(tmp, directory)
+    remove_checkpoint(aside)
+
+
 def write_checkpoint(
-    directory: Path, tensors: dict[str, dict[str, Tensor]], state: dict[str, Any]
+    directory: Path,
+    tensors: dict[str, dict[str, Tensor]],
+    state: dict[str, Any],
+    *,
+    replace: bool = False,
 ) -> Path:
     """Write a checkpoint to `directory` atomically; an existing `directory` is left untouched.
 
@@ -133,8 +158,10 @@ def write_checkpoint(
         tensors: one dict of CPU tensors per file name in TENSOR_FILES.
         state: JSON-ready contents of state.json; "format", "format_version" and "files" are
             added here.
+        replace: replace an existing `directory` (a continuation a resume replaces), once the
+            new checkpoint is complete beside it.
     """
-    if directory.exists():
+    if directory.exists() and not replace:
         return directory
     tmp = directory.with_name(f".tmp-{directory.name}-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -152,7 +179,10 @@ def write_checkpoint(
         full_state[DIGEST_KEY] = state_digest(json.loads(_dumps(full_state)))  # as read back
         _write_durable(tmp / STATE_FILE, (_dumps(full_state) + "\n").encode())
         _fsync_dir(tmp)
-        os.replace(tmp, directory)
+        if directory.exists() or directory.is_symlink():
+            _swap_in(tmp, directory)
+        else:
+            os.replace(tmp, directory)
         _fsync_dir(directory.parent)
     except OSError as err:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -224,11 +254,19 @@ def _read_tensor_file(path: Path, expected: object) -> dict[str, Tensor]:
         )
     if not path.is_file():
         raise CheckpointError(f"{path} is missing")
-    data = path.read_bytes()
-    if len(data) != expected.get("bytes"):
+    size = expected.get("bytes")
+    if type(size) is not int or size < 0:
+        raise CheckpointError(f"{path.parent / STATE_FILE} gives {path.name} no size in bytes")
+    try:  # the size is compared before reading: a huge (or sparse) file is never read whole
+        with open(path, "rb") as handle:
+            found = os.fstat(handle.fileno()).st_size
+            data = handle.read(size + 1) if found == size else b""
+    except OSError as err:
+        raise CheckpointError(f"could not read {path}: {err.strerror or err}") from err
+    if found != size or len(data) != size:
         raise CheckpointError(
-            f"{path} is truncated or was changed: {len(data)} bytes, state.json says "
-            f"{expected.get('bytes')}"
+            f"{path} is truncated or was changed: {found if found != size else len(data)} "
+            f"bytes, state.json says {size}"
         )
     if hashlib.sha256(data).hexdigest() != expected.get("sha256"):
         raise CheckpointError(f"{path} is corrupt: its sha256 does not match the one in state.json")

@@ -21,7 +21,13 @@ from typing import Any
 from torch import Tensor
 
 from rnnkit.errors import CheckpointError
-from rnnkit.training.checkpoint import atomic_write_text, disk_error, step_of, write_checkpoint
+from rnnkit.training.checkpoint import (
+    atomic_write_text,
+    disk_error,
+    remove_checkpoint,
+    step_of,
+    write_checkpoint,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +39,8 @@ class CheckpointManager:
         self.root = Path(root)
         self.keep_last = keep_last
         self.keep_best = keep_best
+        self.superseded: list[Path] = []  # a replaced continuation's, removed at the next save
+        self._best_after: Path | None = None  # what `best` names once they are removed
 
     def save(
         self,
@@ -60,15 +68,43 @@ class CheckpointManager:
         self, step: int, tensors: dict[str, dict[str, Tensor]], state: dict[str, Any], *,
         is_best: bool,
     ) -> Path:  # fmt: skip
-        path = write_checkpoint(self.root / f"step-{step:08d}", tensors, state)
+        path = self.root / f"step-{step:08d}"
+        path = write_checkpoint(path, tensors, state, replace=path in self.superseded)
         try:
             atomic_write_text(self.root / "latest", path.name + "\n")
+            if self.superseded:
+                self._drop_superseded(path)
             if is_best and self.keep_best:
                 atomic_write_text(self.root / "best", path.name + "\n")
             self.prune()
         except OSError as err:
             raise disk_error(f"wrote {path} but could not update its pointers", err) from err
         return path
+
+    def supersede(self, later: list[Path], best: Path | None) -> None:
+        """Remove `later` (checkpoints of a continuation that a resume from an older checkpoint
+        replaces) once the next checkpoint is written, not before: a run killed in between
+        loses nothing. `best` is what the `best` pointer names then, if it named one of them.
+        """
+        self.superseded, self._best_after = list(later), best
+
+    def _drop_superseded(self, written: Path) -> None:
+        with contextlib.suppress(CheckpointError):
+            if self._pointer("best") in self.superseded:
+                if self._best_after is not None:
+                    atomic_write_text(self.root / "best", self._best_after.name + "\n")
+                else:
+                    (self.root / "best").unlink()
+        dropped = [path for path in self.superseded if path != written]
+        for path in dropped:
+            if path.exists() or path.is_symlink():
+                remove_checkpoint(path)
+        self.superseded = []
+        if dropped:
+            logger.warning(
+                "%s written: removed %s of the continuation it replaces", written.name,
+                ", ".join(path.name for path in dropped),
+            )  # fmt: skip
 
     def _pointer(self, name: str) -> Path | None:
         pointer = self.root / name
@@ -133,7 +169,7 @@ class CheckpointManager:
                 keep.add(self._pointer(pointer))
         for path in self.checkpoints():
             if path not in keep:
-                shutil.rmtree(path)
+                remove_checkpoint(path)
         for stale in [*self.root.glob(".tmp-step-*"), *self.root.glob(".*.tmp-*")]:
             if not stale.name.endswith(f"-{os.getpid()}"):  # a killed run's; ours is in use
                 with contextlib.suppress(OSError):

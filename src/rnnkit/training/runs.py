@@ -4,6 +4,7 @@
     RUN_DIR/metrics.jsonl      one JSON object per logged step ("kind": "train") and per
                                evaluation ("kind": "eval")
     RUN_DIR/checkpoints/       step-NNNNNNNN/ directories and the `latest`/`best` pointers
+    RUN_DIR/.rnnkit-run.lock   marks an rnnkit run; its writer's lock (`run_guard.py`)
 
 On resume, rows past the resumed step (logged by the interrupted run after its last checkpoint)
 are dropped, so that the resumed run logs each step exactly once. A file that cannot be written
@@ -89,17 +90,47 @@ class MetricsLog:
 
     def __init__(self, run_dir: Path | None) -> None:
         self.path = None if run_dir is None else run_dir / METRICS_FILE
+        self._held: tuple[int, list[str]] | None = None  # (step, lines) while branching
+        self._kinds: tuple[str, ...] | None = None  # the kinds of rows the commit keeps
 
     def write(self, row: dict[str, Any]) -> None:
-        """Append one JSON object as a line and flush it."""
+        """Append one JSON object as a line and flush it (or hold it, see `hold_after`)."""
         if self.path is None:
             return
         line = json.dumps({key: _json_number(value) for key, value in row.items()})
+        if self._held is not None:
+            self._held[1].append(line)
+            return
         try:
             with open(self.path, "a", encoding="utf-8") as handle:
                 handle.write(line + "\n")
         except OSError as err:
             raise disk_error(f"could not write {self.path}", err) from err
+
+    def hold_after(self, step: int, *, kinds: tuple[str, ...] | None = None) -> None:
+        """Keep new rows in memory until `commit`; the file's rows past `step` stay until then.
+
+        A run resumed from an older checkpoint replaces the later rows only once it has written
+        a checkpoint of its own: killed before, it leaves the file as it found it. `kinds`
+        limits the rows kept at the commit to those kinds (None: all).
+        """
+        self._held, self._kinds = (step, []), kinds
+
+    def commit(self) -> None:
+        """Replace the rows past the held step by the rows written since (no-op unless held)."""
+        if self._held is None:
+            return
+        step, lines = self._held
+        self._held = None
+        if self.path is None:
+            return
+        rows = read_metrics(self.path.parent) if self.path.is_file() else []
+        kept = [json.dumps(row) for row in rows if row.get("step", 0) <= step and (
+            self._kinds is None or row.get("kind") in self._kinds)]  # fmt: skip
+        try:
+            atomic_write_text(self.path, "".join(line + "\n" for line in [*kept, *lines]))
+        except OSError as err:
+            raise disk_error(f"could not rewrite {self.path} for the resumed run", err) from err
 
     def truncate_after(self, step: int) -> None:
         """Drop rows with a step past `step` and a torn last line, replacing the file atomically."""

@@ -9,7 +9,6 @@ loading and the next update can shift the random streams.
 from __future__ import annotations
 
 import logging
-import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +17,13 @@ from torch import Tensor, nn
 
 from rnnkit.errors import CheckpointError, DataError
 from rnnkit.seeding import rng_state, set_rng_state
-from rnnkit.training.checkpoint import STATE_FILE, atomic_write_text, read_checkpoint, step_of
+from rnnkit.training.checkpoint import (
+    STATE_FILE,
+    atomic_write_text,
+    read_checkpoint,
+    remove_checkpoint,
+    step_of,
+)
 from rnnkit.training.checkpoint_manager import CheckpointManager
 from rnnkit.training.loop_state import LoopState
 from rnnkit.training.runs import versions
@@ -131,10 +136,33 @@ def restore(trainer: Trainer, path: Path | None) -> Path:
         # an entry of the right name but the wrong shape or range (a hand edit, a faulty writer)
         raise CheckpointError(f"{path / STATE_FILE} holds a malformed entry: {err}") from err
     trainer.last_checkpoint = path
-    trainer.metrics_log.truncate_after(trainer.loop.step)
-    if trainer.checkpoints is not None and trainer.context.is_main:
-        drop_later_checkpoints(trainer.checkpoints, trainer.loop.step, trainer.loop.best_step)
+    trainer.resumed = True  # `begin_continuation` when it trains on; nothing is deleted here
     return path
+
+
+def begin_continuation(trainer: Trainer) -> None:
+    """Before a resumed run trains: set aside what the run had written after its checkpoint.
+
+    Rows past the step go (a killed run logged them after its last checkpoint). Resumed from
+    an older checkpoint, the later checkpoints belong to the continuation this run replaces:
+    they and their rows are removed when this run writes its first checkpoint, the one at
+    their step written over them then (`CheckpointManager.supersede`, `MetricsLog.hold_after`),
+    so that a damaged one is never taken for the new run's; killed before, nothing is lost.
+    """
+    step, manager = trainer.loop.step, trainer.checkpoints
+    later = [] if manager is None or not trainer.context.is_main else [
+        path for path in manager.checkpoints() if (step_of(path) or 0) > step]  # fmt: skip
+    if not later:
+        trainer.metrics_log.truncate_after(step)
+        return
+    best = next((p for p in manager.checkpoints() if p not in later and step_of(p) == (
+        trainer.loop.best_step)), None)  # fmt: skip
+    manager.supersede(later, best)
+    trainer.metrics_log.hold_after(step)
+    logger.warning(
+        "resuming at step %d, before %s: they are replaced when this run writes its first "
+        "checkpoint", step, ", ".join(path.name for path in later),
+    )  # fmt: skip
 
 
 def drop_later_checkpoints(manager: CheckpointManager, step: int, best_step: int | None) -> None:
@@ -158,7 +186,7 @@ def drop_later_checkpoints(manager: CheckpointManager, step: int, best_step: int
         else:
             (manager.root / pointer).unlink(missing_ok=True)
     for path in later:
-        shutil.rmtree(path)
+        remove_checkpoint(path)
     logger.warning(
         "resumed at step %d: removed the later checkpoints %s of the replaced continuation",
         step, ", ".join(path.name for path in later),

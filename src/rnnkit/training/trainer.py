@@ -128,6 +128,7 @@ class Trainer:
         self._batch: Any = None  # batch being cut into truncated-BPTT windows
         self._windows: list = []
         self._interval = (0.0, 0)  # (seconds in updates, tokens) since the last log row
+        self.resumed = False  # set by load_checkpoint; fit then calls begin_continuation
 
     @property
     def optimizer(self) -> torch.optim.Optimizer:
@@ -138,6 +139,9 @@ class Trainer:
         """Train until a stop condition; evaluate and checkpoint at the end."""
         if self.run_dir is not None and self.context.is_main and not self._has_run_config():
             write_run_config(self.run_dir, self.run_config)
+        if self.resumed:
+            snapshot.begin_continuation(self)
+            self.resumed = False
         warning = warmup_warning(self.config)
         if warning and self.context.is_main and self.loop.step < self.config.max_steps:
             logger.warning(warning)
@@ -324,6 +328,7 @@ class Trainer:
         if self.context.is_main:
             tensors, state = snapshot.capture(self)
             path = self.checkpoints.save(self.loop.step, tensors, state, is_best=is_best)
+            self.metrics_log.commit()  # rows held since a resume from an older checkpoint
         barrier(self.context)
         self.last_checkpoint = path
         return path

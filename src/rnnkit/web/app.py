@@ -18,6 +18,13 @@ error list, as for any invalid request), a body that is not readable JSON 400 or
 upload too large 413, an upload that is not an image 415, and a RnnkitError raised by a task
 422 with its message. The schema documents each of these statuses with its body.
 
+Bounds on the server as a whole (`rnnkit.web.limits`, `rnnkit.web.hosts`): each route caps its
+body at what its largest valid request needs (`body_cap`: 28 KB for the text routes, 5 MB for
+an upload); at most `max_generations` generations run at once (`max_generations_per_model` of
+one model) and `max_image_decodes` captions, past which the answer is 503 with Retry-After, so
+that the cheap routes always find a worker thread; a Host that is not this server's gets 400
+and a request from another site's page 403.
+
 References:
     https://fastapi.tiangolo.com/
     https://www.starlette.io/responses/#streamingresponse
@@ -41,7 +48,8 @@ from rnnkit.errors import RnnkitError
 from rnnkit.web import docs, handlers, openapi, schemas
 from rnnkit.web.curves import run_curves
 from rnnkit.web.generation import Generation, in_worker_threads, sse_events
-from rnnkit.web.limits import BodyLimit
+from rnnkit.web.hosts import HostCheck
+from rnnkit.web.limits import BodyLimit, Slot, Slots, body_cap
 from rnnkit.web.models import Adapter, ServedModel, load_runs
 from rnnkit.web.settings import ServeSettings
 
@@ -56,6 +64,9 @@ CAPTION_BEAM = 3  # the beam of a caption request that names none (max_beam if t
 ERRORS: dict[int | str, dict] = {
     **{code: {"model": schemas.ErrorResponse} for code in (400, 404, 413)},
     422: {"model": schemas.UnprocessableResponse, "description": "an invalid request"},
+}
+BUSY = {  # the answer past a bound of `Slots`
+    503: {"model": schemas.ErrorResponse, "description": "busy: retry after Retry-After seconds"}
 }
 
 api = APIRouter(prefix="/api")
@@ -107,21 +118,32 @@ def curves(
 
 def _generation(
     request: HTTPRequest, model_id: str, body: schemas.GenerateRequest, where: str
-) -> Generation:
+) -> tuple[Generation, Slot]:
+    """The request's generation and the slot it holds until it ends; 503 past the bounds."""
     settings = settings_of(request)
     adapter = adapter_for(request, model_id, "generate")
     schemas.check_limits(body, settings, where)
-    pieces = adapter.pieces(body)
-    return Generation(pieces, length=body.length, seconds=settings.generation_seconds)
+    slot = request.app.state.generations.take(model_id)
+    try:
+        pieces = adapter.pieces(body)
+    except BaseException:
+        slot.release()
+        raise
+    return Generation(pieces, length=body.length, seconds=settings.generation_seconds), slot
 
 
-@api.post("/models/{model_id}/generate", response_model=schemas.GenerateResponse, responses=ERRORS)
+@api.post(
+    "/models/{model_id}/generate",
+    response_model=schemas.GenerateResponse,
+    responses={**ERRORS, **BUSY},
+)
 def generate(
     request: HTTPRequest, model_id: str, body: schemas.GenerateRequest
 ) -> schemas.GenerateResponse:
     """Text after `prime` (charlm) or for `condition` (condlm), without the prime."""
-    generation = _generation(request, model_id, body, "body")
-    text = "".join(generation)
+    generation, slot = _generation(request, model_id, body, "body")
+    with slot:
+        text = "".join(generation)
     return schemas.GenerateResponse(text=text, tokens=generation.tokens, stopped=generation.stopped)
 
 
@@ -134,15 +156,16 @@ def generate(
             "description": "events token …, then done (or error)",
         },
         **ERRORS,
+        **BUSY,
     },
 )
 def generate_stream(
     request: HTTPRequest, model_id: str, query: Annotated[schemas.GenerateQuery, Query()]
 ) -> StreamingResponse:
     """The same generation as server-sent events: `token` per token, then `done`."""
-    generation = _generation(request, model_id, query, "query")
+    generation, slot = _generation(request, model_id, query, "query")
     return StreamingResponse(
-        in_worker_threads(sse_events(generation)),
+        in_worker_threads(sse_events(generation), slot.release),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache"},
     )
@@ -187,6 +210,7 @@ def translate(
     responses={
         **ERRORS,
         415: {"model": schemas.ErrorResponse},
+        **BUSY,
     },
 )
 def caption(
@@ -214,7 +238,7 @@ def caption(
             413, f"the image is over {settings.max_upload_bytes} bytes; send a smaller one"
         )
     try:
-        with torch.no_grad():
+        with request.app.state.decodes.take(model_id), torch.no_grad():
             return adapter.caption(data, beam)
     except RnnkitError as err:  # not an image Pillow can read, or too many pixels
         raise HTTPException(415, str(err)) from err
@@ -274,8 +298,17 @@ def create_app(run_dirs: list[Path], settings: ServeSettings | None = None) -> F
     )
     app.state.settings = settings
     app.state.models = load_runs(run_dirs)
+    app.state.generations = Slots(
+        total=settings.max_generations,
+        per_key=settings.max_generations_per_model,
+        what="generations",
+    )
+    app.state.decodes = Slots(
+        total=settings.max_image_decodes, per_key=settings.max_image_decodes, what="image decodes"
+    )
     handlers.install(app)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes + 65_536)
+    app.add_middleware(BodyLimit, cap_of=lambda path: body_cap(path, settings))
+    app.add_middleware(HostCheck, allowed_hosts=settings.allowed_hosts)  # outermost: first
     app.include_router(api)
     app.add_api_route("/", index, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")

@@ -32,7 +32,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Generator, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 
 import anyio
 import torch
@@ -149,17 +149,24 @@ def sse_events(generation: Generation) -> Iterator[str]:
     yield sse("done", {"tokens": generation.tokens, "stopped": generation.stopped})
 
 
-async def in_worker_threads(events: Iterator[str]) -> AsyncIterator[str]:
+async def in_worker_threads(
+    events: Iterator[str], done: Callable[[], None] | None = None
+) -> AsyncIterator[str]:
     """`events` made one by one in worker threads, and closed there when the stream ends,
-    even when the client has gone (the task is cancelled: the close is shielded)."""
+    even when the client has gone (the task is cancelled: the close is shielded); then `done`
+    is called (it gives back the generation's slot)."""
     try:
         while (event := await anyio.to_thread.run_sync(next, events, None)) is not None:
             yield event
     finally:
-        close = getattr(events, "close", None)
-        if close is not None:
-            with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(close)
+        try:
+            close = getattr(events, "close", None)
+            if close is not None:
+                with anyio.CancelScope(shield=True):
+                    await anyio.to_thread.run_sync(close)
+        finally:
+            if done is not None:
+                done()
 
 
 __all__ = [

@@ -4,6 +4,11 @@
     400  a body that cannot be read as JSON: not UTF-8, nested too deeply, a number too long
     4xx  every other HTTPException as FastAPI writes it (404, 405, 413, 415 …)
 
+A 422 is bounded whatever the request held (`bounded`): at most MAX_ERRORS errors, then one
+counting the rest, each input, key and message cut to ECHO_CHARS characters and each list or
+object of more than ECHO_ITEMS items written as its count (a 4.7 MB body echoed back in
+every one of 390,000 errors was a 39 MB answer).
+
 A response that would carry NaN or ±inf (float32 overflowed: a forecast from huge values, an
 exploding gradient) is a 422 instead (`finite`). An error body is written as UTF-8 JSON whatever
 the request held (`json_safe`): NaN and ±inf become strings, raw bytes are decoded with U+FFFD
@@ -33,6 +38,10 @@ from rnnkit.errors import DataError, RnnkitError
 from rnnkit.web.schemas import scalar_values
 
 ECHO_BYTES = 100  # how much of a body that was not read as JSON an error repeats
+ECHO_CHARS = 100  # the most characters of an input or a key that an error repeats
+ECHO_ITEMS = 10  # a list or object in an error with more items is written as its count
+ECHO_DEPTH = 3  # nesting deeper than this in an error's input is written as "…"
+MAX_ERRORS = 20  # a 422 lists at most this many errors, then one saying how many more
 JSON_HINT = 'send a JSON object such as {"text": "…"} with Content-Type: application/json'
 
 
@@ -59,6 +68,28 @@ def json_safe(value: Any) -> Any:
     return value
 
 
+def bounded(value: Any, depth: int = 0) -> Any:
+    """`value` cut to a small size for an error body: a str or bytes to ECHO_CHARS (then "…"),
+    a list or dict of more than ECHO_ITEMS items to its count, nesting below ECHO_DEPTH to "…".
+
+    >>> bounded("a" * 150)[-3:], bounded(list(range(50))), bounded({"k": [1, [2, [3, [4]]]]})
+    ('aa…', '50 items', {'k': [1, [2, '…']]})
+    """
+    if isinstance(value, str):
+        return value if len(value) <= ECHO_CHARS else value[:ECHO_CHARS] + "…"
+    if isinstance(value, bytes | bytearray):
+        return bytes(value) if len(value) <= ECHO_CHARS else bytes(value[:ECHO_CHARS]) + b"..."
+    if isinstance(value, dict | list | tuple):
+        if len(value) > ECHO_ITEMS:
+            return f"{len(value)} items"
+        if depth >= ECHO_DEPTH:
+            return "…"
+        if isinstance(value, dict):
+            return {bounded(key, depth): bounded(item, depth + 1) for key, item in value.items()}
+        return type(value)(bounded(item, depth + 1) for item in value)
+    return value
+
+
 def finite(values: torch.Tensor, what: str, fix: str) -> torch.Tensor:
     """`values`, or DataError (422) if one is NaN or ±inf, naming `what` and the `fix`.
 
@@ -76,15 +107,20 @@ def finite(values: torch.Tensor, what: str, fix: str) -> torch.Tensor:
 
 
 def validation_error(request: HTTPRequest, err: Exception) -> JSONResponse:
-    """FastAPI's 422 {"detail": [errors]}, writable whatever the inputs held.
+    """FastAPI's 422 {"detail": [errors]}, writable whatever the inputs held, and small: at most
+    MAX_ERRORS errors, each `bounded`.
 
     A body sent with another Content-Type than JSON reaches pydantic as bytes; its error says
     so, and repeats only the first ECHO_BYTES bytes.
     """
     assert isinstance(err, RequestValidationError)
-    errors = []
-    for error in err.errors():
+    errors, found = [], err.errors()
+    for error in found[:MAX_ERRORS]:
         raw = error.get("input")
+        error = {**error, "loc": [bounded(part) for part in error.get("loc", ())],
+                 "input": bounded(raw), "ctx": bounded(error.get("ctx"))}  # fmt: skip
+        if error["ctx"] is None:
+            del error["ctx"]
         if isinstance(raw, bytes):
             got = request.headers.get("content-type", "none")
             excerpt = raw[:ECHO_BYTES] + (b"..." if len(raw) > ECHO_BYTES else b"")
@@ -92,6 +128,10 @@ def validation_error(request: HTTPRequest, err: Exception) -> JSONResponse:
                      "msg": f"{error['msg']}; the body was not read as JSON (Content-Type: "
                             f"{got!r}): {JSON_HINT}"}  # fmt: skip
         errors.append(error)
+    if len(found) > MAX_ERRORS:
+        where = found[MAX_ERRORS].get("loc", ("body",))[:1]
+        errors.append({"type": "too_many_errors", "loc": list(where), "input": None,
+                       "msg": f"{len(found) - MAX_ERRORS} more errors not listed"})  # fmt: skip
     return JSONResponse({"detail": jsonable_encoder(json_safe(errors))}, 422)
 
 
@@ -131,4 +171,12 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, http_error)
 
 
-__all__ = ["finite", "install", "json_safe", "rnnkit_error", "unreadable_body", "validation_error"]
+__all__ = [
+    "bounded",
+    "finite",
+    "install",
+    "json_safe",
+    "rnnkit_error",
+    "unreadable_body",
+    "validation_error",
+]

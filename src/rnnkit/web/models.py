@@ -1,4 +1,6 @@
-"""The runs `rnnkit serve` serves: each loaded once at start-up, read-only, by its task's loader.
+"""The runs `rnnkit serve` serves: each loaded once at start-up, read-only, by its task's loader,
+at the checkpoint every command uses (`DEFAULT_CHECKPOINT`: the best on validation, else the
+latest).
 
     task        capabilities                  loader
     charlm      generate, inspect, gradients  tasks.charlm.load_language_model
@@ -30,6 +32,7 @@ from rnnkit.tasks.charlm import load_language_model
 from rnnkit.tasks.classify import load_classifier
 from rnnkit.tasks.condlm import load_condlm
 from rnnkit.tasks.forecast import load_forecaster
+from rnnkit.tasks.registry import DEFAULT_CHECKPOINT
 from rnnkit.tasks.tagger import load_tagger
 from rnnkit.tasks.translator import load_translator
 from rnnkit.training.runs import read_run_config
@@ -103,7 +106,7 @@ def load_run(run_dir: Path, model_id: str) -> ServedModel:
     if task not in TASKS:
         raise ConfigError(f"{run_dir} is a {task!r} run; rnnkit serve serves {sorted(TASKS)} runs")
     loader, adapter = TASKS[task]
-    loaded = loader(run_dir)
+    loaded = loader(run_dir, checkpoint=DEFAULT_CHECKPOINT)  # the rule of every command
     if task == "caption" and loaded.model.config.encoder != "cnn":
         raise ConfigError(
             f"{run_dir} captions precomputed features, not images; the web page "

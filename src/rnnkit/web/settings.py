@@ -2,7 +2,9 @@
 
 Every request is checked against them before a model runs (`rnnkit.web.schemas.check_limits`),
 so that no request can hold the server for long or fill its memory. The OpenAPI schema at
-/openapi.json states the limits in force (`rnnkit.web.openapi.document_limits`).
+/openapi.json states the limits in force (`rnnkit.web.openapi.document_limits`). The bounds on
+requests running at once are applied by `rnnkit.web.limits.Slots`, the Host check by
+`rnnkit.web.hosts.HostCheck`.
 """
 
 from __future__ import annotations
@@ -36,11 +38,21 @@ class ServeSettings:
     max_inspect_units: int = 64  # U, units per map of /inspect
     max_inspect_chars: int = 500  # longest text of /inspect: its answer grows as T × U × maps
     max_curve_points: int = 2000  # most points per training curve of /curves (evenly thinned)
+    max_generations: int = 8  # generations running at once over all models; past it 503
+    max_generations_per_model: int = 4  # generations running at once of one model; past it 503
+    max_image_decodes: int = 2  # caption uploads decoded and captioned at once; past it 503
+    allowed_hosts: tuple[str, ...] = ()  # Host names served besides localhost and the bound one
 
     def __post_init__(self) -> None:
         for field in fields(self):
             value = getattr(self, field.name)
-            if field.type == "int":
+            if field.name == "allowed_hosts":
+                if not isinstance(value, tuple | list) or not all(
+                    isinstance(h, str) for h in value
+                ):
+                    raise ConfigError(f"allowed_hosts must be a tuple of host names, got {value!r}")
+                object.__setattr__(self, field.name, tuple(host.lower() for host in value))
+            elif field.type == "int":
                 if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                     raise ConfigError(f"{field.name} must be a positive integer, got {value!r}")
             elif (

@@ -13,7 +13,13 @@ looked up by the cell's configuration:
     (GRUCell, "reset_after")                     gru    a lean autograd loop (`fast_gru`)
 
 Every other configuration (a peephole or coupled LSTM, a projection, other activations, a
-reset-before GRU, any other cell class) has no row and runs the cell's step. A row applies for
+reset-before GRU, any other cell class, and a cell whose regularisers change its step:
+layer_norm, and for Elman and GRU zoneout and recurrent_dropout in training) has no row and
+runs the cell's step. The LSTM row runs recurrent_dropout and zoneout itself (`fused_lstm`, on
+the CPU; the Triton kernel does not, so on CUDA such a cell takes the row's CPU-style function).
+Weight drop keeps every row. A row is given `MaskedCell`, the cell with this forward pass's
+masks (`rnnkit.cells.regularisers.SequenceMasks`) and W̃_hh in place of W_hh, and so are its
+second-derivative replays. A row applies for
 T ≥ its `min_steps`, the one-step rule: for the two hand-derived rows a single step (streaming)
 takes the cell's step, which is faster there than the fixed cost of a custom autograd Function;
 the GRU row is a plain autograd loop and runs every T (`python bench/cells.py --quick`, the
@@ -43,6 +49,7 @@ from torch import Tensor
 from rnnkit.cells.base import LSTMState, RNNState, State
 from rnnkit.cells.gru import GRUCell
 from rnnkit.cells.lstm import LSTMCell
+from rnnkit.cells.regularisers import SequenceMasks
 from rnnkit.cells.rnn import ElmanCell
 from rnnkit.layers.autocast import autocast_dtype
 from rnnkit.layers.fast.elman_bptt import elman_sequence
@@ -99,21 +106,54 @@ def lstm(
         x = x.index_select(1, order)  # (T, B, F), longest first
         hidden0, cell0 = hidden0.index_select(0, order), cell0.index_select(0, order)
 
+    masks, regularisers = _lstm_masks(cell, x, sorting)
+
     def replay(x: Tensor, hidden0: Tensor, cell0: Tensor, *_: Any) -> tuple[Tensor, ...]:
         from rnnkit.layers.recurrent import run_cell  # recurrent imports this module
 
         padding = None if real is None else SequenceLengths.build(real, len(x), x.device)
-        outputs, final = run_cell(cell, x, LSTMState(hidden0, cell0), padding, reverse=reverse)
+        initial = LSTMState(hidden0, cell0)
+        outputs, final = run_cell(cell, x, initial, padding, reverse=reverse, masks=masks)
         return outputs, final.hidden, final.cell  # second derivatives, on the sorted batch
 
     outputs, hidden, memory = lstm_sequence(
-        x, (hidden0, cell0), _weights(cell), lengths=real, reverse=reverse, replay=replay
-    )
+        x, (hidden0, cell0), _weights(cell), lengths=real, reverse=reverse, replay=replay,
+        regularisers=regularisers,
+    )  # fmt: skip
     if sorting is not None:
         inverse = sorting[2].to(x.device)
         outputs = outputs.index_select(1, inverse)  # (T, B, H), the caller's order
         hidden, memory = hidden.index_select(0, inverse), memory.index_select(0, inverse)
     return outputs, LSTMState(hidden, memory)
+
+
+def _lstm_masks(
+    cell: Any, x: Tensor, sorting: Any
+) -> tuple[SequenceMasks | None, tuple[Tensor | None, ...] | None]:
+    """The pass's masks in the sorted batch order, and (m, d^h, d^c) for `lstm_sequence`.
+
+    In eval mode (no masks) zoneout runs with its expectation, d^h = p_h and d^c = p_c.
+    """
+    masks: SequenceMasks | None = getattr(cell, "sequence_masks", None)
+    p_h, p_c = getattr(cell, "zoneout_pair", (0.0, 0.0))
+    if masks is not None and sorting is not None:
+        order = sorting[1].to(x.device)
+        masks = SequenceMasks(
+            None if masks.recurrent is None else masks.recurrent.index_select(0, order),
+            None if masks.zoneout_hidden is None else masks.zoneout_hidden.index_select(1, order),
+            None if masks.zoneout_cell is None else masks.zoneout_cell.index_select(1, order),
+            masks.weight_hh,
+        )
+    T, B, H = x.shape[0], x.shape[1], cell.hidden_size
+
+    def expectation(p: float) -> Tensor | None:
+        return None if p == 0.0 else x.new_full((1, 1, 1), p).expand(T, B, H)  # d = p
+
+    if masks is None:
+        regularisers = (None, expectation(p_h), expectation(p_c))
+    else:
+        regularisers = (masks.recurrent, masks.zoneout_hidden, masks.zoneout_cell)
+    return masks, (None if regularisers == (None, None, None) else regularisers)
 
 
 def gru(
@@ -138,6 +178,8 @@ class FastSequence:
         """The row's Triton kernel where it applies to x (module docstring), else `run`."""
         maybe = x.device.type == "cuda" or "TRITON_INTERPRET" in os.environ  # before any import
         if self.kernel is None or not maybe or autocast_dtype(x.device.type) is not None:
+            return self.run
+        if getattr(cell, "changes_step", False):  # the LSTM row's zoneout, recurrent dropout
             return self.run
         from rnnkit.layers.fast import triton_common  # imports triton where installed
 
@@ -170,6 +212,9 @@ def configuration(cell: Any) -> tuple[type, str]:
         ((<class 'rnnkit.cells.lstm.LSTMCell'>, 'torch'), (<class 'rnnkit.cells.lstm.LSTMCell'>, 'variant'))
     """  # noqa: E501
     kind = type(cell)
+    fused = kind is LSTMCell and not cell.layer_norm  # the LSTM row runs m and d_t itself
+    if getattr(cell, "changes_step", False) and not fused:  # layer_norm, zoneout, dropout of h
+        return kind, "regularised"
     if kind is ElmanCell:
         return kind, cell.nonlinearity
     if kind is LSTMCell:
@@ -181,6 +226,31 @@ def configuration(cell: Any) -> tuple[type, str]:
     return kind, ""
 
 
+class MaskedCell:
+    """A cell with the masks of one forward pass: what a row reads under the regularisers.
+
+    `weight_hh` is W̃_hh under weight drop (else the cell's), `sequence_masks` the pass's
+    masks (the LSTM row reads m and d_t there); every other attribute is the cell's. `step`
+    runs the cell's step with W̃_hh, or with the masks it is given (the replays of the
+    hand-derived backwards call it), so a row and its replay see the same numbers.
+    """
+
+    def __init__(self, cell: Any, masks: SequenceMasks) -> None:
+        self._cell = cell
+        self.sequence_masks = masks
+        weight_hh = masks.weight_hh
+        self.weight_hh = cell.weight_hh if weight_hh is None else weight_hh  # W̃_hh
+        self._weights_only = SequenceMasks(weight_hh=weight_hh)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cell, name)
+
+    def step(self, input_projection: Tensor, state: State, masks: Any = None) -> State:
+        """The cell's step with W̃_hh (and the given masks of step t)."""
+        masks = self._weights_only if masks is None else masks
+        return self._cell.step(input_projection, state, masks)
+
+
 def lookup(cell: Any) -> FastSequence | None:
     """The row for `cell`, or None when only its own step runs it."""
     return TABLE.get(configuration(cell))
@@ -189,6 +259,7 @@ def lookup(cell: Any) -> FastSequence | None:
 __all__ = [
     "TABLE",
     "FastSequence",
+    "MaskedCell",
     "SequenceFunction",
     "configuration",
     "elman",

@@ -29,6 +29,19 @@ rule through the forward equations gives, for t = T…1:
 The factors that do not depend on δ (c̃ ⊙ i(1 − i), …) are computed for all t at once before the
 loop, so the loop itself runs six tensor operations per step.
 
+Regularisers (`rnnkit.cells.lstm.LSTMCell`'s recurrent_dropout and zoneout, masks given): with
+the recurrent dropout mask m (B, H) and the zoneout masks d^h_t, d^c_t (0/1 in training, p_h,
+p_c in eval), the forward reads m ⊙ h_{t-1} in the product and keeps part of the old state,
+    ĉ_t = f ⊙ c_{t-1} + i ⊙ c̃,  ĥ_t = o ⊙ tanh(ĉ_t)
+    c_t = d^c_t ⊙ c_{t-1} + (1 − d^c_t) ⊙ ĉ_t,  h_t = d^h_t ⊙ h_{t-1} + (1 − d^h_t) ⊙ ĥ_t
+and the backward becomes, with δĥ_t = (1 − d^h_t) ⊙ δh_t,
+    δĉ_t = (1 − d^c_t) ⊙ δc_t + δĥ_t ⊙ o ⊙ (1 − tanh²(ĉ_t))     (δc_t, δh_t above with ĉ, ĥ)
+    δa as above with δĉ_t for δc_t and δĥ_t for δh_t (in δa_o)
+    δc_{t-1} = d^c_t ⊙ δc_t + f ⊙ δĉ_t
+    δh_{t-1} = g_{t-1} + d^h_t ⊙ δh_t + m ⊙ ([δa_i | δa_f | δa_g | δa_o] W_hh)
+    ∂L/∂W_hh = Σ_t δa_tᵀ (m ⊙ h_{t-1})
+ĉ_t is not stored: the backward recomputes it from the saved gates and c_{t-1}.
+
 Variable lengths. The batch is sorted by length, longest first, so at step t the sequences still
 running are the first b_t rows (`batch_sizes`, as in torch's PackedSequence); the loop computes
 only those rows, a sequence's state stops at its last step, and its outputs past it stay zero.
@@ -88,12 +101,17 @@ def _candidate_doubled(weight: Tensor | None) -> Tensor | None:
     return weight * (scale if weight.dim() == 1 else scale[:, None])
 
 
+Regularisers = tuple[Tensor | None, Tensor | None, Tensor | None]
+"""(m (B, H), d^h (T, B, H), d^c (T, B, H)): recurrent dropout and zoneout masks, None if off."""
+
+
 def _run_forward(
     x: Tensor,
     state0: tuple[Tensor, Tensor],
     weights: tuple[Tensor, Tensor, Tensor | None],
     lengths: tuple[Tensor, list[int]] | None,
     reverse: bool,
+    regularisers: Regularisers | None = None,
 ) -> tuple[Tensor, Tensor, Tensor]:
     """Gates [i | f | s | o] (T, B, 4H) with c̃ = 2s − 1, cells and hiddens (T, B, H).
 
@@ -112,17 +130,24 @@ def _run_forward(
     if lengths is not None and reverse:  # a sequence starts at its own end from h_0, c_0
         _place_initial_state((hiddens, cells), state0, lengths[0])
     recurrent = RecurrentProduct(weight_hh, B, onednn_ready(weight_hh, B))
+    mask, keep_h, keep_c = regularisers or (None, None, None)
     previous = -1
     for t in _step_order(T, reverse):
         b = B if lengths is None else lengths[1][t]
         hidden_prev = hidden0[:b] if previous < 0 else hiddens[previous, :b]  # h_{t-1}
         cell_prev = cell0[:b] if previous < 0 else cells[previous, :b]  # c_{t-1}
-        step_gates = recurrent.add_to(gates[t, :b], hidden_prev).sigmoid_()  # i, f, s, o
+        hidden_in = hidden_prev if mask is None else hidden_prev * mask[:b]  # m ⊙ h_{t-1}
+        step_gates = recurrent.add_to(gates[t, :b], hidden_in).sigmoid_()  # i, f, s, o
         input_gate, forget_gate, half_candidate, output_gate = step_gates.chunk(4, dim=1)
         half_candidate.sub_(0.5)  # s − ½ = c̃ / 2
-        cell = torch.mul(forget_gate, cell_prev, out=cells[t, :b])  # f ⊙ c_{t-1}
+        out = cells[t, :b] if keep_c is None else None  # zoneout: ĉ_t apart from c_t
+        cell = torch.mul(forget_gate, cell_prev, out=out)  # f ⊙ c_{t-1}
         cell.addcmul_(input_gate, half_candidate, value=2.0)  # c_t = f ⊙ c_{t-1} + i ⊙ c̃
         torch.tanh(cell, out=hiddens[t, :b]).mul_(output_gate)  # h_t = o ⊙ tanh(c_t)
+        if keep_h is not None:  # h_t = d^h ⊙ h_{t-1} + (1 − d^h) ⊙ ĥ_t = lerp(ĥ_t, h_{t-1}, d^h)
+            hiddens[t, :b].lerp_(hidden_prev, keep_h[t, :b])
+        if keep_c is not None:  # c_t = d^c ⊙ c_{t-1} + (1 − d^c) ⊙ ĉ_t = lerp(ĉ_t, c_{t-1}, d^c)
+            torch.lerp(cell, cell_prev, keep_c[t, :b], out=cells[t, :b])
         previous = t
     return gates, cells, hiddens
 
@@ -132,13 +157,25 @@ def _tanh(x: Tensor) -> Tensor:
     return torch.mul(x, 2.0).sigmoid_().mul_(2.0).sub_(1.0)
 
 
+def _candidate_cells(gates: Tensor, cells: Tensor, cell0: Tensor, reverse: bool) -> Tensor:
+    """ĉ_t = f ⊙ c_{t-1} + i ⊙ c̃ for all t, recomputed as the forward did (zoneout of c_t)."""
+    input_gate, forget_gate, half_candidate, _ = gates.chunk(4, dim=-1)  # (T, B, H)
+    previous = torch.empty_like(cells)  # c_{t-1}
+    if reverse:
+        previous[:-1], previous[-1] = cells[1:], cell0
+    else:
+        previous[1:], previous[0] = cells[:-1], cell0
+    return torch.mul(forget_gate, previous).addcmul_(input_gate, half_candidate, value=2.0)
+
+
 def _local_factors(
-    gates: Tensor, cells: Tensor, cell0: Tensor, reverse: bool
+    gates: Tensor, cells: Tensor, cell0: Tensor, reverse: bool, hats: Tensor | None = None
 ) -> tuple[Tensor, Tensor]:
     """The factors of the backward equations that do not depend on δ, for all t at once.
 
     Returns Q (T, B, 4H) = [c̃ ⊙ i(1 − i) | c_{t-1} ⊙ f(1 − f) | i ⊙ (1 − c̃²) |
-    tanh(c_t) ⊙ o(1 − o)] and A (T, B, H) = o ⊙ (1 − tanh²(c_t)).
+    tanh(c_t) ⊙ o(1 − o)] and A (T, B, H) = o ⊙ (1 − tanh²(c_t)); with zoneout of c_t, `hats`
+    is ĉ_t, which takes c_t's place in tanh(c_t).
     """
     input_gate, forget_gate, half_candidate, output_gate = gates.chunk(4, dim=-1)  # (T, B, H)
     factors = torch.empty_like(gates)  # (T, B, 4H)
@@ -154,7 +191,7 @@ def _local_factors(
         q_f[0].mul_(cell0)
     torch.mul(half_candidate, half_candidate, out=q_g).mul_(-4.0).add_(1.0)  # 1 − c̃²
     q_g.mul_(input_gate)  # ⊙ i
-    tanh_cell = _tanh(cells)  # tanh(c_t)
+    tanh_cell = _tanh(cells if hats is None else hats)  # tanh(c_t), or tanh(ĉ_t)
     torch.addcmul(output_gate, output_gate, output_gate, value=-1.0, out=q_o)  # o(1 − o)
     q_o.mul_(tanh_cell)  # ⊙ tanh(c_t)
     tanh_cell.square_()
@@ -168,30 +205,54 @@ def _run_backward(
     recurrent: RecurrentProduct,
     batch_sizes: list[int] | None,
     reverse: bool,
+    regularisers: Regularisers | None = None,
 ) -> tuple[Tensor, Tensor]:
     """Turn Q into δa_t in place, t = T…1 (six operations a step); return δh_0, δc_0."""
     grad_outputs, grad_hidden, grad_cell = grads
     delta, through_cell, forget_gate = factors  # Q (T, B, 4H), A (T, B, H), f (T, B, H)
+    mask, keep_h, keep_c = regularisers or (None, None, None)
     T, B, G = delta.shape
     H = G // 4
     carried_hidden = grad_hidden.clone()  # δh from later steps and from h_n, (B, H)
     carried_cell = grad_cell.clone()  # δc_{t+1} ⊙ f_{t+1}, or ∂L/∂c_n, (B, H)
+    release_h = None if keep_h is None else 1.0 - keep_h  # 1 − d^h, (T, B, H), once
+    release_c = None if keep_c is None else 1.0 - keep_c  # 1 − d^c
     for t in reversed(_step_order(T, reverse)):
         b = B if batch_sizes is None else batch_sizes[t]
         grad_h = carried_hidden[:b].add_(grad_outputs[t, :b])  # δh_t
-        grad_c = carried_cell[:b].addcmul_(grad_h, through_cell[t, :b])  # δc_t
+        kept_h, kept_c, grad_out = None, None, grad_h
+        if keep_h is not None and release_h is not None:  # δĥ_t = (1 − d^h) ⊙ δh_t
+            kept_h, grad_out = grad_h * keep_h[t, :b], grad_h * release_h[t, :b]
+        if keep_c is not None and release_c is not None:  # d^c ⊙ δc_t goes to c_{t-1}
+            kept_c = carried_cell[:b] * keep_c[t, :b]
+            carried_cell[:b].mul_(release_c[t, :b])  # (1 − d^c) ⊙ δc_t enters δĉ_t
+        grad_c = carried_cell[:b].addcmul_(grad_out, through_cell[t, :b])  # δc_t (δĉ_t)
         step_delta = delta[t, :b]  # Q_t, becomes δa_t
         step_delta[:, : 3 * H].unflatten(1, (3, H)).mul_(grad_c.unsqueeze(1))  # δa_i, δa_f, δa_g
-        step_delta[:, 3 * H :].mul_(grad_h)  # δa_o
+        step_delta[:, 3 * H :].mul_(grad_out)  # δa_o
         grad_c.mul_(forget_gate[t, :b])  # δc_t ⊙ f_t, sent to step t − 1
+        if kept_c is not None:
+            grad_c.add_(kept_c)  # δc_{t-1} = d^c ⊙ δc_t + f ⊙ δĉ_t
         recurrent.write(carried_hidden[:b], step_delta)  # δa_t W_hh, sent to h_{t-1}
+        if mask is not None:
+            carried_hidden[:b].mul_(mask[:b])  # m ⊙ (δa_t W_hh)
+        if kept_h is not None:
+            carried_hidden[:b].add_(kept_h)  # + d^h ⊙ δh_t
     return carried_hidden, carried_cell
 
 
 def _weight_grads(
-    delta: Tensor, x: Tensor, hiddens: Tensor, hidden0: Tensor, reverse: bool
+    delta: Tensor,
+    x: Tensor,
+    hiddens: Tensor,
+    hidden0: Tensor,
+    reverse: bool,
+    mask: Tensor | None = None,
 ) -> tuple[Tensor, Tensor]:
-    """∂L/∂W_ih = Σ_t δa_tᵀ x_t and ∂L/∂W_hh = Σ_t δa_tᵀ h_{t-1}, each one matrix product."""
+    """∂L/∂W_ih = Σ_t δa_tᵀ x_t and ∂L/∂W_hh = Σ_t δa_tᵀ h_{t-1}, each one matrix product
+    (h_{t-1} read as m ⊙ h_{t-1} under recurrent dropout)."""
+    if mask is not None:
+        hiddens, hidden0 = hiddens * mask, hidden0 * mask  # m ⊙ h_{t-1}, (T, B, H), (B, H)
     T, B, G = delta.shape
     grad_weight_ih = delta.view(T * B, G).t() @ x.reshape(T * B, x.shape[-1])  # B = 0 works
     first, later = (T - 1, slice(0, T - 1)) if reverse else (0, slice(1, T))
@@ -226,6 +287,7 @@ def lstm_forward(
     weights: tuple[Tensor, Tensor, Tensor | None],
     lengths: tuple[Tensor, list[int]] | None,
     reverse: bool,
+    regularisers: Regularisers | None = None,
 ) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
     """The forward equations: outputs, h_n, c_n, and what the backward reads (gates, c, h).
 
@@ -234,7 +296,7 @@ def lstm_forward(
         returns outputs (T, B, H), h_n, c_n (B, H), gates (T, B, 4H), cells and hiddens
         (T, B, H). Without lengths, outputs is hiddens (the same tensor).
     """
-    gates, cells, hiddens = _run_forward(x, state0, weights, lengths, reverse)
+    gates, cells, hiddens = _run_forward(x, state0, weights, lengths, reverse, regularisers)
     sorted_lengths = None if lengths is None else lengths[0]
     hidden_n, cell_n = _final_states(cells, hiddens, sorted_lengths, reverse)
     outputs = hiddens
@@ -249,6 +311,7 @@ def lstm_backward(
     lengths: tuple[Tensor, list[int]] | None,
     reverse: bool,
     needs: tuple[bool, ...],
+    regularisers: Regularisers | None = None,
 ) -> tuple[Tensor | None, ...]:
     """The backward equations: ∂L/∂ of x, h_0, c_0, W_ih, W_hh, b_ih, b_hh (None where unneeded).
 
@@ -259,11 +322,14 @@ def lstm_backward(
         lengths: as `lstm_forward`'s.
         reverse: as `lstm_forward`'s.
         needs: which of the seven gradients to return.
+        regularisers: the masks (m, d^h, d^c) the forward ran with, or None.
     """
     x, hidden0, cell0, weight_ih, weight_hh, gates, cells, hiddens = saved
     T, B, F = x.shape
     G = gates.shape[-1]
-    delta, through_cell = _local_factors(gates, cells, cell0, reverse)
+    recurrent_mask, _, keep_c = regularisers or (None, None, None)  # m, d^c
+    hats = None if keep_c is None else _candidate_cells(gates, cells, cell0, reverse)  # ĉ_t
+    delta, through_cell = _local_factors(gates, cells, cell0, reverse, hats)
     if lengths is not None:  # padded rows of Q hold unused gates; δa must be 0 there
         mask = _mask(lengths[0], x)  # (T, B, 1)
         delta.masked_fill_(~mask, 0.0)
@@ -274,9 +340,12 @@ def lstm_backward(
         RecurrentProduct(weight_hh.t().contiguous(), B, onednn_ready(weight_hh, B)),
         None if lengths is None else lengths[1],
         reverse,
+        regularisers,
     )
     grad_x = (delta.view(T * B, G) @ weight_ih).view(T, B, F) if needs[0] else None
-    grad_weight_ih, grad_weight_hh = _weight_grads(delta, x, hiddens, hidden0, reverse)
+    grad_weight_ih, grad_weight_hh = _weight_grads(
+        delta, x, hiddens, hidden0, reverse, recurrent_mask
+    )
     grad_bias = delta.view(T * B, G).sum(0) if needs[5] or needs[6] else None  # Σ δa_t
     grad_bias_hh = grad_bias.clone() if needs[5] and needs[6] else grad_bias
     return (
@@ -310,21 +379,24 @@ class FusedLSTM(torch.autograd.Function):
         lengths: tuple[Tensor, list[int]] | None,
         reverse: bool,
         replay: Callable[..., tuple[Tensor, Tensor, Tensor]] | None = None,
+        regularisers: Regularisers | None = None,
     ) -> tuple[Tensor, Tensor, Tensor]:
         """Outputs (T, B, H), h_n and c_n (B, H) of one direction.
 
         `replay(x, h_0, c_0, W_ih, W_hh, b_ih, b_hh)` recomputes the three with autograd for
         second derivatives (`first_order.hand_derived_backward`); None refuses them.
+        `regularisers` (m, d^h, d^c) are constants: no gradient flows to them.
         """
         if replay is not None:  # the Function's own inputs, so the replay's graph reaches them
-            inputs = (x, hidden0, cell0, weight_ih, weight_hh, bias_ih, bias_hh, None, None, None)
+            inputs = (x, hidden0, cell0, weight_ih, weight_hh, bias_ih, bias_hh) + (None,) * 4
             ctx.replay: Replay = (replay, inputs)  # type: ignore[attr-defined]
         weights = (weight_ih, weight_hh, _combined_bias(bias_ih, bias_hh))
         outputs, hidden_n, cell_n, gates, cells, hiddens = lstm_forward(
-            x, (hidden0, cell0), weights, lengths, reverse
+            x, (hidden0, cell0), weights, lengths, reverse, regularisers
         )
         ctx.save_for_backward(x, hidden0, cell0, weight_ih, weight_hh, gates, cells, hiddens)
         ctx.lengths, ctx.reverse = lengths, reverse  # type: ignore[attr-defined]
+        ctx.regularisers = regularisers  # type: ignore[attr-defined]
         return outputs, hidden_n, cell_n
 
     @staticmethod
@@ -332,8 +404,10 @@ class FusedLSTM(torch.autograd.Function):
     def backward(ctx: Any, *grads: Tensor) -> tuple[Tensor | None, ...]:
         """∂L/∂ of x, h_0, c_0, W_ih, W_hh, b_ih, b_hh from the gradients of the three outputs."""
         saved = ctx.saved_tensors  # x, h_0, c_0, W_ih, W_hh, gates, cells, hiddens
-        grads_in = lstm_backward(grads, saved, ctx.lengths, ctx.reverse, ctx.needs_input_grad)
-        return (*grads_in, None, None, None)  # lengths, reverse and replay have no gradient
+        grads_in = lstm_backward(
+            grads, saved, ctx.lengths, ctx.reverse, ctx.needs_input_grad, ctx.regularisers
+        )
+        return (*grads_in, None, None, None, None)  # lengths, reverse, replay, masks: none
 
 
 def lstm_sequence(
@@ -344,6 +418,7 @@ def lstm_sequence(
     lengths: Tensor | None = None,
     reverse: bool = False,
     replay: Callable[..., tuple[Tensor, Tensor, Tensor]] | None = None,
+    regularisers: Regularisers | None = None,
 ) -> tuple[Tensor, Tensor, Tensor]:
     """Run one direction of a standard LSTM layer over a sequence, with the hand-derived backward.
 
@@ -368,6 +443,9 @@ def lstm_sequence(
         weights: the parameters in torch.nn.LSTM's layout (gate rows i|f|g|o).
         lengths: len_b, each in [1, T] and non-increasing; None when every sequence is T long.
         reverse: run from t = T to 1 (each sequence from its own last step).
+        replay: see above.
+        regularisers: (m (B, H), d^h (T, B, H), d^c (T, B, H)), each None when off: recurrent
+            dropout and zoneout masks (module docstring), in the sorted batch order.
 
     Returns:
         (outputs, h_n, c_n): outputs zero past each sequence's length; h_n, c_n taken after
@@ -396,8 +474,10 @@ def lstm_sequence(
         x, *state0 = cast_all(common, x, *state0)
         weights = tuple(cast_all(common, *weights))  # type: ignore[assignment]
         replay = None  # the weights are cast copies, which the cell's replay does not read
+        if regularisers is not None:
+            regularisers = tuple(None if r is None else r.to(common) for r in regularisers)
     with torch.autocast(x.device.type, enabled=False):  # all in one dtype: nothing to cast
-        return FusedLSTM.apply(x, *state0, *weights, sizes, reverse, replay)
+        return FusedLSTM.apply(x, *state0, *weights, sizes, reverse, replay, regularisers)
 
 
-__all__ = ["FusedLSTM", "lstm_backward", "lstm_forward", "lstm_sequence"]
+__all__ = ["FusedLSTM", "Regularisers", "lstm_backward", "lstm_forward", "lstm_sequence"]

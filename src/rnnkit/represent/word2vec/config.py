@@ -1,7 +1,8 @@
 """Word2VecConfig: the hyper-parameters of a word2vec run, named and defaulted as in gensim.
 
 Every field keeps gensim 4's name and default (`Word2Vec(vector_size=100, window=5, …)`) except
-where rnnkit's vectorised trainer needs its own knob (`batch_size`) or the text reader does
+where rnnkit's vectorised trainer needs its own knobs (`batch_size`, `cbow_negative_group`,
+`device` for the batched trainer on a GPU) or the text reader does
 (`lowercase`, `keep_punctuation`). `model` replaces gensim's `sg` flag.
 
 References:
@@ -15,6 +16,7 @@ References:
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -27,6 +29,7 @@ Word2VecModel = Literal["skipgram", "cbow"]
 # Gutenberg corpus): skip-gram with 8192 slots fell to 0.7 % analogy accuracy where 2048 matched
 # gensim; CBOW, whose input is a mean over the window, still matched it with 8192.
 BATCH_SIZE = {"skipgram": 2048, "cbow": 8192}
+DEVICE_PATTERN = re.compile(r"cpu|cuda(:\d+)?")  # the devices the batched trainer takes
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,6 +55,7 @@ class Word2VecConfig:
     batch_size: int | None = None  # context slots (≈ pairs) per update; None: BATCH_SIZE[model]
     threads: int = 2  # worker threads; torch.set_num_threads(1) inside each (gensim: workers)
     seed: int = 1  # seeds the initial vectors, subsampling, windows and negatives
+    device: str | None = None  # None: Hogwild threads on the CPU; cpu, cuda[:N]: batched, 1 stream
     lowercase: bool = True  # fold words to lower case before counting
     keep_punctuation: bool = False  # keep tokens without a letter or digit (",", ".")
 
@@ -86,6 +90,13 @@ class Word2VecConfig:
         for name in ("ns_exponent", "sample", "alpha", "min_alpha"):
             if not math.isfinite(getattr(self, name)):
                 raise ConfigError(f"{name} must be a finite number, got {getattr(self, name)}")
+        if self.device is not None and (
+            not isinstance(self.device, str) or not DEVICE_PATTERN.fullmatch(self.device)
+        ):
+            raise ConfigError(
+                f"device must be None (the CPU trainer), 'cpu', 'cuda' or 'cuda:N' (the batched "
+                f"trainer on that device), got {self.device!r}"
+            )
         if not self.sample >= 0:
             raise ConfigError(f"sample must be >= 0 (0 turns subsampling off), got {self.sample}")
         if not self.alpha > 0:

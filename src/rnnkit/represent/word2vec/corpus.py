@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from rnnkit.errors import DataError
+from rnnkit.text.files import regular_file
 from rnnkit.text.tokenize import word_tokenize
 
 logger = logging.getLogger(__name__)
@@ -59,8 +60,8 @@ def corpus_files(path: str | Path) -> list[Path]:
     path = Path(path)
     if not path.exists():
         raise DataError(f"corpus path not found: {path}; give a text file, a .gz or a folder")
-    if path.is_file():
-        return [path]
+    if not path.is_dir():  # a device or FIFO would be read forever: regular files only
+        return [regular_file(path, "corpus file")]
     files = sorted(
         p for p in path.rglob("*") if p.is_file() and p.suffix in SUFFIXES and p.name[0] != "."
     )

@@ -36,6 +36,7 @@ from rnnkit.represent.word2vec.vectors import (
     WordVectors,
     check_method,
 )
+from rnnkit.text import files
 
 
 @dataclass(frozen=True)
@@ -101,12 +102,8 @@ class PairsResult:
 
 
 def _lines(path: Path) -> list[str]:
-    try:
-        return path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError as err:
-        raise DataError(f"evaluation file not found: {path}") from err
-    except UnicodeDecodeError as err:
-        raise DataError(f"{path} is not UTF-8 text: {err}") from err
+    """The lines of a regular file, read with a bound (`rnnkit.text.files.read_text`)."""
+    return files.read_text(path, what="evaluation file", encoding="utf-8-sig").splitlines()
 
 
 def read_analogies(path: str | Path) -> list[tuple[str, list[tuple[str, str, str, str]]]]:

@@ -8,7 +8,9 @@
 The C tool writes the "\\n" after each binary vector; gensim 4 writes none and, like the C
 reader, skips a newline before a word, so both variants are read. Words are written most
 frequent first, the order `restrict_vocab` relies on. Writes go to a temporary file that
-replaces the target at the end, so a killed save leaves the old file intact. A corrupt,
+replaces the target at the end, so a killed save leaves the old file intact; only a regular file
+is replaced (a device or FIFO is written directly, see `_atomic_open`). A binary word is at most
+MAX_WORD_BYTES long, for writer and reader alike. A corrupt,
 truncated or foreign file raises DataError naming the file and the line or byte offset.
 
 References:
@@ -23,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,6 +43,7 @@ VectorFormat = Literal["text", "binary", "safetensors"]
 VOCAB_FORMAT = "rnnkit.word_vectors"
 VOCAB_VERSION = 1
 TENSOR_NAME = "vectors"
+MAX_WORD_BYTES = 1000  # longest word of the binary format, in UTF-8 bytes (reader and writer)
 
 
 def detect_format(path: str | Path) -> VectorFormat:
@@ -50,7 +54,26 @@ def detect_format(path: str | Path) -> VectorFormat:
 
 @contextlib.contextmanager
 def _atomic_open(path: Path) -> Iterator[IO[bytes]]:
-    """A binary handle on a temp file beside `path`; it replaces `path` when the block ends."""
+    """A binary handle on a temp file beside `path`; it replaces `path` when the block ends.
+
+    Only a regular file is ever replaced: a character device or a FIFO (/dev/null,
+    /dev/stdout, a named pipe) is written directly, a symlink's target is replaced (not the
+    link), and any other kind (a directory, a block device, a socket) is a DataError.
+    """
+    path = Path(os.path.realpath(path))  # a symlink: replace the file it names, keep the link
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        mode = stat.S_IFREG
+    if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):
+        with open(path, "wb") as stream:
+            yield stream
+        return
+    if not stat.S_ISREG(mode):
+        raise DataError(
+            f"{path} is not a regular file (a directory, block device or socket); rnnkit writes "
+            "vectors to a file, a character device or a FIFO only: give a file name"
+        )
     handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(handle, "wb") as temp_file:
@@ -61,13 +84,20 @@ def _atomic_open(path: Path) -> Iterator[IO[bytes]]:
         raise
 
 
-def _check_words_writable(vectors: WordVectors) -> None:
-    """DataError if a word would break the word2vec formats (empty or holding whitespace)."""
+def _check_words_writable(vectors: WordVectors, *, binary: bool = False) -> None:
+    """DataError if a word would break the word2vec formats (empty or holding whitespace), or
+    the binary format's reader (over MAX_WORD_BYTES)."""
     for word in vectors.words:
         if not word or word.split() != [word]:
             raise DataError(
                 f"the word {word!r} is empty or holds whitespace; the word2vec formats separate"
                 " words by spaces, so save it as safetensors instead"
+            )
+        if binary and len(word.encode("utf-8", "surrogatepass")) > MAX_WORD_BYTES:
+            raise DataError(
+                f"the word {word[:40]!r}… is {len(word.encode('utf-8', 'surrogatepass')):,} "
+                f"bytes long; the binary format holds words of at most {MAX_WORD_BYTES:,} bytes"
+                " (the reader's bound), so export it as text or safetensors instead"
             )
 
 
@@ -87,7 +117,7 @@ def save_word2vec_text(vectors: WordVectors, path: str | Path) -> Path:
 def save_word2vec_binary(vectors: WordVectors, path: str | Path) -> Path:
     """Write the binary format of the C tool (a newline after each vector)."""
     path = Path(path)
-    _check_words_writable(vectors)
+    _check_words_writable(vectors, binary=True)
     rows = vectors.vectors.numpy().astype("<f4")
     with _atomic_open(path) as out:
         out.write(f"{len(vectors)} {vectors.embed_dim}\n".encode())
@@ -174,14 +204,15 @@ def load_word2vec_binary(path: str | Path) -> WordVectors:
         )
     words, rows = [], np.empty((count, embed_dim), dtype=np.float32)
     for row in range(count):
-        space = data.find(b" ", offset)
-        if space < 0 or space - offset > 1000 or len(data) - space - 1 < size:
+        offset += data[offset : offset + 1] == b"\n"  # the C tool's newline after a vector
+        space = data.find(b" ", offset, offset + MAX_WORD_BYTES + 1)
+        if space < 0 or len(data) - space - 1 < size:
             raise DataError(
                 f"{path}, byte {offset}: truncated or corrupt at word {row + 1} of {count}"
                 f" (expected 'word ' + {size} bytes of float32)"
             )
         try:
-            words.append(data[offset:space].decode("utf-8").lstrip("\n"))
+            words.append(data[offset:space].decode("utf-8"))
         except UnicodeDecodeError as err:
             raise DataError(f"{path}, byte {offset}: word {row + 1} is not UTF-8: {err}") from err
         rows[row] = np.frombuffer(data, dtype="<f4", count=embed_dim, offset=space + 1)

@@ -149,7 +149,9 @@ def window_bounds(
     """
     M = segment.numel()
     reach = torch.randint(1, window + 1, (M,), generator=generator)  # b_i
-    first = torch.searchsorted(segment, segment, side="left")  # segment start, (M,)
-    last = torch.searchsorted(segment, segment, side="right") - 1  # segment end, (M,)
+    _, lengths = torch.unique_consecutive(segment, return_counts=True)  # runs of a segment
+    ends = lengths.cumsum(0)  # one past each run's last position
+    first = torch.repeat_interleave(ends - lengths, lengths)  # segment start, (M,)
+    last = torch.repeat_interleave(ends - 1, lengths)  # segment end, (M,)
     position = torch.arange(M)
     return torch.maximum(position - reach, first), torch.minimum(position + reach, last)

@@ -2,16 +2,17 @@
 
 Each epoch cuts the id array into chunks of `CHUNK_WORDS` words. A chunk is subsampled, gets a
 dynamic window per kept word and its negatives (`sampling.py`), and is trained in steps of
-about `batch_size` (context word, centre word) slots by `skipgram_step` / `cbow_step`
+about `batch_size` (context word, centre word) slots by `skipgram_steps` / `cbow_steps`
 (`steps.py`). The learning rate falls linearly with the words processed over all epochs:
 
     η = η₀ − (η₀ − η_min) · (words done) / (epochs · N)  (Mikolov et al. 2013a; gensim)
 
 W_in starts uniform in (−0.5/E, 0.5/E) and W_out at zero, as word2vec.c and gensim. With
 `threads` > 1, that many Python threads train chunks at once on the shared tables without
-locks (Hogwild, Recht et al. 2011, as gensim's workers); torch runs each operation on one core
-and releases the GIL while it runs. Every chunk draws from its own generator, seeded from
-(seed, epoch, chunk), so threads=1 is deterministic.
+locks (Hogwild, Recht et al. 2011, as gensim's workers); torch runs each operation on one core,
+and a chunk's steps are one TorchScript call that runs without the GIL (`scripted.py`). Every
+chunk draws from its own generator, seeded from (seed, epoch, chunk), so threads=1 is
+deterministic.
 
 Stopping and resuming (`position.py`). An epoch's chunks run in rounds of `checkpoint_every`
 chunks; the workers are joined after each, and `checkpoint(position, W_in, W_out)` gets the
@@ -20,6 +21,22 @@ With threads=1 a resumed run ends with the unbroken run's vectors, bit for bit, 
 the same round rows (progress calls without a "live" key; loss = the mean over the round's
 pairs, so no row depends on timing). With threads > 1 it continues at the right chunk but is
 not bit-identical, as two unbroken Hogwild runs are not: concurrent updates interleave anew.
+
+The batched trainer (`device` 'cpu', 'cuda' or 'cuda:N'; None, the default, is the Hogwild
+trainer above). The same chunks, draws, rounds and steps run one after another in one thread,
+on tables that live on the device: subsampling, windows and negatives are drawn on the CPU from
+the chunk's generator exactly as above and moved there, so each step is a few large tensor
+operations on the device. Collisions within a step (a word that is the context, centre or
+negative of several slots of one step) are handled as the CPU trainer handles them: every
+update of a step is computed from the vectors as they were before the step, and the updates
+of one row are summed by `index_add_`, neither averaged nor applied one after another.
+`batch_size` sets the step; on a GPU it is the speed knob, with the effect on quality that
+bench/README.md measured on the CPU. On the CPU with threads=1 the batched trainer gives the
+Hogwild trainer's vectors bit for bit, and its resumed runs equal its unbroken ones, through
+the same code (there are tests). Checkpoints get the tables copied to the CPU, and a start's
+tables are copied to the device. On CUDA, `index_add_` adds with atomics, so two runs may
+differ in the last bits unless torch.use_deterministic_algorithms(True) is set; the GPU's
+speed is unmeasured so far.
 
 References:
     T. Mikolov, K. Chen, G. Corrado and J. Dean, "Efficient Estimation of Word Representations
@@ -63,7 +80,8 @@ from rnnkit.represent.word2vec.sampling import (
     window_bounds,
     window_contexts,
 )
-from rnnkit.represent.word2vec.steps import cbow_step, skipgram_step
+from rnnkit.represent.word2vec.scripted import scripted_cbow_steps, scripted_skipgram_steps
+from rnnkit.represent.word2vec.steps import cbow_windows
 from rnnkit.represent.word2vec.vectors import WordVectors
 
 logger = logging.getLogger(__name__)
@@ -117,17 +135,17 @@ def _skipgram_chunk(
     """Skip-gram over one subsampled chunk: windows grouped by reach, step_slots per step."""
     config = run.config
     loss_sum, loss_count, done = 0.0, 0, 0
+    device = run.weight_in.device  # drawn on the CPU from the chunk's generator, then moved
     for centres, contexts, mask in window_contexts(kept, segment, config.window, generator):
         negatives = run.noise.sample((centres.numel(), config.negative), generator)  # (n, K)
         targets = torch.cat([kept[centres].long().unsqueeze(1), negatives], dim=1)  # (n, 1+K)
+        contexts, mask, targets = contexts.to(device), mask.to(device), targets.to(device)
         rows = max(1, config.step_slots // contexts.shape[1])  # windows per step
-        for first in range(0, centres.numel(), rows):
-            last = min(first + rows, centres.numel())
-            loss, count = skipgram_step(
-                run.weight_in, run.weight_out, contexts[first:last], mask[first:last],
-                targets[first:last], lr(done + first),
-            )  # fmt: skip
-            loss_sum, loss_count = loss_sum + loss, loss_count + count
+        lrs = [lr(done + first) for first in range(0, centres.numel(), rows)]  # η of each step
+        loss, count = scripted_skipgram_steps()(
+            run.weight_in, run.weight_out, contexts, mask, targets, rows, lrs
+        )  # the steps, in TorchScript without the GIL (`scripted.py`)
+        loss_sum, loss_count = loss_sum + float(loss), loss_count + int(count)
         done += centres.numel()
     return loss_sum, loss_count
 
@@ -140,18 +158,15 @@ def _cbow_chunk(
     G = config.cbow_negative_group
     left, right = window_bounds(segment, W, generator)  # (M,)
     negatives = run.noise.sample((-(-M // G), config.negative), generator)  # (⌈M/G⌉, K)
-    loss_sum, loss_count = 0.0, 0
+    device = run.weight_in.device  # drawn on the CPU from the chunk's generator, then moved
+    windows = cbow_windows(kept.to(device), left.to(device), right.to(device), W,
+                           run.weight_in.dtype)  # the chunk's bags, once  # fmt: skip
     rows = max(1, config.step_slots // (W + 1) // G) * G  # centres per step, E[2b] = W + 1 slots
-    for first in range(0, M, rows):
-        last = min(first + rows, M)
-        low, high = max(first - W, 0), min(last + W, M)  # positions the windows can reach
-        loss, count = cbow_step(
-            run.weight_in, run.weight_out, kept[low:high].long(), first - low,
-            left[first:last] - low, right[first:last] - low,
-            negatives[first // G : -(-last // G)], lr(first),
-        )  # fmt: skip
-        loss_sum, loss_count = loss_sum + loss, loss_count + count
-    return loss_sum, loss_count
+    lrs = [lr(first) for first in range(0, M, rows)]  # η of each step
+    loss, count = scripted_cbow_steps()(
+        run.weight_in, run.weight_out, *windows, negatives.to(device), G, rows, lrs
+    )  # the chunk's steps, in TorchScript without the GIL (`scripted.py`)
+    return float(loss), int(count)
 
 
 def _train_chunk(run: _Run, epoch: int, chunk: int) -> None:
@@ -229,7 +244,7 @@ def _run_round(
     errors: list[BaseException] = []
     workers = [
         threading.Thread(target=_worker, args=(run, epoch, pending, errors), daemon=True)
-        for _ in range(run.config.threads)
+        for _ in range(run.config.threads if run.config.device is None else 1)
     ]
     for worker in workers:
         worker.start()
@@ -258,17 +273,34 @@ def _make_run(corpus: EncodedCorpus, config: Word2VecConfig, start: TrainingStar
         weight_in = (torch.rand(V, E, generator=init) - 0.5) / E  # W_in ~ U(−0.5/E, 0.5/E)
         start = (TrainingPosition(), weight_in, torch.zeros(V, E))  # W_out = 0
     position, weight_in, weight_out = start
+    device = _device(config)
     return _Run(
         config=config,
         ids=torch.from_numpy(corpus.ids),
         segment_starts=torch.from_numpy(corpus.starts),
-        weight_in=weight_in,
-        weight_out=weight_out,
+        weight_in=weight_in.to(device),  # on the CPU: the start's own tables, trained in place
+        weight_out=weight_out.to(device),
         keep=torch.from_numpy(keep_probabilities(corpus.counts, config.sample)),
         noise=AliasSampler(noise_distribution(corpus.counts, config.ns_exponent)),
         words_done=position.words_done,
         words_at_start=position.words_done,
     )
+
+
+def _device(config: Word2VecConfig) -> torch.device:
+    """The device of the tables; ConfigError when the config asks for an absent GPU."""
+    if config.device is None:
+        return torch.device("cpu")
+    device = torch.device(config.device)
+    if device.type == "cuda" and (
+        not torch.cuda.is_available() or (device.index or 0) >= torch.cuda.device_count()
+    ):
+        raise ConfigError(
+            f"device {config.device!r} needs a CUDA GPU, but torch sees "
+            f"{torch.cuda.device_count() if torch.cuda.is_available() else 'no'} CUDA device(s); "
+            "train on the CPU: device None (--device none, the default) or 'cpu' (batched)"
+        )
+    return device
 
 
 def train_encoded(
@@ -287,13 +319,16 @@ def train_encoded(
         config: the hyper-parameters.
         progress: as in `train_word2vec`; its round rows come after every round.
         start: (position, W_in, W_out) to continue from, as a `checkpoint` call received them;
-            the tables (V, E) float32 are trained in place. None: start afresh.
+            the tables (V, E) float32 are trained in place (on a GPU: copies of them there).
+            None: start afresh.
         checkpoint: called as checkpoint(position, W_in, W_out) at the end of every round, with
-            the position to continue from; training goes on once it returns.
+            the position to continue from and the tables on the CPU (copies, from a GPU);
+            training goes on once it returns.
         checkpoint_every: chunks of CHUNK_WORDS words per round; 0: one round per epoch.
 
     Raises:
-        ConfigError: a negative checkpoint_every, or a start position outside this run.
+        ConfigError: a negative checkpoint_every, a start position outside this run, or a
+            CUDA device that torch does not see.
         ShapeError: a start whose tables are not (V, E) float32.
         TrainingDiverged: the loss became NaN or infinite.
     """
@@ -308,7 +343,8 @@ def train_encoded(
     n_chunks = math.ceil(run.ids.numel() / CHUNK_WORDS)
     position = start[0] if start is not None else TrainingPosition()
     previous_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
+    # Hogwild workers: one core each. The batched trainer on the CPU: `threads` cores per op.
+    torch.set_num_threads(1 if config.device is None else config.threads)
     try:
         started = time.perf_counter()
         for epoch in range(position.epoch, config.epochs):
@@ -322,10 +358,10 @@ def train_encoded(
                     words_done=run.words_done,
                 )
                 if checkpoint is not None:
-                    checkpoint(reached, run.weight_in, run.weight_out)
+                    checkpoint(reached, run.weight_in.cpu(), run.weight_out.cpu())
     finally:
         torch.set_num_threads(previous_threads)
-    return WordVectors(corpus.words, run.weight_in, counts=corpus.counts.tolist())
+    return WordVectors(corpus.words, run.weight_in.cpu(), counts=corpus.counts.tolist())
 
 
 def train_word2vec(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Literal
 
 import torch
@@ -40,6 +41,12 @@ def check_topn(topn: int) -> None:
         raise ConfigError(f"topn must be a positive integer, got {topn!r}")
 
 
+def _as_queries(items: Query | Sequence[Query]) -> list[Query]:
+    """A list of queries: one word or vector alone becomes a list of one (a word is never read
+    as its letters)."""
+    return [items] if isinstance(items, str | Tensor) else list(items)
+
+
 class WordVectors:
     """V words with a vector (E,) each, ordered most frequent first; read-only queries on them.
 
@@ -51,6 +58,8 @@ class WordVectors:
     'queen'
     >>> round(wv.similarity("king", "queen"), 4)  # 2 / (√2 · √3)
     0.8165
+    >>> wv.most_similar("king", topn=1)[0][0]  # one word, as gensim takes it
+    'queen'
     """
 
     def __init__(
@@ -177,8 +186,8 @@ class WordVectors:
 
     def most_similar(
         self,
-        positive: Sequence[Query] = (),
-        negative: Sequence[Query] = (),
+        positive: Query | Sequence[Query] = (),
+        negative: Query | Sequence[Query] = (),
         *,
         topn: int = 10,
         method: AnalogyMethod = "3cosadd",
@@ -199,7 +208,8 @@ class WordVectors:
         `most_similar(positive=[b, c], negative=[a])`. Query words are never returned.
 
         Args:
-            positive, negative: words or vectors (E,).
+            positive, negative: words or vectors (E,); one word or vector alone is a list of
+                one, as in gensim (`most_similar("king")`).
             topn: how many words to return.
             method: "3cosadd" or "3cosmul".
             restrict_vocab: rank only the first (most frequent) rows.
@@ -209,6 +219,7 @@ class WordVectors:
         """
         check_method(method)
         check_topn(topn)
+        positive, negative = _as_queries(positive), _as_queries(negative)
         if not positive and not negative:
             raise ConfigError("most_similar needs at least one positive or negative word")
         pos = [self._query(item) for item in positive]
@@ -229,6 +240,13 @@ class WordVectors:
             denominator = torch.stack(shifted[len(pos) :]).prod(0) if neg else torch.ones(len(unit))
             scores = numerator / (denominator + COSMUL_EPSILON)
         return self._top(scores, {row for row in exclude if row < len(unit)}, topn)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the vectors to `path`: word2vec text (.txt, .vec), binary (.bin) or
+        safetensors (.safetensors, with vocab.json in its folder), by the suffix."""
+        from rnnkit.represent.word2vec.formats import save_vectors  # formats imports this module
+
+        return save_vectors(self, path)
 
     def nearest(self, query: Query, topn: int = 10) -> list[tuple[str, float]]:
         """The `topn` words of highest cos(x, query); a query word itself is left out."""
