@@ -154,6 +154,23 @@ def processing_order(tensor: Tensor, reverse: bool) -> Tensor:
     return tensor.flip(0) if reverse else tensor
 
 
+def cell_replay(cell: Any, lengths: Any, reverse: bool) -> Callable[..., tuple[Tensor, ...]]:
+    """The `replay` of a kernel's Function for second derivatives (`first_order`).
+
+    replay(x, *state_0, …) runs the cell's own step over the same inputs (`run_cell`) and
+    returns the outputs and the final state's fields, lined up with the Function's outputs.
+    """
+
+    def replay(x: Tensor, *inputs: Any) -> tuple[Tensor, ...]:
+        from rnnkit.layers.recurrent import run_cell  # recurrent imports the fast table
+
+        state = cell.state_type(*inputs[: len(cell.state_type._fields)])  # h_0 (and c_0)
+        outputs, final = run_cell(cell, x, state, lengths, reverse=reverse)
+        return (outputs, *final)
+
+    return replay
+
+
 def cast_like(grad: Tensor | None, like: Tensor | None) -> Tensor | None:
     """A gradient in the dtype of the tensor it belongs to."""
     return None if grad is None or like is None else grad.to(like.dtype)
@@ -165,6 +182,7 @@ __all__ = [
     "Launch",
     "LazyKernel",
     "cast_like",
+    "cell_replay",
     "interpreting",
     "launch_settings",
     "lengths_on",

@@ -27,6 +27,7 @@ from rnnkit.layers.fast.triton_common import (
     BLOCK_B,
     LazyKernel,
     cast_like,
+    cell_replay,
     launch_settings,
     lengths_on,
     masked_input,
@@ -231,12 +232,7 @@ def elman_triton(
     """
     real = None if lengths is None else lengths.lengths
 
-    def replay(x: Tensor, hidden0: Tensor, *_: Any) -> tuple[Tensor, Tensor]:
-        from rnnkit.layers.recurrent import run_cell  # recurrent imports the fast table
-
-        outputs, final = run_cell(cell, x, RNNState(hidden0), lengths, reverse=reverse)
-        return outputs, final.hidden  # second derivatives
-
+    replay = cell_replay(cell, lengths, reverse)  # second derivatives
     with torch.autocast(x.device.type, enabled=False):  # one dtype inside: x's
         outputs, hidden = TritonElman.apply(
             x, state.hidden, cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh,

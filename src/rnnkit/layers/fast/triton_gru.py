@@ -33,6 +33,7 @@ from rnnkit.layers.fast.triton_common import (
     BLOCK_B,
     LazyKernel,
     cast_like,
+    cell_replay,
     launch_settings,
     lengths_on,
     masked_input,
@@ -262,12 +263,7 @@ def gru_triton(
     """
     real = None if lengths is None else lengths.lengths
 
-    def replay(x: Tensor, hidden0: Tensor, *_: Any) -> tuple[Tensor, Tensor]:
-        from rnnkit.layers.recurrent import run_cell  # recurrent imports the fast table
-
-        outputs, final = run_cell(cell, x, RNNState(hidden0), lengths, reverse=reverse)
-        return outputs, final.hidden  # second derivatives
-
+    replay = cell_replay(cell, lengths, reverse)  # second derivatives
     with torch.autocast(x.device.type, enabled=False):  # one dtype inside: x's
         outputs, hidden = TritonGRU.apply(
             x, state.hidden, cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh, real,

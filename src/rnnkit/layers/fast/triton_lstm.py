@@ -30,6 +30,7 @@ from rnnkit.layers.fast.triton_common import (
     BLOCK_B,
     LazyKernel,
     cast_like,
+    cell_replay,
     launch_settings,
     lengths_on,
     masked_input,
@@ -277,12 +278,7 @@ def lstm_triton(
     """
     real = None if lengths is None else lengths.lengths
 
-    def replay(x: Tensor, hidden0: Tensor, cell0: Tensor, *_: Any) -> tuple[Tensor, ...]:
-        from rnnkit.layers.recurrent import run_cell  # recurrent imports the fast table
-
-        outputs, final = run_cell(cell, x, LSTMState(hidden0, cell0), lengths, reverse=reverse)
-        return outputs, final.hidden, final.cell  # second derivatives
-
+    replay = cell_replay(cell, lengths, reverse)  # second derivatives
     with torch.autocast(x.device.type, enabled=False):  # one dtype inside: x's
         outputs, hidden, memory = TritonLSTM.apply(
             x, state.hidden, state.cell, cell.weight_ih, cell.weight_hh, cell.bias_ih,
