@@ -190,16 +190,15 @@ class Recurrent(nn.Module):
 
         The fast sequence function of the cell's row in `rnnkit.layers.fast.TABLE` (its Triton
         kernel on CUDA, `FastSequence.for_input`) runs when bptt is "hand", or "auto" with
-        T ≥ the row's `min_steps`; otherwise `run_cell`. Under
-        a torch.func transform or an ONNX export the cell's step runs; under torch.compile or
-        torch.export the row's operators (`rnnkit.layers.fast.traceable`) where they apply.
+        T ≥ the row's `min_steps`; otherwise `run_cell`. Under a torch.func transform, an ONNX
+        export or torch.jit.trace the cell's step runs; under torch.compile or torch.export the
+        row's operators (`rnnkit.layers.fast.traceable`) where they apply.
         """
         cell, bptt = self.cell, self.bptt
         masks = cell.begin_sequence(len(x), x.shape[1], like=x)  # once per pass; None in eval
         fast = lookup(cell)
-        if fast is None or bptt == "autograd" or (bptt == "auto" and len(x) < fast.min_steps):
-            return run_cell(cell, x, state, lengths, reverse=self.reverse, masks=masks)
-        if transformed():
+        short = bptt == "auto" and fast is not None and len(x) < fast.min_steps
+        if fast is None or bptt == "autograd" or short or transformed():
             return run_cell(cell, x, state, lengths, reverse=self.reverse, masks=masks)
         if compiling():
             plain = masks is None and not cell.changes_step  # the traced rows have no masks
