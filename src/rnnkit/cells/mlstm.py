@@ -9,17 +9,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import torch
-import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
-from rnnkit.cells.base import LSTMState, RecurrentCell, check_positive_int
-from rnnkit.cells.init import reset_parameters
+from rnnkit.cells.base import LSTMState
+from rnnkit.cells.mrnn import MultiplicativeCell
 
 if TYPE_CHECKING:
     from rnnkit.cells.regularisers import SequenceMasks
 
 
-class MLSTMCell(RecurrentCell):
+class MLSTMCell(MultiplicativeCell):
     """One step of the multiplicative LSTM (mLSTM), as Krause et al. write it.
 
     m_t = (W_mx x_t) ⊙ (W_mh h_{t-1})                    (Krause et al. 2016, from the mRNN)
@@ -92,23 +91,12 @@ class MLSTMCell(RecurrentCell):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
-        super().__init__()
-        self.input_size = check_positive_int("input_size", input_size)  # F
-        self.hidden_size = check_positive_int("hidden_size", hidden_size)  # H
-        M = hidden_size if multiplicative_size is None else multiplicative_size
-        self.multiplicative_size = check_positive_int("multiplicative_size", M)  # M
-        self.state_size = hidden_size  # H
-        self.gate_size = 4 * hidden_size  # rows of weight_ih (i|f|g|o); the projection adds M
-        self.bias = bias
         factory = {"device": device, "dtype": dtype}
-        self.make_parameters(M, bias=bias, factory=factory)  # W_·x, W_·m, b_ih, b_hh
-        self.weight_mx = nn.Parameter(torch.empty(M, input_size, **factory))  # W_mx
-        self.weight_mh = nn.Parameter(torch.empty(M, hidden_size, **factory))  # W_mh
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        """U(−1/√H, 1/√H) for every parameter, as the other cells (`rnnkit.cells.init`)."""
-        reset_parameters(self)
+        gate_size = 4 * hidden_size  # 4H: rows i|f|g|o of W_·x and W_·m
+        super().__init__(
+            input_size, hidden_size, gate_size,
+            multiplicative_size=multiplicative_size, bias=bias, factory=factory,
+        )  # fmt: skip
 
     def init_state(
         self,
@@ -118,18 +106,8 @@ class MLSTMCell(RecurrentCell):
         device: torch.device | str | None = None,
     ) -> LSTMState:
         """h_0 = 0 and c_0 = 0, both (B, H), by default in the parameters' dtype and device."""
-        factory = {
-            "dtype": dtype or self.weight_ih.dtype,
-            "device": device or self.weight_ih.device,
-        }
-        zeros = torch.zeros(batch_size, self.hidden_size, **factory)
-        return LSTMState(hidden=zeros, cell=zeros.clone())
-
-    def project_input(self, x: Tensor) -> Tensor:
-        """[W_·x x + b_ih | W_mx x] at every leading position: (…, F) -> (…, 4H + M)."""
-        gates_in = F.linear(x, self.weight_ih, self.bias_ih)  # W_·x x_t + b_ih, i|f|g|o
-        factor_in = F.linear(x, self.weight_mx)  # W_mx x_t
-        return torch.cat([gates_in, factor_in], dim=-1)  # (…, 4H + M)
+        hidden = super().init_state(batch_size, dtype=dtype, device=device).hidden
+        return LSTMState(hidden=hidden, cell=torch.zeros_like(hidden))
 
     def step(
         self, input_projection: Tensor, state: LSTMState, masks: SequenceMasks | None = None
@@ -139,11 +117,8 @@ class MLSTMCell(RecurrentCell):
         The mLSTM has no regularisers, so `masks` (the protocol's) is always None and unused.
         """
         hidden_prev, cell_prev = state
-        gates_in, factor_in = input_projection.split(
-            [self.gate_size, self.multiplicative_size], dim=-1
-        )  # (B, 4H), (B, M)
-        factor = factor_in * F.linear(hidden_prev, self.weight_mh)  # m_t, (B, M)
-        gates = gates_in + F.linear(factor, self.weight_hh, self.bias_hh)  # (B, 4H)
+        gates_in, recurrent = self.factor(input_projection, hidden_prev)  # W_·m m_t + b_hh
+        gates = gates_in + recurrent  # (B, 4H)
         input_pre, forget_pre, candidate, output_pre = gates.chunk(4, dim=-1)  # 4 × (B, H); ĥ_t
         input_gate = torch.sigmoid(input_pre)  # i_t
         forget_gate = torch.sigmoid(forget_pre)  # f_t
@@ -151,12 +126,6 @@ class MLSTMCell(RecurrentCell):
         cell = forget_gate * cell_prev + input_gate * candidate  # c_t
         hidden = torch.tanh(cell * output_gate)  # h_t
         return LSTMState(hidden=hidden, cell=cell)
-
-    def extra_repr(self) -> str:
-        text = f"{self.input_size}, {self.hidden_size}, bias={self.bias}"
-        if self.multiplicative_size != self.hidden_size:
-            text += f", multiplicative_size={self.multiplicative_size}"
-        return text
 
 
 __all__ = ["MLSTMCell"]

@@ -19,7 +19,62 @@ if TYPE_CHECKING:
     from rnnkit.cells.regularisers import SequenceMasks
 
 
-class MRNNCell(RecurrentCell):
+class MultiplicativeCell(RecurrentCell):
+    """What the mRNN and the mLSTM share: the factor state m_t = (W_mx x_t) ⊙ (W_mh h_{t-1}).
+
+    Subclasses set `gate_names`, `state_type` and `gate_size` (the rows of W_·x) and define the
+    rest of `step`; the projected input is [W_·x x_t + b_ih | W_mx x_t], (…, gate_size + M).
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        gate_size: int,
+        *,
+        multiplicative_size: int | None,
+        bias: bool,
+        factory: dict,
+    ) -> None:
+        super().__init__()
+        self.input_size = check_positive_int("input_size", input_size)  # F
+        self.hidden_size = check_positive_int("hidden_size", hidden_size)  # H
+        M = hidden_size if multiplicative_size is None else multiplicative_size
+        self.multiplicative_size = check_positive_int("multiplicative_size", M)  # M
+        self.state_size = hidden_size  # H
+        self.gate_size = gate_size  # rows of weight_ih; the projection adds M
+        self.bias = bias
+        self.make_parameters(M, bias=bias, factory=factory)  # W_·x, W_·m, b_ih, b_hh
+        self.weight_mx = nn.Parameter(torch.empty(M, input_size, **factory))  # W_mx
+        self.weight_mh = nn.Parameter(torch.empty(M, hidden_size, **factory))  # W_mh
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """U(−1/√H, 1/√H) for every parameter, as the other cells (`rnnkit.cells.init`)."""
+        reset_parameters(self)
+
+    def project_input(self, x: Tensor) -> Tensor:
+        """[W_·x x + b_ih | W_mx x] at every leading position: (…, F) -> (…, gate_size + M)."""
+        gates_in = F.linear(x, self.weight_ih, self.bias_ih)  # W_·x x_t + b_ih
+        factor_in = F.linear(x, self.weight_mx)  # W_mx x_t
+        return torch.cat([gates_in, factor_in], dim=-1)
+
+    def factor(self, input_projection: Tensor, hidden_prev: Tensor) -> tuple[Tensor, Tensor]:
+        """(W_·x x_t + b_ih, W_·m m_t + b_hh), both (B, gate_size), from the projected input."""
+        gates_in, factor_in = input_projection.split(
+            [self.gate_size, self.multiplicative_size], dim=-1
+        )  # (B, gate_size), (B, M)
+        factor = factor_in * F.linear(hidden_prev, self.weight_mh)  # m_t, (B, M)
+        return gates_in, F.linear(factor, self.weight_hh, self.bias_hh)
+
+    def extra_repr(self) -> str:
+        text = f"{self.input_size}, {self.hidden_size}, bias={self.bias}"
+        if self.multiplicative_size != self.hidden_size:
+            text += f", multiplicative_size={self.multiplicative_size}"
+        return text
+
+
+class MRNNCell(MultiplicativeCell):
     """One step of the multiplicative RNN (mRNN).
 
     m_t = (W_mx x_t) ⊙ (W_mh h_{t-1})                    (Sutskever, Martens & Hinton 2011)
@@ -82,29 +137,12 @@ class MRNNCell(RecurrentCell):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
-        super().__init__()
-        self.input_size = check_positive_int("input_size", input_size)  # F
-        self.hidden_size = check_positive_int("hidden_size", hidden_size)  # H
-        M = hidden_size if multiplicative_size is None else multiplicative_size
-        self.multiplicative_size = check_positive_int("multiplicative_size", M)  # M
-        self.state_size = hidden_size  # H
-        self.gate_size = hidden_size  # rows of weight_ih (W_hx); the projection adds M
-        self.bias = bias
         factory = {"device": device, "dtype": dtype}
-        self.make_parameters(M, bias=bias, factory=factory)  # W_hx, W_hm, b_ih, b_hh
-        self.weight_mx = nn.Parameter(torch.empty(M, input_size, **factory))  # W_mx
-        self.weight_mh = nn.Parameter(torch.empty(M, hidden_size, **factory))  # W_mh
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        """U(−1/√H, 1/√H) for every parameter, as the other cells (`rnnkit.cells.init`)."""
-        reset_parameters(self)
-
-    def project_input(self, x: Tensor) -> Tensor:
-        """[W_hx x + b_ih | W_mx x] at every leading position: (…, F) -> (…, H + M)."""
-        hidden_in = F.linear(x, self.weight_ih, self.bias_ih)  # W_hx x_t + b_ih
-        factor_in = F.linear(x, self.weight_mx)  # W_mx x_t
-        return torch.cat([hidden_in, factor_in], dim=-1)  # (…, H + M)
+        gate_size = hidden_size  # H: W_hx (H, F), W_hm (H, M)
+        super().__init__(
+            input_size, hidden_size, gate_size,
+            multiplicative_size=multiplicative_size, bias=bias, factory=factory,
+        )  # fmt: skip
 
     def step(
         self, input_projection: Tensor, state: RNNState, masks: SequenceMasks | None = None
@@ -113,19 +151,8 @@ class MRNNCell(RecurrentCell):
 
         The mRNN has no regularisers, so `masks` (the protocol's) is always None and unused.
         """
-        hidden_in, factor_in = input_projection.split(
-            [self.hidden_size, self.multiplicative_size], dim=-1
-        )  # (B, H), (B, M)
-        factor = factor_in * F.linear(state.hidden, self.weight_mh)  # m_t, (B, M)
-        recurrent = F.linear(factor, self.weight_hh, self.bias_hh)  # W_hm m_t + b_hh
-        hidden = torch.tanh(hidden_in + recurrent)  # h_t
-        return RNNState(hidden)
-
-    def extra_repr(self) -> str:
-        text = f"{self.input_size}, {self.hidden_size}, bias={self.bias}"
-        if self.multiplicative_size != self.hidden_size:
-            text += f", multiplicative_size={self.multiplicative_size}"
-        return text
+        hidden_in, recurrent = self.factor(input_projection, state.hidden)  # W_hm m_t + b_hh
+        return RNNState(torch.tanh(hidden_in + recurrent))  # h_t
 
 
-__all__ = ["MRNNCell"]
+__all__ = ["MRNNCell", "MultiplicativeCell"]
