@@ -18,7 +18,7 @@ from rnnkit.cells import ElmanCell, GRUCell
 from rnnkit.cells.base import RNNState
 from rnnkit.errors import ConfigError
 from rnnkit.layers import GRU, LSTM, RNN, Recurrent
-from rnnkit.training.program import Objective, StepResult
+from rnnkit.training.objective import Objective, StepResult
 
 F_IN, H, B, T = 3, 5, 4, 6
 

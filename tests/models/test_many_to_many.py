@@ -8,7 +8,7 @@ import torch
 from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.models.decoding import SamplingConfig, generate_tokens
 from rnnkit.models.many_to_many import LanguageModel, LanguageModelConfig
-from rnnkit.training.program import map_tensors
+from rnnkit.training.tensor_trees import map_tensors
 
 HELLO = ["h", "e", "l", "o"]  # the lecture's vocabulary
 

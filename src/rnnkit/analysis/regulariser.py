@@ -41,7 +41,7 @@ from torch import Tensor, nn
 from rnnkit.analysis.tape import CellSteps, record_steps
 from rnnkit.cells.base import RecurrentCell, RNNState
 from rnnkit.errors import ConfigError, ShapeError
-from rnnkit.training.program import Objective, StepResult
+from rnnkit.training.objective import Objective, StepResult
 
 
 def _step_term(hidden_next: Tensor, hidden: Tensor, delta: Tensor) -> Tensor:

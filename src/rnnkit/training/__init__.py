@@ -1,7 +1,8 @@
 """Training: the Trainer, truncated BPTT, clipping, schedules, checkpoints, metrics, DDP, plots.
 
 A task hands the Trainer a model, an Objective (how a batch becomes a loss) and a resumable
-BatchSource; `TrainerConfig` holds every option of the loop.
+BatchSource; `TrainerConfig` holds every option of the loop. `Trainer.fit` returns a FitResult
+whose `history` (a `History`, as Keras's) holds every row the run logged to metrics.jsonl.
 """
 
 from rnnkit.lazy import lazy_exports
@@ -24,15 +25,19 @@ _EXPORTS = {
     "WeightedMean": "rnnkit.training.metrics",
     "accuracy": "rnnkit.training.metrics",
     "f1_score": "rnnkit.training.metrics",
-    "Objective": "rnnkit.training.program",
-    "StepResult": "rnnkit.training.program",
-    "TrainingSetup": "rnnkit.training.program",
-    "detach_state": "rnnkit.training.program",
+    "History": "rnnkit.training.history",
+    "Objective": "rnnkit.training.objective",
+    "StepResult": "rnnkit.training.objective",
+    "TrainingSetup": "rnnkit.training.objective",
     "read_metrics": "rnnkit.training.runs",
     "read_run_config": "rnnkit.training.runs",
     "LRSchedule": "rnnkit.training.schedules",
     "build_optimizer": "rnnkit.training.schedules",
     "Window": "rnnkit.training.tbptt",
+    "detach_state": "rnnkit.training.tensor_trees",
+    "iter_tensors": "rnnkit.training.tensor_trees",
+    "map_tensors": "rnnkit.training.tensor_trees",
+    "to_device": "rnnkit.training.tensor_trees",
     "plan_windows": "rnnkit.training.tbptt",
     "run_window": "rnnkit.training.tbptt",
     "FitResult": "rnnkit.training.trainer",
@@ -46,6 +51,7 @@ __all__ = [
     "ClipResult",
     "DistributedContext",
     "FitResult",
+    "History",
     "LRSchedule",
     "Objective",
     "StepResult",
@@ -62,12 +68,15 @@ __all__ = [
     "f1_score",
     "global_grad_norm",
     "init_distributed",
+    "iter_tensors",
+    "map_tensors",
     "plan_windows",
     "process_group",
     "read_checkpoint",
     "read_metrics",
     "read_run_config",
     "run_window",
+    "to_device",
     "write_checkpoint",
 ]
 

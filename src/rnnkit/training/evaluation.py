@@ -25,7 +25,8 @@ from rnnkit.errors import ConfigError
 from rnnkit.training.config import TrainerConfig
 from rnnkit.training.distributed import DistributedContext, broadcast_values
 from rnnkit.training.loop_state import LoopState
-from rnnkit.training.program import Objective, to_device
+from rnnkit.training.objective import Objective
+from rnnkit.training.tensor_trees import to_device
 
 
 def evaluate_model(

@@ -2,7 +2,7 @@
 
     RUN_DIR/config.json        task, task config, data, model, trainer config, versions, argv
     RUN_DIR/metrics.jsonl      one JSON object per logged step ("kind": "train") and per
-                               evaluation ("kind": "eval")
+                               evaluation ("kind": "eval"); in memory, `Trainer.history`
     RUN_DIR/checkpoints/       step-NNNNNNNN/ directories and the `latest`/`best` pointers
     RUN_DIR/.rnnkit-run.lock   marks an rnnkit run; its writer's lock (`run_guard.py`)
 
@@ -19,7 +19,6 @@ References:
 from __future__ import annotations
 
 import json
-import math
 import platform
 import sys
 from pathlib import Path
@@ -31,6 +30,7 @@ from rnnkit import __version__
 from rnnkit.errors import CheckpointError, ConfigError, DataError
 from rnnkit.training.checkpoint import atomic_write_text, disk_error
 from rnnkit.training.checkpoint_manager import CheckpointManager
+from rnnkit.training.history import History, json_line
 
 CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.jsonl"
@@ -78,13 +78,6 @@ def read_run_config(run_dir: str | Path) -> dict[str, Any]:
     return config
 
 
-def _json_number(value: Any) -> Any:
-    """Floats as JSON allows them: nan and inf become strings."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    return value
-
-
 class MetricsLog:
     """Appends rows to RUN_DIR/metrics.jsonl; a no-op without a run directory."""
 
@@ -97,7 +90,7 @@ class MetricsLog:
         """Append one JSON object as a line and flush it (or hold it, see `hold_after`)."""
         if self.path is None:
             return
-        line = json.dumps({key: _json_number(value) for key, value in row.items()})
+        line = json_line(row)
         if self._held is not None:
             self._held[1].append(line)
             return
@@ -166,6 +159,17 @@ def read_metrics(run_dir: str | Path) -> list[dict[str, Any]]:
             )
         rows.append(row)
     return rows
+
+
+def read_history(run_dir: Path | None, step: int) -> History:
+    """The rows of RUN_DIR/metrics.jsonl logged up to update `step`, as a History.
+
+    A resumed run starts its history from these: the rows past `step` belong to the
+    continuation it replaces. Empty without a run directory or before any row was logged.
+    """
+    if run_dir is None or not (run_dir / METRICS_FILE).is_file():
+        return History()
+    return History(row for row in read_metrics(run_dir) if row.get("step", 0) <= step)
 
 
 def run_checkpoint(run_dir: str | Path, checkpoint: str = "best") -> Path:

@@ -1,16 +1,25 @@
-"""What a checkpoint of a training run holds, and how a Trainer is put back into that state.
+"""What a checkpoint of a training run holds, and how a run is put back into that state.
 
 `capture` collects model, optimizer and carried-state tensors plus the JSON state (step, loop
-counters, schedule, GradScaler, data position, RNG states, config); `restore` reads a verified
-checkpoint back into a Trainer, restoring the RNG states last, so that nothing drawn between
-loading and the next update can shift the random streams.
+counters, schedule, GradScaler, data position, RNG states, config) from the pieces of a run it
+is handed; `restore` loads a verified checkpoint back into the model, optimizer, schedule and
+scaler and returns the rest (`Restored`: loop counters, carried state, data position, RNG
+states) for the trainer to put in place, the RNG states last (`set_all_rng_states`), so that
+nothing drawn between loading and the next update can shift the random streams.
+
+The module stands below the trainer: the trainer calls it, never the other way round.
+
+    trainer.py → snapshot.py → checkpoint_manager.py (the run's checkpoints/ directory)
+                             → checkpoint.py (the format of one checkpoint directory)
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import torch
 from torch import Tensor, nn
@@ -19,6 +28,7 @@ from rnnkit.errors import CheckpointError, DataError
 from rnnkit.seeding import rng_state, set_rng_state
 from rnnkit.training.checkpoint import (
     STATE_FILE,
+    Checkpoint,
     atomic_write_text,
     read_checkpoint,
     remove_checkpoint,
@@ -26,7 +36,7 @@ from rnnkit.training.checkpoint import (
 )
 from rnnkit.training.checkpoint_manager import CheckpointManager
 from rnnkit.training.loop_state import LoopState
-from rnnkit.training.runs import versions
+from rnnkit.training.runs import MetricsLog, versions
 from rnnkit.training.state_dicts import (
     load_model_tensors,
     load_optimizer_tensors,
@@ -37,7 +47,7 @@ from rnnkit.training.state_dicts import (
 )
 
 if TYPE_CHECKING:
-    from rnnkit.training.trainer import Trainer
+    from rnnkit.training.update import Updater
 
 logger = logging.getLogger(__name__)
 
@@ -50,44 +60,64 @@ def model_summary(model: nn.Module) -> dict[str, Any]:
     }
 
 
-def _all_rng_states() -> dict[str, Any]:
+def all_rng_states() -> dict[str, Any]:
+    """The Python, NumPy and torch RNG states, and CUDA's once CUDA is in use."""
     state: dict[str, Any] = dict(rng_state())
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         state["cuda"] = [s.tolist() for s in torch.cuda.get_rng_state_all()]
     return state
 
 
-def _set_all_rng_states(state: dict[str, Any]) -> None:
+def set_all_rng_states(state: dict[str, Any]) -> None:
+    """Restore the states of `all_rng_states`."""
     set_rng_state(state)
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all([torch.tensor(s, dtype=torch.uint8) for s in state["cuda"]])
 
 
-def capture(trainer: Trainer) -> tuple[dict[str, dict[str, Tensor]], dict[str, Any]]:
-    """The tensors (per file) and JSON state of a checkpoint of `trainer` now."""
-    updater = trainer.updater
+def capture(
+    *,
+    model: nn.Module,
+    updater: Updater,
+    loop: LoopState,
+    carried: Any,
+    data_position: dict[str, Any],
+    run_config: dict[str, Any],
+    metrics: dict[str, float],
+) -> tuple[dict[str, dict[str, Tensor]], dict[str, Any]]:
+    """The tensors (per file) and JSON state of a checkpoint of a run now.
+
+    Args:
+        model: the bare model (not its DDP wrapper).
+        updater: optimizer, learning-rate schedule and GradScaler.
+        loop: the loop counters, with the position of a truncated-BPTT batch under way.
+        carried: the detached recurrent state passed to the next batch (None when none).
+        data_position: the training data source's `state_dict()`.
+        run_config: task, task config, data, model and trainer config (as config.json).
+        metrics: the metrics of the last evaluation.
+    """
     optimizer_state, optimizer_meta = optimizer_tensors(updater.optimizer)
-    carry_state, carry_structure = structure_to_tensors(trainer.carried)
+    carry_state, carry_structure = structure_to_tensors(carried)
     tensors = {
-        "model.safetensors": model_tensors(trainer.model),
+        "model.safetensors": model_tensors(model),
         "optimizer.safetensors": optimizer_state,
         "loop.safetensors": carry_state,
     }
     state = {
         "rnnkit_version": versions()["rnnkit"],
         "torch_version": versions()["torch"],
-        "step": trainer.loop.step,
-        "epoch": trainer.loop.epoch,
-        "best_metric": trainer.loop.best_metric,
-        "metrics": trainer.last_metrics,
-        "config": trainer.run_config,
+        "step": loop.step,
+        "epoch": loop.epoch,
+        "best_metric": loop.best_metric,
+        "metrics": metrics,
+        "config": run_config,
         "optimizer": optimizer_meta,
         "schedule": updater.schedule.state_dict(),
         "scaler": updater.scaler.state_dict() if updater.scaler is not None else None,
-        "loop": trainer.loop.to_json(),
-        "data_position": trainer.train_data.state_dict(),
+        "loop": loop.to_json(),
+        "data_position": data_position,
         "carry": carry_structure,
-        "rng": _all_rng_states(),
+        "rng": all_rng_states(),
     }
     return tensors, state
 
@@ -110,37 +140,97 @@ def config_difference(saved: dict[str, Any], current: dict[str, Any]) -> str:
     return "The config differs from the checkpoint's (checkpoint vs now): " + "; ".join(differences)
 
 
-def restore(trainer: Trainer, path: Path | None) -> Path:
-    """Load checkpoint `path` (default: the latest of the run) into `trainer`."""
+class Restored(NamedTuple):
+    """What `restore` hands back for the trainer to put in place, the RNG states last."""
+
+    loop: LoopState  # counters, and where a truncated-BPTT batch under way came from
+    carried: Any  # the recurrent state carried into the next batch, on the trainer's device
+    data_position: dict[str, Any]  # for the training data source's `load_state_dict`
+    rng: dict[str, Any]  # for `set_all_rng_states`
+
+
+def find_checkpoint(path: Path | None, manager: CheckpointManager | None) -> Checkpoint:
+    """Read and verify checkpoint `path` (default: the latest under `manager`).
+
+    A damaged one is a CheckpointError naming the run's other checkpoints to resume from.
+    """
     if path is None:
-        if trainer.checkpoints is None:
+        if manager is None:
             raise CheckpointError("no checkpoint path given and the trainer has no run directory")
-        path = trainer.checkpoints.latest()
+        path = manager.latest()
         if path is None:
-            raise CheckpointError(f"{trainer.checkpoints.root} holds no checkpoint to resume from")
+            raise CheckpointError(f"{manager.root} holds no checkpoint to resume from")
     try:
-        checkpoint = read_checkpoint(path)
+        return read_checkpoint(path)
     except CheckpointError as err:
-        older = [p.name for p in trainer.checkpoints.checkpoints() if p != path] if (
-            trainer.checkpoints is not None) else []  # fmt: skip
+        older = [] if manager is None else [p.name for p in manager.checkpoints() if p != path]
         if not older:
             raise
         raise CheckpointError(
             f"{err}. Other checkpoints: {', '.join(older)}; resume from one with --checkpoint"
         ) from err
+
+
+@contextlib.contextmanager
+def malformed_entries(path: Path) -> Iterator[None]:
+    """Turn a missing or malformed state.json entry met in the block into a CheckpointError.
+
+    An entry of the right name but the wrong shape or range (a hand edit, a faulty writer)
+    surfaces as whatever the code reading it raises; the error names the checkpoint instead.
+    """
+    state = path / STATE_FILE
     try:
-        _restore(trainer, checkpoint.path, checkpoint.tensors, checkpoint.state)
+        yield
+    except DataError as err:  # a data position the data source refuses
+        raise CheckpointError(f"{state}: {err}") from err
     except KeyError as err:
-        raise CheckpointError(f"{path / STATE_FILE} lacks the entry {err}") from err
+        raise CheckpointError(f"{state} lacks the entry {err}") from err
     except (TypeError, ValueError, IndexError, OverflowError, RuntimeError, AttributeError) as err:
-        # an entry of the right name but the wrong shape or range (a hand edit, a faulty writer)
-        raise CheckpointError(f"{path / STATE_FILE} holds a malformed entry: {err}") from err
-    trainer.last_checkpoint = path
-    trainer.resumed = True  # `begin_continuation` when it trains on; nothing is deleted here
-    return path
+        raise CheckpointError(f"{state} holds a malformed entry: {err}") from err
 
 
-def begin_continuation(trainer: Trainer) -> None:
+def restore(
+    checkpoint: Checkpoint,
+    *,
+    model: nn.Module,
+    updater: Updater,
+    run_config: dict[str, Any],
+    device: torch.device,
+) -> Restored:
+    """Load `checkpoint` into `model` and `updater`; return the loop state, carry and the rest.
+
+    Call inside `malformed_entries(checkpoint.path)`. `run_config` is the current run's, to
+    name the config fields that differ when the weights do not fit the model.
+    """
+    path, tensors, state = checkpoint
+    hint = config_difference(state.get("config") or {}, run_config)
+    load_model_tensors(
+        model, tensors["model.safetensors"], source=path / "model.safetensors", hint=hint
+    )
+    load_optimizer_tensors(
+        updater.optimizer,
+        tensors["optimizer.safetensors"],
+        state["optimizer"],
+        source=path / "optimizer.safetensors",
+    )
+    updater.schedule.load_state_dict(state["schedule"])
+    if updater.scaler is not None and state["scaler"]:
+        updater.scaler.load_state_dict(state["scaler"])
+    return Restored(
+        loop=LoopState.from_json(state["loop"], source=str(path / STATE_FILE)),
+        carried=tensors_to_structure(tensors["loop.safetensors"], state["carry"], device),
+        data_position=state["data_position"],
+        rng=state["rng"],
+    )
+
+
+def begin_continuation(
+    loop: LoopState,
+    manager: CheckpointManager | None,
+    metrics_log: MetricsLog,
+    *,
+    is_main: bool,
+) -> None:
     """Before a resumed run trains: set aside what the run had written after its checkpoint.
 
     Rows past the step go (a killed run logged them after its last checkpoint). Resumed from
@@ -149,16 +239,16 @@ def begin_continuation(trainer: Trainer) -> None:
     their step written over them then (`CheckpointManager.supersede`, `MetricsLog.hold_after`),
     so that a damaged one is never taken for the new run's; killed before, nothing is lost.
     """
-    step, manager = trainer.loop.step, trainer.checkpoints
-    later = [] if manager is None or not trainer.context.is_main else [
+    step = loop.step
+    later = [] if manager is None or not is_main else [
         path for path in manager.checkpoints() if (step_of(path) or 0) > step]  # fmt: skip
     if not later:
-        trainer.metrics_log.truncate_after(step)
+        metrics_log.truncate_after(step)
         return
     best = next((p for p in manager.checkpoints() if p not in later and step_of(p) == (
-        trainer.loop.best_step)), None)  # fmt: skip
+        loop.best_step)), None)  # fmt: skip
     manager.supersede(later, best)
-    trainer.metrics_log.hold_after(step)
+    metrics_log.hold_after(step)
     logger.warning(
         "resuming at step %d, before %s: they are replaced when this run writes its first "
         "checkpoint", step, ", ".join(path.name for path in later),
@@ -191,42 +281,3 @@ def drop_later_checkpoints(manager: CheckpointManager, step: int, best_step: int
         "resumed at step %d: removed the later checkpoints %s of the replaced continuation",
         step, ", ".join(path.name for path in later),
     )  # fmt: skip
-
-
-def _restore(
-    trainer: Trainer, path: Path, tensors: dict[str, dict[str, Tensor]], state: dict[str, Any]
-) -> None:
-    hint = config_difference(state.get("config") or {}, trainer.run_config)
-    load_model_tensors(
-        trainer.model, tensors["model.safetensors"], source=path / "model.safetensors", hint=hint
-    )
-    updater = trainer.updater
-    load_optimizer_tensors(
-        updater.optimizer,
-        tensors["optimizer.safetensors"],
-        state["optimizer"],
-        source=path / "optimizer.safetensors",
-    )
-    updater.schedule.load_state_dict(state["schedule"])
-    if updater.scaler is not None and state["scaler"]:
-        updater.scaler.load_state_dict(state["scaler"])
-    trainer.loop = LoopState.from_json(state["loop"], source=str(path / STATE_FILE))
-    trainer.carried = tensors_to_structure(
-        tensors["loop.safetensors"], state["carry"], trainer.device
-    )
-    try:
-        _restore_data(trainer, state["data_position"])
-    except DataError as err:
-        raise CheckpointError(f"{path / STATE_FILE}: {err}") from err
-    _set_all_rng_states(state["rng"])  # last: nothing may draw random numbers after this
-
-
-def _restore_data(trainer: Trainer, position: dict[str, Any]) -> None:
-    """Put the data source back; re-fetch a batch whose truncated-BPTT windows were under way."""
-    trainer._batch, trainer._windows = None, []
-    if trainer.loop.pending_position is not None:
-        window, carried = trainer.loop.pending_window, trainer.carried
-        trainer.train_data.load_state_dict(trainer.loop.pending_position)
-        trainer._next_tbptt_batch()
-        trainer.loop.pending_window, trainer.carried = window, carried
-    trainer.train_data.load_state_dict(position)

@@ -30,7 +30,8 @@ from typing import Any, NamedTuple
 import torch
 from torch import nn
 
-from rnnkit.training.program import Objective, StepResult, detach_state
+from rnnkit.training.objective import Objective, StepResult
+from rnnkit.training.tensor_trees import detach_state
 
 
 class Window(NamedTuple):

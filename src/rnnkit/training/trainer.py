@@ -4,13 +4,16 @@ One call of `fit` repeats, until `max_steps` updates, `max_epochs` passes, early
 SIGINT/SIGTERM:
 
     update      full BPTT over A micro-batches, or one truncated-BPTT window  (update.py, tbptt.py)
-    log         a row of metrics.jsonl every `log_every` steps; the progress bar or a log line
+    log         a row of metrics.jsonl (and of `history`) every `log_every` steps; the progress
+                bar or a log line
     evaluate    every `eval_every` steps: mean validation loss and task metrics, early stopping
     checkpoint  every `checkpoint_every` steps, at the best evaluation, and at the end
 
-The model is any `nn.Module`; the Objective (program.py) says how a batch becomes a loss. A
+The model is any `nn.Module`; the Objective (objective.py) says how a batch becomes a loss. A
 seeded CPU run is bit-identical from start to end, and a run resumed from a checkpoint
-continues exactly as the uninterrupted run would have (snapshot.py holds what is saved).
+continues exactly as the uninterrupted run would have (snapshot.py says what is saved, from
+the pieces the trainer hands it). `fit` returns the logged rows as a `History` (history.py),
+which a resumed run starts from the rows of metrics.jsonl up to its checkpoint.
 
 References:
     Karpathy, minGPT `mingpt/trainer.py` (a small trainer with callbacks), https://github.com/karpathy/minGPT
@@ -43,15 +46,17 @@ from rnnkit.training.distributed import (
     wrap_model,
 )
 from rnnkit.training.evaluation import evaluate_model, observe_metric, should_stop
+from rnnkit.training.history import History
 from rnnkit.training.loop_state import LoopState
+from rnnkit.training.objective import Objective
 from rnnkit.training.precision import resolve_precision
-from rnnkit.training.program import Objective, detach_state, to_device
 from rnnkit.training.reporting import diverged, progress_info, train_row
-from rnnkit.training.runs import CONFIG_FILE, MetricsLog, write_run_config
+from rnnkit.training.runs import CONFIG_FILE, MetricsLog, read_history, write_run_config
 from rnnkit.training.schedules import warmup_warning
 from rnnkit.training.signals import StopSignals
 from rnnkit.training.state_dicts import nonfinite_parameters
 from rnnkit.training.tbptt import plan_windows, run_window
+from rnnkit.training.tensor_trees import detach_state, to_device
 from rnnkit.training.update import Updater, UpdateStats
 
 logger = logging.getLogger(__name__)
@@ -67,6 +72,7 @@ class FitResult(NamedTuple):
     best_metric: float | None  # best value of `config.monitor`
     checkpoint: Path | None  # the last checkpoint written
     signal: int | None = None  # the signal that stopped the run
+    history: History | None = None  # every logged row, a resumed run's earlier ones included
 
 
 class Trainer:
@@ -121,11 +127,12 @@ class Trainer:
             self.run_dir / "checkpoints", keep_last=config.keep_last, keep_best=config.keep_best
         )  # fmt: skip
         self.metrics_log = MetricsLog(self.run_dir if self.context.is_main else None)
+        self.history = History()  # the rows written to metrics.jsonl, on every process
         self.last_checkpoint: Path | None = None
         self.last_metrics: dict[str, float] = {}
         self.callbacks = list(callbacks)
         self.handle_signals = handle_signals
-        self._batch: Any = None  # batch being cut into truncated-BPTT windows
+        self._batch: Any = None  # batch being cut into truncated-BPTT windows (on the device)
         self._windows: list = []
         self._interval = (0.0, 0)  # (seconds in updates, tokens) since the last log row
         self.resumed = False  # set by load_checkpoint; fit then calls begin_continuation
@@ -140,7 +147,9 @@ class Trainer:
         if self.run_dir is not None and self.context.is_main and not self._has_run_config():
             write_run_config(self.run_dir, self.run_config)
         if self.resumed:
-            snapshot.begin_continuation(self)
+            snapshot.begin_continuation(
+                self.loop, self.checkpoints, self.metrics_log, is_main=self.context.is_main
+            )
             self.resumed = False
         warning = warmup_warning(self.config)
         if warning and self.context.is_main and self.loop.step < self.config.max_steps:
@@ -159,7 +168,12 @@ class Trainer:
             self._evaluate_and_track()
         self.save_checkpoint()
         return FitResult(
-            self.loop.step, reason, self.loop.best_metric, self.last_checkpoint, signum
+            self.loop.step,
+            reason,
+            self.loop.best_metric,
+            self.last_checkpoint,
+            signum,
+            self.history,
         )
 
     def _has_run_config(self) -> bool:
@@ -188,7 +202,7 @@ class Trainer:
             loop.first_loss = stats.loss
         row = train_row(loop, stats, *self._interval, self.objective.unit)
         if loop.step % config.log_every == 0 or loop.step == config.max_steps:
-            self.metrics_log.write(row)
+            self._log(row)
             show(row)
             self._interval = (0.0, 0)
         for callback in self.callbacks:
@@ -268,7 +282,7 @@ class Trainer:
     def _on_problem(self, stats: UpdateStats) -> None:
         """Skip the update (on_nonfinite="skip", within max_skipped) or raise TrainingDiverged."""
         step, config = self.loop.step + 1, self.config
-        self.metrics_log.write({"kind": "nonfinite", "step": step, "problem": stats.problem})
+        self._log({"kind": "nonfinite", "step": step, "problem": stats.problem})
         if config.on_nonfinite == "skip" and self.loop.skipped < config.max_skipped:
             self.loop.skipped += 1
             logger.warning(
@@ -276,6 +290,11 @@ class Trainer:
             )
             return
         raise diverged(step, stats.problem or "", self.loop, config, self.last_checkpoint)
+
+    def _log(self, row: dict[str, Any]) -> None:
+        """A row of metrics.jsonl (process 0) and of `history` (every process)."""
+        self.metrics_log.write(row)
+        self.history.append(row)
 
     def _show(self, progress: Any, bar: Any, row: dict[str, Any]) -> None:
         if not self.context.is_main:
@@ -302,7 +321,7 @@ class Trainer:
         loop = self.loop
         metrics = self.evaluate()
         loop.last_eval_step, self.last_metrics = loop.step, metrics
-        self.metrics_log.write({"kind": "eval", "step": loop.step, "epoch": loop.epoch, **metrics})
+        self._log({"kind": "eval", "step": loop.step, "epoch": loop.epoch, **metrics})
         improved = observe_metric(loop, metrics, self.config)
         self.updater.schedule.observe(metrics[self.config.monitor])
         if improved and self.config.keep_best:  # after every state change of this evaluation
@@ -326,7 +345,15 @@ class Trainer:
                 " Lower --lr or set --clip-norm."
             )
         if self.context.is_main:
-            tensors, state = snapshot.capture(self)
+            tensors, state = snapshot.capture(
+                model=self.model,
+                updater=self.updater,
+                loop=self.loop,
+                carried=self.carried,
+                data_position=self.train_data.state_dict(),
+                run_config=self.run_config,
+                metrics=self.last_metrics,
+            )
             path = self.checkpoints.save(self.loop.step, tensors, state, is_best=is_best)
             self.metrics_log.commit()  # rows held since a resume from an older checkpoint
         barrier(self.context)
@@ -334,5 +361,40 @@ class Trainer:
         return path
 
     def load_checkpoint(self, path: str | Path | None = None) -> Path:
-        """Restore everything from a checkpoint (default: the run's latest) to continue exactly."""
-        return snapshot.restore(self, None if path is None else Path(path))
+        """Restore everything from a checkpoint (default: the run's latest) to continue exactly.
+
+        The history starts again from the rows of metrics.jsonl up to the checkpoint's step;
+        `fit` then calls `snapshot.begin_continuation`, which sets the later ones aside.
+        """
+        checkpoint = snapshot.find_checkpoint(
+            None if path is None else Path(path), self.checkpoints
+        )
+        with snapshot.malformed_entries(checkpoint.path):
+            restored = snapshot.restore(
+                checkpoint,
+                model=self.model,
+                updater=self.updater,
+                run_config=self.run_config,
+                device=self.device,
+            )
+            self.loop, self.carried = restored.loop, restored.carried
+            self._restore_data(restored.data_position)
+            snapshot.set_all_rng_states(restored.rng)  # last: nothing may draw after this
+        self.history = read_history(self.run_dir, self.loop.step)
+        self.last_checkpoint = checkpoint.path
+        self.resumed = True  # `begin_continuation` when it trains on; nothing is deleted here
+        return checkpoint.path
+
+    def _restore_data(self, position: dict[str, Any]) -> None:
+        """Put the data source back; re-fetch a batch whose truncated-BPTT windows were under way.
+
+        The batch is fetched again from the position it was taken at (`loop.pending_position`)
+        and cut into the same windows; the window index and the carried state stay as restored.
+        """
+        self._batch, self._windows = None, []
+        if self.loop.pending_position is not None:
+            window, carried = self.loop.pending_window, self.carried
+            self.train_data.load_state_dict(self.loop.pending_position)
+            self._next_tbptt_batch()
+            self.loop.pending_window, self.carried = window, carried
+        self.train_data.load_state_dict(position)

@@ -1,8 +1,9 @@
-"""What the trainer drives: an Objective turns (model, batch, state) into a loss and a token count.
+"""The Objective a task hands the trainer: how (model, batch, state) becomes a loss and a count.
 
 A task supplies a model (any `nn.Module`), an Objective, a resumable source of training batches
-and, optionally, evaluation batches. The trainer never looks inside a batch except to move its
-tensors to the device and, for truncated BPTT, to cut it along time (`Objective.slice_time`).
+and, optionally, evaluation batches, together as a `TrainingSetup`. The trainer never looks
+inside a batch except to move its tensors to the device and, for truncated BPTT, to cut it
+along time (`Objective.slice_time`; tensor_trees.py maps over the nesting).
 
 References:
     https://pytorch.org/docs/stable/notes/ddp.html (call the model, not its submodules)
@@ -15,10 +16,10 @@ from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-import torch
 from torch import Tensor, nn
 
 from rnnkit.errors import ShapeError
+from rnnkit.training.tensor_trees import iter_tensors, map_tensors
 
 if TYPE_CHECKING:
     from rnnkit.training.data import BatchSource
@@ -116,38 +117,3 @@ class TrainingSetup(NamedTuple):
     eval_data: Iterable[Any] | None = None
     artifacts: Mapping[str, Any] = MappingProxyType({})
     callbacks: tuple[Callable[..., None], ...] = ()
-
-
-def map_tensors(value: Any, fn: Callable[[Tensor], Tensor]) -> Any:
-    """Apply `fn` to every tensor inside tuples, NamedTuples, lists and dicts of `value`."""
-    if isinstance(value, Tensor):
-        return fn(value)
-    if isinstance(value, tuple) and hasattr(value, "_fields"):  # NamedTuple
-        return type(value)(*(map_tensors(item, fn) for item in value))
-    if isinstance(value, list | tuple):
-        return type(value)(map_tensors(item, fn) for item in value)
-    if isinstance(value, dict):
-        return {key: map_tensors(item, fn) for key, item in value.items()}
-    return value
-
-
-def iter_tensors(value: Any) -> Iterable[Tensor]:
-    """Every tensor inside `value`, depth first."""
-    if isinstance(value, Tensor):
-        yield value
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from iter_tensors(item)
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from iter_tensors(item)
-
-
-def detach_state(state: Any) -> Any:
-    """The recurrent state cut from the graph: gradients stop here (truncated BPTT)."""
-    return map_tensors(state, lambda t: t.detach())
-
-
-def to_device(value: Any, device: torch.device) -> Any:
-    """Move every tensor inside `value` to `device`."""
-    return map_tensors(value, lambda t: t.to(device, non_blocking=True))
