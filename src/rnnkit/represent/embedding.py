@@ -6,7 +6,8 @@ where W (V, E) is the table, id_t the token id at step t and x_t ∈ {0, 1}^V it
 (`represent.onehot`). Picking row id_t is the same product without the V-fold multiply by zeros.
 Vectors can be loaded from a pretrained word2vec or GloVe text file (`word v_1 … v_E` per line,
 word2vec files start with a "count dim" header line), a word2vec binary file, an rnnkit
-safetensors file (`represent.word2vec.formats`) or a trained `WordVectors`.
+safetensors file (`represent.word2vec.formats`), a trained `WordVectors`, or by name from a
+package that ships them ("glove-6b-50d": GloVe 6B 50-d, `represent.glove`, extra `glove`).
 
 References:
     Y. Bengio, R. Ducharme, P. Vincent and C. Jauvin, "A Neural Probabilistic Language Model",
@@ -117,10 +118,11 @@ class Embedding(nn.Module):
         """A table from a (V, E) tensor, or from word vectors aligned to `vocab`.
 
         Word vectors come as a dict token -> vector, a `WordVectors`, or a file path in any
-        format `load_word_vectors` reads. A vocabulary token without a vector gets a random
-        row drawn from N(0, s²), s the standard deviation of the loaded entries;
-        `num_missing` counts such ordinary (non-special) tokens. Row `padding_idx` is set
-        to zero. `freeze=False` makes the loaded table trainable (fine-tuning).
+        format `load_word_vectors` reads, or a packaged name ("glove-6b-50d"). A vocabulary
+        token without a vector gets a random row drawn from N(0, s²), s the standard
+        deviation of the loaded entries; `num_missing` counts such ordinary (non-special)
+        tokens. Row `padding_idx` is set to zero. `freeze=False` makes the loaded table
+        trainable (fine-tuning).
 
         Raises:
             ShapeError: a tensor that is not 2-D float, rows ≠ len(vocab), or vectors of
@@ -215,14 +217,18 @@ def load_word_vectors(
     words: Container[str] | None = None,
     format: Literal["text", "binary", "safetensors"] | None = None,
 ) -> dict[str, Tensor]:
-    """Read a word-vector file: text (word2vec / GloVe), word2vec binary, or rnnkit safetensors.
+    """Read a word-vector file: text (word2vec / GloVe), word2vec binary, or rnnkit safetensors;
+    or packaged vectors by name.
 
     The text format is `word v_1 … v_E` per line with an optional "count dim" header (GloVe
     files have none); the binary and safetensors formats are read by
-    `rnnkit.represent.word2vec.formats`.
+    `rnnkit.represent.word2vec.formats`. A name of `represent.glove.PACKAGED_VECTORS`
+    ("glove-6b-50d") reads the vectors a package ships (`load_glove`: words matched as written,
+    else lower-cased, since GloVe 6B is uncased); a file of that name is passed as
+    "./glove-6b-50d".
 
     Args:
-        path: the file; text files are UTF-8.
+        path: the file (text files are UTF-8), or a packaged-vectors name (a str).
         words: keep only these words (e.g. a Vocab), to save memory on large files.
         format: "text", "binary" or "safetensors"; None picks it from the suffix
             (.bin binary, .safetensors safetensors, anything else text).
@@ -234,9 +240,16 @@ def load_word_vectors(
         DataError: the file is missing, empty, not UTF-8, a line has a wrong number of values
             or a value that is not a number (the message gives file:line), or the header
             count does not match.
+        ConfigError: packaged vectors whose package is not installed (names the extra), or
+            `format` given with a packaged-vectors name.
     """
+    from rnnkit.represent.glove import PACKAGED_VECTORS, load_glove
     from rnnkit.represent.word2vec.formats import detect_format, load_vectors
 
+    if isinstance(path, str) and path in PACKAGED_VECTORS:
+        if format is not None:
+            raise ConfigError(f"{path!r} names packaged vectors; format={format!r} is for files")
+        return load_glove(path, words=words)
     path = Path(path)
     chosen = format or detect_format(path)
     if chosen != "text":
