@@ -41,9 +41,15 @@ import torch.nn.functional as F
 
 from rnnkit.config import config_from_dict
 from rnnkit.datasets.captions import CaptionSet, caption_tokenize
-from rnnkit.tasks import caption as caption_task
-from rnnkit.tasks.caption import CaptionConfig, caption_bleu, caption_text, load_inputs, load_split
-from rnnkit.tasks.captioner import load_captioner
+from rnnkit.tasks.caption import train as caption_task
+from rnnkit.tasks.caption.captioner import load_captioner
+from rnnkit.tasks.caption.train import (
+    CaptionConfig,
+    caption_bleu,
+    caption_text,
+    load_inputs,
+    load_split,
+)
 from rnnkit.tasks.registry import resume, train
 from rnnkit.training import TrainerConfig
 from rnnkit.training.checkpoint import step_of

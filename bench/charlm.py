@@ -6,7 +6,7 @@ Usage:
                            [--threads N] [--throughput-only | --quality-only] [--quick]
 
 Data: the whole Tiny Shakespeare (`../shared/data/tiny_shakespeare/input.txt` beside the
-repository, else the copy embedded in rnnkit), prepared by `rnnkit.tasks.charlm.build`: one
+repository, else the copy embedded in rnnkit), prepared by `rnnkit.tasks.charlm.train.build`: one
 character stream cut into B parallel rows, chunks of T steps with the state carried between
 chunks (truncated BPTT), the last 10% held out for validation.
 
@@ -54,10 +54,10 @@ from torch import nn
 from rnnkit.errors import RnnkitError
 from rnnkit.models.decoding import SamplingConfig
 from rnnkit.seeding import seed_everything
-from rnnkit.tasks.charlm import CharLMConfig, Chunk, LanguageModelObjective, build
-from rnnkit.tasks.textgen import generate_text
+from rnnkit.tasks.charlm.generate import generate_text
+from rnnkit.tasks.charlm.train import CharLMConfig, Chunk, LanguageModelObjective, build
 from rnnkit.text.vocab import Vocab
-from rnnkit.training.program import detach_state, to_device
+from rnnkit.training.tensor_trees import detach_state, to_device
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared/data/tiny_shakespeare/input.txt"
 CLIP_NORM = 5.0  # θ₀ of global-norm clipping (char-rnn's grad_clip)

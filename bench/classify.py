@@ -3,7 +3,8 @@
 Usage:
     python bench/classify.py [--datasets rt_polarity,movie_reviews,sms_spam] [--folds K]
                              [--models bow,rnn,lstm,gru,bilstm] [--device cpu|cuda]
-                             [--word2vec VECTORS.txt] [--data-root ../shared/data] [--out FILE]
+                             [--word2vec VECTORS.txt | glove-6b-50d] [--data-root ../shared/data]
+                             [--out FILE]
     python bench/classify.py --quick     # one fold, 1-2 epochs, E = H = 64: minutes on 2 cores
 
 Data (`../shared/data`, see its README §2a, §2b, §3), read by `rnnkit.datasets.labelled_text`:
@@ -15,7 +16,7 @@ Data (`../shared/data`, see its README §2a, §2b, §3), read by `rnnkit.dataset
                    give their verdict (BoW reads it whole)
     sms_spam       5,574 messages; one stratified 80/20 split (fold 0 of 5, split seed 0)
 
-Every model trains through `rnnkit.tasks.classify.build` and the rnnkit Trainer, Adam with a
+Every model trains through `rnnkit.tasks.classify.train.build` and the rnnkit Trainer, Adam with a
 cosine decay to η/10 over a fixed number of epochs, no early stopping and no model selection
 on the test fold: the figures are those of the last step. The vocabulary comes from the
 training folds only (words seen `min_freq` = 2 times or more; the others are <unk>).
@@ -23,7 +24,8 @@ training folds only (words seen `min_freq` = 2 times or more; the others are <un
     BoW+LR   tf-idf (sublinear tf, l2-normalised) → logistic regression   (models/bow_classifier)
     RNN/LSTM/GRU   embedding (E) → one recurrent layer (H) → pooling over the real steps → linear
     BiLSTM   the same LSTM, both directions (D = 2)
-    + w2v    the embedding initialised from --word2vec vectors (a word2vec text file), trained on
+    + w2v    the embedding initialised from --word2vec vectors (a word2vec text file, or
+             glove-6b-50d: GloVe 6B 50-d from the `glove` extra, which sets E = 50), trained on
 
 Printed per dataset: test accuracy, macro F1, F1 of the spam class (SMS), and the training
 seconds per fold on this machine (the evaluation pass excluded).
@@ -50,7 +52,7 @@ from pathlib import Path
 import torch
 
 from rnnkit.seeding import seed_everything
-from rnnkit.tasks.classify import DATA_DIRS, ClassifyConfig, build
+from rnnkit.tasks.classify.train import DATA_DIRS, ClassifyConfig, build
 from rnnkit.training import Trainer, TrainerConfig
 
 
@@ -140,7 +142,10 @@ def main() -> int:
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default="fp32")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
-    parser.add_argument("--word2vec", type=Path, default=None, help="word2vec text vectors")
+    parser.add_argument(
+        "--word2vec", default=None,
+        help="pretrained vectors: a word2vec/GloVe file, or glove-6b-50d (extra `glove`)",
+    )  # fmt: skip
     parser.add_argument("--data-root", type=Path, default=Path("../shared/data"))
     parser.add_argument("--out", type=Path, default=None, help="write all results as JSON")
     parser.add_argument("--quick", action="store_true", help="1 fold, few epochs, small models")
@@ -153,8 +158,8 @@ def main() -> int:
         for key in ("lstm", "bilstm"):
             label, options = MODELS[key]
             models[f"{key}+w2v"] = (
-                f"{label} + word2vec",
-                {**options, "pretrained": str(args.word2vec)},
+                f"{label} + {Path(args.word2vec).name}",
+                {**options, "pretrained": args.word2vec},
             )
     folds_run = 1 if args.quick and args.folds is None else args.folds
     print(

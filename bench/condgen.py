@@ -28,9 +28,10 @@ import torch
 
 from rnnkit.config import config_from_dict
 from rnnkit.datasets.labelled_text import stratified_folds
-from rnnkit.tasks import classify, condlm
-from rnnkit.tasks.classify import ClassifyConfig, load_classifier, predict_proba
-from rnnkit.tasks.condlm import CondLMConfig, generate_conditioned, load_condlm, load_texts
+from rnnkit.tasks.classify import train as classify
+from rnnkit.tasks.classify.train import ClassifyConfig, load_classifier, predict_proba
+from rnnkit.tasks.condlm import train as condlm
+from rnnkit.tasks.condlm.train import CondLMConfig, generate_conditioned, load_condlm, load_texts
 from rnnkit.tasks.registry import train
 from rnnkit.training import TrainerConfig
 from rnnkit.training.checkpoint_manager import CheckpointManager

@@ -7,7 +7,7 @@ Usage:
 
 For each series (`shared/data/README.md` §6, read by `rnnkit.datasets.timeseries`) the last k
 points are held out (k and the window T per series are in SETTINGS below). Each model trains
-through `rnnkit.tasks.forecast.build` and the rnnkit Trainer (the task's defaults: Adam 3e-3,
+through `rnnkit.tasks.forecast.train.build` and the rnnkit Trainer (the task's defaults: Adam 3e-3,
 cosine decay to η/10, B = 32 sliding windows, H = 32, one layer), with no early stopping and
 no model selection on the held-out tail: the figures are those of the last step. The forecast
 is a k-step rollout after the training series (predictions fed back). MASE is scaled by the
@@ -28,7 +28,7 @@ from pathlib import Path
 import torch
 
 from rnnkit.seeding import seed_everything
-from rnnkit.tasks.forecast import ForecastConfig, build
+from rnnkit.tasks.forecast.train import ForecastConfig, build
 from rnnkit.training import Trainer, TrainerConfig
 from rnnkit.training.forecast_metrics import compare_with_baselines
 

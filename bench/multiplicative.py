@@ -43,7 +43,7 @@ import torch
 
 from rnnkit import tasks
 from rnnkit.models.many_to_many import LanguageModelConfig
-from rnnkit.tasks.charlm_config import CharLMConfig
+from rnnkit.tasks.charlm.config import CharLMConfig
 from rnnkit.training import TrainerConfig
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared/data/tiny_shakespeare/input.txt"

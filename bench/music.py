@@ -6,7 +6,7 @@ Usage:
 
 The chorales of music21's corpus (`rnnkit.datasets.chorales`: quarter-note frames over the 88
 keys, moved to C major / C minor, split by piece 238 / 83 / 86) train a one-layer recurrent
-net through `rnnkit.tasks.music.build` and the rnnkit Trainer with the task's defaults (Adam
+net through `rnnkit.tasks.music.train.build` and the rnnkit Trainer with the task's defaults (Adam
 1e-2, cosine to 1e-3, clip 1, B = 16 chorales). The model scored is the one with the best
 validation NLL among the checks every 100 updates (the task's "best" checkpoint rule); the
 test split is scored once, at the end. The baseline turns each key on with its add-one
@@ -29,7 +29,7 @@ from pathlib import Path
 import torch
 
 from rnnkit.seeding import seed_everything
-from rnnkit.tasks.music import (
+from rnnkit.tasks.music.train import (
     PUBLISHED_NLL,
     MusicConfig,
     build,

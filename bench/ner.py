@@ -9,7 +9,7 @@ Usage:
 
 Data (`../shared/data`, its README §4a, §4b), read by `rnnkit.datasets.conll`: CoNLL-2002
 Spanish and Dutch (train → testb) and WNUT-17 (train → test). Every model trains through
-`rnnkit.tasks.ner.build` and the rnnkit Trainer: Adam, global-norm clipping at 5, a fixed
+`rnnkit.tasks.ner.train.build` and the rnnkit Trainer: Adam, global-norm clipping at 5, a fixed
 number of epochs, tags in BIOES, the vocabulary of the training split only. No early stopping
 and no model selection on the test split: the figures are those of the last step, scored once
 on the test split as the CoNLL script does (seqeval, entity-level micro P / R / F1).
@@ -37,7 +37,7 @@ from pathlib import Path
 import torch
 
 from rnnkit.seeding import seed_everything
-from rnnkit.tasks.ner import DATA_DIRS, NerConfig, build
+from rnnkit.tasks.ner.train import DATA_DIRS, NerConfig, build
 from rnnkit.training import Trainer, TrainerConfig
 
 

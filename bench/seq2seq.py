@@ -38,10 +38,10 @@ from pathlib import Path
 import torch
 
 from rnnkit.config import config_from_dict
-from rnnkit.tasks import translate as translate_task  # registers the task
 from rnnkit.tasks.registry import resume, train
-from rnnkit.tasks.translation_data import TranslateConfig, load_pairs
-from rnnkit.tasks.translator import load_translator, translate
+from rnnkit.tasks.translate import train as translate_task  # registers the task
+from rnnkit.tasks.translate.data import TranslateConfig, load_pairs
+from rnnkit.tasks.translate.translator import load_translator, translate
 from rnnkit.training import TrainerConfig
 from rnnkit.training.checkpoint import step_of
 from rnnkit.training.checkpoint_manager import CheckpointManager

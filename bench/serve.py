@@ -115,8 +115,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def train_runs(folder: Path, steps: int) -> list[Path]:
     """A charlm and a sentiment run at their default sizes, trained for `steps` steps."""
     from rnnkit import tasks
-    from rnnkit.tasks.charlm import CharLMConfig
-    from rnnkit.tasks.classify import ClassifyConfig
+    from rnnkit.tasks.charlm.config import CharLMConfig
+    from rnnkit.tasks.classify.config import ClassifyConfig
     from rnnkit.training import TrainerConfig
 
     trainer = TrainerConfig(max_steps=steps, eval_every=0, checkpoint_every=0, quiet=True,

@@ -58,12 +58,12 @@ from rnnkit.losses.sequence import sequence_cross_entropy
 from rnnkit.models.many_to_many import LanguageModel, LanguageModelConfig
 from rnnkit.models.ngram import KneserNeyBigramLM, UnigramLM
 from rnnkit.seeding import seed_everything
-from rnnkit.tasks.charlm import Chunk, LanguageModelObjective
+from rnnkit.tasks.charlm.train import Chunk, LanguageModelObjective
 from rnnkit.text.batching import stream_to_batches
 from rnnkit.text.tokenize import Tokenizer
 from rnnkit.text.vocab import UNK, Vocab
 from rnnkit.training.clipping import clip_grad_norm
-from rnnkit.training.program import detach_state
+from rnnkit.training.tensor_trees import detach_state
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "english_corpus"
 SPLITS = ("train", "valid", "test")

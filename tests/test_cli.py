@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from rnnkit import __version__
+from rnnkit.analysis.explore import WORDS
 from rnnkit.cli import main
-from rnnkit.tasks.explore import WORDS
 from rnnkit.text.vocab import Vocab
 
 

@@ -6,6 +6,7 @@ the wall time itself is measured by bench/startup.py, not asserted here.
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
@@ -14,7 +15,10 @@ import pytest
 
 import rnnkit
 from rnnkit import tasks
-from rnnkit.tasks import charlm_config, classify_config, gradient_config, translate_config
+from rnnkit.analysis.experiments import gradient_config
+from rnnkit.tasks.charlm import config as charlm_config
+from rnnkit.tasks.classify import config as classify_config
+from rnnkit.tasks.translate import config as translate_config
 
 HEAVY = ("torch", "matplotlib", "numpy")
 
@@ -34,6 +38,7 @@ for argv in json.loads(sys.argv[1]):
         except SystemExit:
             pass
 import rnnkit.tasks, rnnkit.training.config, rnnkit.represent.word2vec.config
+rnnkit.tasks.charlm.CharLMConfig, rnnkit.tasks.translate.ChatConfig  # a config via its package
 print(json.dumps(sorted({name.split(".")[0] for name in sys.modules} & set(sys.argv[2:]))))
 """
 
@@ -91,14 +96,39 @@ def test_built_in_tasks_resolve_to_their_modules(name: str) -> None:
     assert callable(spec.report)
 
 
-def test_moved_configs_keep_their_old_import_paths() -> None:
+def test_task_packages_forward_their_modules_names() -> None:
+    from rnnkit.analysis.experiments import gradient_tasks, long_range
     from rnnkit.datasets.long_range import PROBLEMS
-    from rnnkit.tasks import charlm, classify, gradient_tasks, long_range, translation_data
+    from rnnkit.tasks.charlm import train as charlm_train
+    from rnnkit.tasks.classify import train as classify_train
+    from rnnkit.tasks.translate import data as translation_data
 
-    assert charlm.CharLMConfig is charlm_config.CharLMConfig
-    assert classify.SpamConfig is classify_config.SpamConfig
-    assert classify.TRAINER_DEFAULTS is classify_config.TRAINER_DEFAULTS
-    assert translation_data.ChatConfig is translate_config.ChatConfig
+    assert tasks.charlm is sys.modules["rnnkit.tasks.charlm"]  # the package, by PEP 562
+    assert tasks.charlm.CharLMConfig is charlm_config.CharLMConfig is charlm_train.CharLMConfig
+    assert tasks.charlm.load_language_model is charlm_train.load_language_model
+    assert tasks.classify.SpamConfig is classify_config.SpamConfig
+    assert classify_train.TRAINER_DEFAULTS is classify_config.TRAINER_DEFAULTS
+    assert tasks.translate.ChatConfig is translation_data.ChatConfig is translate_config.ChatConfig
+    assert tasks.ner.load_tagger is tasks.ner.tagger.load_tagger  # a helper module's name
+    with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
+        _ = tasks.charlm.nothing_here
+    with pytest.raises(AttributeError, match="no attribute 'gradient_tasks'"):
+        _ = tasks.gradient_tasks  # the experiments live in rnnkit.analysis.experiments
     assert gradient_tasks.TasksConfig is gradient_config.TasksConfig
     assert long_range.VARIANTS is gradient_config.VARIANTS
     assert gradient_config.TasksConfig().problems == PROBLEMS  # the default is written out
+
+
+def test_each_task_package_registers_its_tasks_builder_and_loader() -> None:
+    registered = {}
+    for package in tasks.TASK_PACKAGES:
+        config = importlib.import_module(f"rnnkit.tasks.{package}.config")
+        for name, info in getattr(config, "TASK_INFO", {}).items():
+            assert tasks.get_task(name).builder.__module__ == info.builder
+            assert info.builder.startswith(f"rnnkit.tasks.{package}.")
+            registered[name] = info.loader
+        registered.update(getattr(config, "LOADERS", {}))
+    assert sorted(registered) == sorted([*tasks.known_tasks(), "word2vec"])
+    assert tasks.loaders() == dict(sorted(registered.items()))
+    for name in registered:
+        assert callable(tasks.loader_of(name))

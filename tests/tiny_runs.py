@@ -20,13 +20,13 @@ from PIL import Image
 
 from rnnkit import tasks
 from rnnkit.datasets.conll import tagged_corpus, write_conll
-from rnnkit.tasks.caption_config import CaptionConfig
-from rnnkit.tasks.charlm_config import CharLMConfig
-from rnnkit.tasks.classify_config import ClassifyConfig
-from rnnkit.tasks.condlm_config import CondLMConfig
-from rnnkit.tasks.forecast_config import ForecastConfig
-from rnnkit.tasks.ner_config import NerConfig
-from rnnkit.tasks.translate_config import TranslateConfig
+from rnnkit.tasks.caption.config import CaptionConfig
+from rnnkit.tasks.charlm.config import CharLMConfig
+from rnnkit.tasks.classify.config import ClassifyConfig
+from rnnkit.tasks.condlm.config import CondLMConfig
+from rnnkit.tasks.forecast.config import ForecastConfig
+from rnnkit.tasks.ner.config import NerConfig
+from rnnkit.tasks.translate.config import TranslateConfig
 from rnnkit.training import TrainerConfig
 
 ENGLISH = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]

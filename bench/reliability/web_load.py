@@ -99,7 +99,7 @@ def make_runs(folder: Path, *, tiny: bool = False, steps: int = 2) -> list[Path]
     from rnnkit.tasks.condlm import CondLMConfig
     from rnnkit.tasks.forecast import ForecastConfig
     from rnnkit.tasks.ner import NerConfig
-    from rnnkit.tasks.translation_data import TranslateConfig
+    from rnnkit.tasks.translate.config import TranslateConfig
     from rnnkit.training import TrainerConfig
 
     _write_data(folder)

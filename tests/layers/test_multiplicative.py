@@ -14,7 +14,7 @@ from rnnkit.errors import ConfigError
 from rnnkit.layers.multiplicative import MLSTM, MRNN
 from rnnkit.models.many_to_many import LanguageModel, LanguageModelConfig
 from rnnkit.models.size import recurrent_parameters
-from rnnkit.tasks.charlm_config import CharLMConfig
+from rnnkit.tasks.charlm.config import CharLMConfig
 from tiny_runs import trainer_config
 
 

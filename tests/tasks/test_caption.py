@@ -18,7 +18,7 @@ from rnnkit.errors import ConfigError, DataError
 from rnnkit.losses.sequence import sequence_cross_entropy
 from rnnkit.models.captioner import Captioner
 from rnnkit.models.image_encoder import FeatureInput
-from rnnkit.tasks.caption import (
+from rnnkit.tasks.caption.train import (
     CaptionConfig,
     CaptionObjective,
     build,

@@ -14,8 +14,8 @@ from test_caption import colour_features, train_colours, write_coco_corpus
 
 from rnnkit.cli import main
 from rnnkit.errors import CheckpointError, ConfigError, DataError, RnnkitError
-from rnnkit.tasks.caption import CaptionConfig
-from rnnkit.tasks.captioner import caption_images, load_captioner
+from rnnkit.tasks.caption.captioner import caption_images, load_captioner
+from rnnkit.tasks.caption.config import CaptionConfig
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -12,8 +12,8 @@ from rnnkit import tasks
 from rnnkit.cli import main
 from rnnkit.errors import DataError
 from rnnkit.models.decoding import SamplingConfig
-from rnnkit.tasks.charlm import CharLMConfig, load_language_model, read_text, split_point
-from rnnkit.tasks.textgen import generate_text
+from rnnkit.tasks.charlm.generate import generate_text
+from rnnkit.tasks.charlm.train import CharLMConfig, load_language_model, read_text, split_point
 from rnnkit.training import TrainerConfig, read_metrics
 
 SMALL = CharLMConfig(

@@ -11,8 +11,8 @@ import pytest
 
 from rnnkit.cli import main
 from rnnkit.datasets.shared import locate_shared
-from rnnkit.tasks.charlm import read_text, suggest_prime
-from rnnkit.tasks.textgen import prime_ids, start_token
+from rnnkit.tasks.charlm.generate import prime_ids, start_token
+from rnnkit.tasks.charlm.train import read_text, suggest_prime
 from rnnkit.text.tokenize import Tokenizer
 from rnnkit.text.vocab import UNK, Vocab
 
@@ -88,7 +88,7 @@ def test_generate_a_word_run_without_prime_and_with_unknown_words(
     assert main(["generate", str(run), "--length", "7", "--seed", "1"]) == 0
     words = capsys.readouterr().out.split()
     assert len(words) == 7
-    textgen_logger = logging.getLogger("rnnkit.tasks.textgen")
+    textgen_logger = logging.getLogger("rnnkit.tasks.charlm.generate")
     textgen_logger.addHandler(caplog.handler)  # training's setup_logging replaced the root's
     try:
         code = main(["generate", str(run), "--prime", "Zanzibarian Citizen quuxly", "--length",
@@ -117,7 +117,7 @@ def test_a_prime_with_no_word_starts_from_the_start_token(
 ) -> None:
     vocab = Vocab.build_from_iterator(["one. two."], Tokenizer(kind="word"), specials=(UNK,))
     assert prime_ids(vocab, "").tolist() == [vocab.token_to_id(".")]
-    with caplog.at_level(logging.WARNING, logger="rnnkit.tasks.textgen"):
+    with caplog.at_level(logging.WARNING, logger="rnnkit.tasks.charlm.generate"):
         assert prime_ids(vocab, "   ").tolist() == [vocab.token_to_id(".")]
     assert "holds no token" in caplog.text
 

@@ -13,7 +13,7 @@ import torch
 
 from rnnkit.cli import main
 from rnnkit.models.many_to_one import hashing_table
-from rnnkit.tasks.classify import (
+from rnnkit.tasks.classify.train import (
     ClassificationObjective,
     ClassifyConfig,
     SpamConfig,

@@ -15,7 +15,7 @@ import pytest
 
 from rnnkit.cli import main
 from rnnkit.datasets.labelled_text import POLARITY_TOKENS, load_labelled
-from rnnkit.tasks.classify import load_classifier, predict_proba, read_tokens, unknown_marks
+from rnnkit.tasks.classify.train import load_classifier, predict_proba, read_tokens, unknown_marks
 from rnnkit.text import normalization
 from rnnkit.text.normalization import NORMALIZATION_KEY
 

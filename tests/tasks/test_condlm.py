@@ -18,7 +18,7 @@ from rnnkit.datasets.shared import find_shared
 from rnnkit.errors import CheckpointError, ConfigError, RnnkitError
 from rnnkit.losses.sequence import sequence_cross_entropy
 from rnnkit.models.one_to_many import ConditionedDecoder, ConditionedDecoderConfig
-from rnnkit.tasks.condlm import (
+from rnnkit.tasks.condlm.train import (
     CondLMConfig,
     CondLMObjective,
     build,

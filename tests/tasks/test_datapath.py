@@ -12,14 +12,14 @@ from rnnkit.datasets.labelled_text import load_labelled
 from rnnkit.datasets.probe import from_shared, identify, resolve
 from rnnkit.datasets.shared import locate_shared
 from rnnkit.errors import ConfigError, DataError
-from rnnkit.tasks.caption import CaptionConfig, load_split, resolve_corpus
-from rnnkit.tasks.classify import ClassifyConfig, SpamConfig
-from rnnkit.tasks.classify import find_data as find_labelled
+from rnnkit.tasks.caption.train import CaptionConfig, load_split, resolve_corpus
+from rnnkit.tasks.classify.train import ClassifyConfig, SpamConfig
+from rnnkit.tasks.classify.train import find_data as find_labelled
 from rnnkit.tasks.datapath import choose_reader
-from rnnkit.tasks.ner import NerConfig
-from rnnkit.tasks.ner import find_data as find_conll
-from rnnkit.tasks.ner import load_split as load_ner_split
-from rnnkit.tasks.translation_data import ChatConfig, TranslateConfig, load_pairs
+from rnnkit.tasks.ner.config import NerConfig
+from rnnkit.tasks.ner.train import find_data as find_conll
+from rnnkit.tasks.ner.train import load_split as load_ner_split
+from rnnkit.tasks.translate.data import ChatConfig, TranslateConfig, load_pairs
 
 
 def _shared(name: str) -> pytest.MarkDecorator:

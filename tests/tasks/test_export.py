@@ -27,9 +27,9 @@ from rnnkit import tasks
 from rnnkit.cli import main
 from rnnkit.errors import CheckpointError, ConfigError
 from rnnkit.represent.word2vec import Word2VecConfig
-from rnnkit.tasks import word2vec
-from rnnkit.tasks.charlm_config import CharLMConfig
+from rnnkit.tasks.charlm.config import CharLMConfig
 from rnnkit.tasks.export import export_info, export_run
+from rnnkit.tasks.word2vec import train as word2vec
 from rnnkit.training.checkpoint_manager import CheckpointManager
 from rnnkit.training.runs import read_run_config
 from rnnkit.web.app import create_app

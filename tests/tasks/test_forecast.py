@@ -12,7 +12,7 @@ import torch
 from rnnkit.cli import main
 from rnnkit.datasets.shared import locate_shared
 from rnnkit.errors import DataError
-from rnnkit.tasks.forecast import ForecastConfig, build, load_forecaster, make_windows
+from rnnkit.tasks.forecast.train import ForecastConfig, build, load_forecaster, make_windows
 from rnnkit.training import read_metrics
 
 # the tests that read it carry @pytest.mark.shared_data("timeseries"): skipped where absent

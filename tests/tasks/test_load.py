@@ -24,19 +24,20 @@ from rnnkit.cli import build_parser, main
 from rnnkit.errors import ConfigError
 from rnnkit.models.decoding import SamplingConfig
 from rnnkit.represent.word2vec import Word2VecConfig, WordVectors
-from rnnkit.tasks import word2vec
-from rnnkit.tasks.captioner import LoadedCaptioner, caption_images, load_captioner
-from rnnkit.tasks.charlm import LoadedModel
-from rnnkit.tasks.charlm_config import CharLMConfig
-from rnnkit.tasks.classify import LoadedClassifier, load_classifier, predict_proba
-from rnnkit.tasks.classify_config import ClassifyConfig, SpamConfig
-from rnnkit.tasks.condlm import LoadedCondLM, generate_conditioned, load_condlm
-from rnnkit.tasks.forecast import LoadedForecaster, float32_values, load_forecaster
-from rnnkit.tasks.load import LOADERS, load
+from rnnkit.tasks import loader_of, loaders
+from rnnkit.tasks.caption.captioner import LoadedCaptioner, caption_images, load_captioner
+from rnnkit.tasks.charlm.config import CharLMConfig
+from rnnkit.tasks.charlm.generate import generate_text
+from rnnkit.tasks.charlm.train import LoadedModel
+from rnnkit.tasks.classify.config import ClassifyConfig, SpamConfig
+from rnnkit.tasks.classify.train import LoadedClassifier, load_classifier, predict_proba
+from rnnkit.tasks.condlm.train import LoadedCondLM, generate_conditioned, load_condlm
+from rnnkit.tasks.forecast.train import LoadedForecaster, float32_values, load_forecaster
+from rnnkit.tasks.load import load
+from rnnkit.tasks.ner.tagger import Entity, LoadedTagger, load_tagger, read_text, tag_sentences
 from rnnkit.tasks.registry import DEFAULT_CHECKPOINT
-from rnnkit.tasks.tagger import Entity, LoadedTagger, load_tagger, read_text, tag_sentences
-from rnnkit.tasks.textgen import generate_text
-from rnnkit.tasks.translator import LoadedTranslator, load_translator, translate
+from rnnkit.tasks.translate.translator import LoadedTranslator, load_translator, translate
+from rnnkit.tasks.word2vec import train as word2vec
 from rnnkit.text.tags import entity_spans
 from rnnkit.training.checkpoint_manager import CheckpointManager
 from rnnkit.training.runs import write_run_config
@@ -286,8 +287,8 @@ def evaluated_runs(
 def test_every_loader_load_and_serve_default_to_best_else_latest(
     evaluated_runs: dict[str, tuple[Path, Path, Path]],
 ) -> None:
-    for module, name in LOADERS.values():
-        loader = getattr(__import__(module, fromlist=[name]), name)
+    for task in loaders():
+        loader = loader_of(task)
         assert inspect.signature(loader).parameters["checkpoint"].default == DEFAULT_CHECKPOINT
     for run, best, latest in evaluated_runs.values():
         assert rnnkit.load(run).checkpoint == best

@@ -15,8 +15,8 @@ from rnnkit import tasks
 from rnnkit.cli import main
 from rnnkit.datasets.chorales import Chorale, read_midi_roll, roll_notes
 from rnnkit.errors import ConfigError, DataError
-from rnnkit.tasks.music import LoadedMusicModel, marginal_nll, split_nll
-from rnnkit.tasks.music_config import MusicConfig
+from rnnkit.tasks.music.config import MusicConfig
+from rnnkit.tasks.music.train import LoadedMusicModel, marginal_nll, split_nll
 from rnnkit.training import TrainerConfig
 
 TINY = MusicConfig(max_pieces=8, hidden_size=8, batch_size=3)  # 6 train, 1 valid, 1 test

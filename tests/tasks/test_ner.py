@@ -13,7 +13,8 @@ import torch
 from rnnkit.cli import main
 from rnnkit.datasets.conll import CONLL_TOKENS, tagged_corpus, write_conll
 from rnnkit.errors import DataError
-from rnnkit.tasks.ner import (
+from rnnkit.tasks.ner.tagger import load_tagger, read_text, tag_sentences
+from rnnkit.tasks.ner.train import (
     LEGACY_TOKENS,
     NerConfig,
     TagBatch,
@@ -21,7 +22,6 @@ from rnnkit.tasks.ner import (
     entity_scores,
     find_data,
 )
-from rnnkit.tasks.tagger import load_tagger, read_text, tag_sentences
 from rnnkit.text import normalization
 from rnnkit.text.normalization import NORMALIZATION_KEY
 from rnnkit.training import read_metrics

@@ -27,6 +27,7 @@ def _builder(config: ToyConfig, *, data: Path | None, seed: int) -> TrainingSetu
 @pytest.fixture(autouse=True)
 def _empty_registry(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(registry, "_TASKS", {})
+    monkeypatch.setattr(registry, "_LOADERS", {})
 
 
 def test_register_and_look_up() -> None:
@@ -62,6 +63,25 @@ def test_registration_rules() -> None:
 
     with pytest.raises(ConfigError, match=r"reuses field names \['data', 'seed'\]"):
         tasks.register_task("clash", _builder, config_cls=Clashing)
+
+
+def test_a_task_registers_its_loader_once_by_name() -> None:
+    tasks.register_task("toy", _builder, config_cls=ToyConfig, loader="json:loads")
+    tasks.register_loader("toy-words", "json:dumps")
+    assert tasks.loaders() == {"toy": "json:loads", "toy-words": "json:dumps"}
+    assert tasks.describe_task("toy").loader == "json:loads"
+    assert tasks.loader_of("toy")("[1]") == [1]  # imported on use
+    tasks.register_loader("toy", "json:loads")  # the same again: no change
+    with pytest.raises(ConfigError, match="'toy' already has loader 'json:loads'"):
+        tasks.register_loader("toy", "json:dumps")
+    with pytest.raises(ConfigError, match=r"must be 'module:function', got 'json\.loads'"):
+        tasks.register_loader("other", "json.loads")
+    with pytest.raises(ConfigError, match="must be 'module:function'"):
+        tasks.register_task("other", _builder, config_cls=ToyConfig, loader="json:")
+    with pytest.raises(
+        ConfigError, match=r"task 'absent' cannot be loaded; .*\['toy', 'toy-words'\]"
+    ):
+        tasks.loader_of("absent")
 
 
 def test_split_config_routes_keys_and_refuses_unknown_ones() -> None:

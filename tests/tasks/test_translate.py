@@ -18,8 +18,7 @@ from rnnkit.errors import DataError
 from rnnkit.losses.sequence import sequence_cross_entropy
 from rnnkit.models.decoding import Hypothesis
 from rnnkit.models.seq2seq import Seq2Seq
-from rnnkit.tasks.translate import TranslationObjective, model_config, teacher_forcing_ratio
-from rnnkit.tasks.translation_data import (
+from rnnkit.tasks.translate.data import (
     ChatConfig,
     SpecialIds,
     TranslateConfig,
@@ -30,6 +29,7 @@ from rnnkit.tasks.translation_data import (
     make_batches,
     tokenizer_of,
 )
+from rnnkit.tasks.translate.train import TranslationObjective, model_config, teacher_forcing_ratio
 from rnnkit.training import BatchSource, read_metrics
 from rnnkit.training.text_metrics import corpus_scores
 

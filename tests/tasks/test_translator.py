@@ -14,8 +14,8 @@ from test_translate import train_digits
 
 from rnnkit.cli import main
 from rnnkit.errors import CheckpointError, ConfigError, DataError, RnnkitError
-from rnnkit.tasks.translation_data import TranslateConfig, tokenizer_of
-from rnnkit.tasks.translator import (
+from rnnkit.tasks.translate.data import TranslateConfig, tokenizer_of
+from rnnkit.tasks.translate.translator import (
     BATCH,
     MAX_SOURCE_TOKENS,
     attention_of,

@@ -14,8 +14,8 @@ import pytest
 from rnnkit.cli import main
 from rnnkit.errors import CheckpointError, ConfigError
 from rnnkit.represent.word2vec import Word2VecConfig
-from rnnkit.tasks import word2vec as task
-from rnnkit.tasks import word2vec_checkpoints
+from rnnkit.tasks.word2vec import checkpoints as word2vec_checkpoints
+from rnnkit.tasks.word2vec import train as task
 from rnnkit.training.checkpoint import read_checkpoint, write_checkpoint
 from rnnkit.training.checkpoint_manager import CheckpointManager
 

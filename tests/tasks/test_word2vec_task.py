@@ -11,7 +11,7 @@ from word2vec_helpers import make_run, planted_corpus
 
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.represent.word2vec import Word2VecConfig
-from rnnkit.tasks import word2vec as task
+from rnnkit.tasks.word2vec import train as task
 from rnnkit.training.runs import write_run_config
 
 

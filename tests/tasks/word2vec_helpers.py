@@ -8,7 +8,7 @@ import torch
 
 from rnnkit.represent.word2vec import WordVectors
 from rnnkit.represent.word2vec.formats import save_safetensors
-from rnnkit.tasks import word2vec as task
+from rnnkit.tasks.word2vec import train as task
 from rnnkit.training.runs import write_run_config
 
 

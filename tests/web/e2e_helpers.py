@@ -24,8 +24,8 @@ import uvicorn
 from fastapi import FastAPI
 
 from rnnkit import tasks
-from rnnkit.tasks.charlm import CharLMConfig
-from rnnkit.tasks.classify import ClassifyConfig
+from rnnkit.tasks.charlm.config import CharLMConfig
+from rnnkit.tasks.classify.config import ClassifyConfig
 from rnnkit.training import TrainerConfig
 
 if TYPE_CHECKING:

@@ -19,15 +19,15 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from rnnkit.models.decoding import SamplingConfig
-from rnnkit.tasks.captioner import caption_images, load_captioner
-from rnnkit.tasks.charlm import load_language_model
-from rnnkit.tasks.classify import load_classifier, predict_proba
-from rnnkit.tasks.condlm import generate_conditioned, load_condlm
-from rnnkit.tasks.forecast import load_forecaster
-from rnnkit.tasks.ner import tokenize
-from rnnkit.tasks.tagger import load_tagger, tag_sentences
-from rnnkit.tasks.textgen import generate_text
-from rnnkit.tasks.translator import attention_of, load_translator, translate
+from rnnkit.tasks.caption.captioner import caption_images, load_captioner
+from rnnkit.tasks.charlm.generate import generate_text
+from rnnkit.tasks.charlm.train import load_language_model
+from rnnkit.tasks.classify.train import load_classifier, predict_proba
+from rnnkit.tasks.condlm.train import generate_conditioned, load_condlm
+from rnnkit.tasks.forecast.train import load_forecaster
+from rnnkit.tasks.ner.tagger import load_tagger, tag_sentences
+from rnnkit.tasks.ner.train import tokenize
+from rnnkit.tasks.translate.translator import attention_of, load_translator, translate
 from rnnkit.text.tags import entity_spans
 from rnnkit.web.app import create_app
 from rnnkit.web.settings import ServeSettings

@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 
 from rnnkit.layers import GRU, LSTM
 from rnnkit.losses.sequence import sequence_cross_entropy
-from rnnkit.tasks.charlm import load_language_model
-from rnnkit.tasks.classify import load_classifier, predict_proba
+from rnnkit.tasks.charlm.train import load_language_model
+from rnnkit.tasks.classify.train import load_classifier, predict_proba
 from rnnkit.web.inspect import record_maps
 
 pytestmark = pytest.mark.usefixtures("one_thread")

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from rnnkit.tasks.classify import load_classifier, predict_proba
-from rnnkit.tasks.tagger import load_tagger, tag_sentences
+from rnnkit.tasks.classify.train import load_classifier, predict_proba
+from rnnkit.tasks.ner.tagger import load_tagger, tag_sentences
 
 
 def test_classify_reads_as_the_corpus_and_marks_unknown_tokens(

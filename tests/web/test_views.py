@@ -18,10 +18,10 @@ import torch.nn.functional as F
 from fastapi.testclient import TestClient
 
 from rnnkit.models.decoding import SamplingConfig
-from rnnkit.tasks.charlm import load_language_model
-from rnnkit.tasks.classify import load_classifier, predict_proba
-from rnnkit.tasks.condlm import load_condlm
-from rnnkit.tasks.textgen import generate_text
+from rnnkit.tasks.charlm.generate import generate_text
+from rnnkit.tasks.charlm.train import load_language_model
+from rnnkit.tasks.classify.train import load_classifier, predict_proba
+from rnnkit.tasks.condlm.train import load_condlm
 from rnnkit.training.runs import read_metrics
 from rnnkit.web.app import create_app
 from rnnkit.web.curves import thin

@@ -12,7 +12,9 @@ from rnnkit.console import console
 
 def add_analyze(verbs: argparse._SubParsersAction) -> None:
     """`rnnkit analyze scalar|spectrum|tasks|heatmap --out DIR [--quick]`: gradient experiments."""
-    from rnnkit.tasks import gradient_config as configs  # torch-free; the runners load in handle
+    from rnnkit.analysis.experiments import (
+        gradient_config as configs,  # torch-free; the runners load in handle
+    )
 
     parser = verbs.add_parser(
         "analyze",
@@ -39,7 +41,7 @@ def add_analyze(verbs: argparse._SubParsersAction) -> None:
 
     def handle(args: argparse.Namespace) -> int:
         config_cls, module, function, _ = choices[args.experiment]
-        run = getattr(importlib.import_module(f"rnnkit.tasks.{module}"), function)
+        run = getattr(importlib.import_module(f"rnnkit.analysis.experiments.{module}"), function)
         result = run(config_from_args(config_cls, args), args.out)
         for path in result.files:
             console.print(str(path), markup=False, soft_wrap=True)

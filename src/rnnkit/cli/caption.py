@@ -28,7 +28,10 @@ def add_caption(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT, help=CHECKPOINT_HELP)
 
     def handle(args: argparse.Namespace) -> int:
-        from rnnkit.tasks.captioner import caption_images, load_captioner  # torch: here only
+        from rnnkit.tasks.caption.captioner import (  # torch: here only
+            caption_images,
+            load_captioner,
+        )
 
         loaded = load_captioner(args.run_dir, checkpoint=args.checkpoint)
         captions = caption_images(loaded, list(args.images), beam_size=args.beam,

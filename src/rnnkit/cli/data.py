@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from rnnkit.analysis.explore_config import ExploreConfig
 from rnnkit.config import add_config_flags, config_from_args
-from rnnkit.tasks.explore_config import ExploreConfig
 
 
 def add_explore(verbs: argparse._SubParsersAction) -> None:
@@ -19,7 +19,7 @@ def add_explore(verbs: argparse._SubParsersAction) -> None:
     add_config_flags(parser, ExploreConfig)
 
     def handle(args: argparse.Namespace) -> int:
-        from rnnkit.tasks import explore
+        from rnnkit.analysis import explore
 
         explore.run_explore(config_from_args(ExploreConfig, args))
         return 0
@@ -44,7 +44,7 @@ def add_represent(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument("--min-freq", type=int, default=2, help="corpus lexicon cut-off")
 
     def handle(args: argparse.Namespace) -> int:
-        from rnnkit.tasks import explore
+        from rnnkit.analysis import explore
 
         explore.represent_command(
             args.sentence, kind=args.kind, n=args.n, vocab_path=args.vocab, min_freq=args.min_freq

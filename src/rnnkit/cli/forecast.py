@@ -20,7 +20,7 @@ from rnnkit.tasks.registry import CHECKPOINT_HELP, DEFAULT_CHECKPOINT
 
 if TYPE_CHECKING:  # torch and the task load inside the handler
     from rnnkit.datasets.timeseries import TimeSeries
-    from rnnkit.tasks.forecast import LoadedForecaster
+    from rnnkit.tasks.forecast.train import LoadedForecaster
 
 # steps; 100,000 took 35 s on the 2-core dev machine, printing included, for a forecast run of
 # hidden size 8 (`time rnnkit forecast RUN --horizon 100000 > /dev/null`)
@@ -78,7 +78,7 @@ def add_forecast(verbs: argparse._SubParsersAction) -> None:
     def handle(args: argparse.Namespace) -> int:
         import torch
 
-        from rnnkit.tasks.forecast import float32_values, load_forecaster
+        from rnnkit.tasks.forecast.train import float32_values, load_forecaster
 
         loaded = load_forecaster(args.run_dir, checkpoint=args.checkpoint)
         horizon = loaded.config.horizon if args.horizon is None else args.horizon

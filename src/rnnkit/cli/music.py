@@ -23,7 +23,7 @@ FRAMES_HELP = "music runs: frames to sample (64 quarter-note frames = 16 bars of
 def generate_music(args: argparse.Namespace) -> int:
     """Sample `--frames` frames from a music run; write `--out` (MIDI) and its PNG."""
     from rnnkit.datasets.chorales import roll_notes  # torch and music21 load for this only
-    from rnnkit.tasks.music import load_music_model
+    from rnnkit.tasks.music.train import load_music_model
 
     given = [flag for flag, name in TEXT_ONLY if getattr(args, name, None)]
     if given:

@@ -70,7 +70,7 @@ def add_predict(verbs: argparse._SubParsersAction) -> None:
     )  # fmt: skip
 
     def handle(args: argparse.Namespace) -> int:
-        from rnnkit.tasks.classify import load_classifier, predict_proba, unknown_marks
+        from rnnkit.tasks.classify.train import load_classifier, predict_proba, unknown_marks
 
         loaded = load_classifier(args.run_dir, checkpoint=args.checkpoint)
         texts = args.texts or [line.rstrip("\n") for line in sys.stdin if line.strip()]

@@ -124,8 +124,8 @@ def add_generate(verbs: argparse._SubParsersAction) -> None:
 
     def handle(args: argparse.Namespace) -> int:
         from rnnkit.models.decoding import SamplingConfig  # torch loads for this verb only
-        from rnnkit.tasks import charlm
-        from rnnkit.tasks.textgen import generate_text
+        from rnnkit.tasks.charlm import train as charlm
+        from rnnkit.tasks.charlm.generate import generate_text
 
         if read_run_config(args.run_dir).get("task") == "condlm":
             return generate_from_class(args)
@@ -158,7 +158,7 @@ def add_generate(verbs: argparse._SubParsersAction) -> None:
 
 def generate_from_class(args: argparse.Namespace) -> int:
     """`rnnkit generate RUN_DIR --condition CLASS` for a condlm run: one text per line."""
-    from rnnkit.tasks import condlm
+    from rnnkit.tasks.condlm import train as condlm
 
     unused = [flag for flag, value in (("--prime", args.prime), ("--top-p", args.top_p),
                                        ("--beam", args.beam)) if value]  # fmt: skip

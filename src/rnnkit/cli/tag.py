@@ -52,7 +52,7 @@ def add_tag(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT, help=CHECKPOINT_HELP)
 
     def handle(args: argparse.Namespace) -> int:
-        from rnnkit.tasks.tagger import load_tagger, read_text, tag_sentences
+        from rnnkit.tasks.ner.tagger import load_tagger, read_text, tag_sentences
         from rnnkit.text.normalization import format_unknown
 
         loaded = load_tagger(args.run_dir, checkpoint=args.checkpoint)

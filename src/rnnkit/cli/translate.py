@@ -26,7 +26,7 @@ from rnnkit.errors import ConfigError, DataError
 from rnnkit.tasks.registry import CHECKPOINT_HELP, DEFAULT_CHECKPOINT
 
 if TYPE_CHECKING:  # torch, matplotlib and the task load inside the functions that use them
-    from rnnkit.tasks.translator import LoadedTranslator
+    from rnnkit.tasks.translate.translator import LoadedTranslator
 
 QUIT = ("/quit", "/exit")
 
@@ -86,7 +86,12 @@ def add_translate(verbs: argparse._SubParsersAction) -> None:
 
     def handle(args: argparse.Namespace) -> int:
         from rnnkit.analysis.attention_plot import plot_attention
-        from rnnkit.tasks.translator import attention_of, load_translator, source_marks, translate
+        from rnnkit.tasks.translate.translator import (
+            attention_of,
+            load_translator,
+            source_marks,
+            translate,
+        )
         from rnnkit.text.normalization import format_unknown
 
         loaded = load_translator(args.run_dir, checkpoint=args.checkpoint)
@@ -120,7 +125,7 @@ def add_translate(verbs: argparse._SubParsersAction) -> None:
 
 def reply(loaded: LoadedTranslator, raw: bytes, args: argparse.Namespace) -> str | None:
     """The bot's answer to one input line, a hint for a bad line, or None to quit."""
-    from rnnkit.tasks.translator import translate
+    from rnnkit.tasks.translate.translator import translate
 
     try:
         line = raw.decode("utf-8").strip()
@@ -164,7 +169,7 @@ def add_chat(verbs: argparse._SubParsersAction) -> None:
     add_decoding_flags(parser, beam=5)
 
     def handle(args: argparse.Namespace) -> int:
-        from rnnkit.tasks.translator import load_translator
+        from rnnkit.tasks.translate.translator import load_translator
 
         loaded = load_translator(args.run_dir, checkpoint=args.checkpoint)
         if loaded.task != "chat":

@@ -1,7 +1,7 @@
 """`rnnkit word2vec train | resume | similar | analogy | eval | plot | export`: word vectors.
 
-Each handler imports `rnnkit.tasks.word2vec` (and with it torch) when it runs, so that the help
-of these commands stays quick.
+Each handler imports `rnnkit.tasks.word2vec.train` (and with it torch) when it runs, so that
+the help of these commands stays quick.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from rich.table import Table
 from rnnkit.config import add_config_flags, config_from_args
 from rnnkit.console import console, setup_logging
 from rnnkit.errors import ConfigError
-from rnnkit.tasks.word2vec_config import CHECKPOINT_EVERY, Word2VecConfig
+from rnnkit.tasks.word2vec.config import CHECKPOINT_EVERY, Word2VecConfig
 
 if TYPE_CHECKING:
     from rnnkit.represent.word2vec.vectors import WordVectors
@@ -57,7 +57,7 @@ def _train(verbs: argparse._SubParsersAction) -> None:
     add_config_flags(parser, Word2VecConfig)
 
     def handle(args: argparse.Namespace) -> int:
-        from rnnkit.tasks import word2vec as task  # torch loads for this command only
+        from rnnkit.tasks.word2vec import train as task  # torch loads for this command only
 
         setup_logging(quiet=args.quiet)
         config = config_from_args(Word2VecConfig, args)
@@ -72,7 +72,7 @@ def _train(verbs: argparse._SubParsersAction) -> None:
 
 
 def _print_done(vectors: WordVectors, run_dir: Path) -> None:
-    from rnnkit.tasks import word2vec as task
+    from rnnkit.tasks.word2vec import train as task
 
     console.print(f"{len(vectors):,} words × {vectors.embed_dim}; report", end=" ")
     console.print(str(run_dir / task.REPORT_FILE), markup=False, soft_wrap=True)
@@ -97,7 +97,7 @@ def resume_word2vec(
             f"rnnkit resume {flags} has no meaning for a word2vec run ({run_dir}): it trains to "
             "the end of its epochs and checkpoints as its config.json says; resume it without"
         )
-    from rnnkit.tasks import word2vec as task
+    from rnnkit.tasks.word2vec import train as task
 
     setup_logging(quiet=quiet)
     vectors = task.resume_run(run_dir, checkpoint=checkpoint, quiet=quiet)
@@ -130,7 +130,7 @@ def _similar(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument("--topn", type=int, default=10, help="neighbours listed")
 
     def handle(args: argparse.Namespace) -> int:
-        from rnnkit.tasks import word2vec as task  # torch loads for this command only
+        from rnnkit.tasks.word2vec import train as task  # torch loads for this command only
 
         rows = task.load_run(args.run_dir).nearest(args.word, topn=args.topn)
         console.print(_neighbour_table(f"nearest to {args.word}", rows))
@@ -155,7 +155,7 @@ def _analogy(verbs: argparse._SubParsersAction) -> None:
                         help="3CosAdd (b − a + c) or 3CosMul (Levy & Goldberg 2014)")  # fmt: skip
 
     def handle(args: argparse.Namespace) -> int:
-        from rnnkit.tasks import word2vec as task  # torch loads for this command only
+        from rnnkit.tasks.word2vec import train as task  # torch loads for this command only
 
         a, b, c = args.a, args.b, args.c
         rows = task.load_run(args.run_dir).most_similar(
@@ -210,7 +210,7 @@ def _eval(verbs: argparse._SubParsersAction) -> None:
                         help="3CosAdd (b − a + c) or 3CosMul (Levy & Goldberg 2014)")  # fmt: skip
 
     def handle(args: argparse.Namespace) -> int:
-        from rnnkit.tasks import word2vec as task  # torch loads for this command only
+        from rnnkit.tasks.word2vec import train as task  # torch loads for this command only
 
         vectors = task.load_run(args.run_dir)
         analogies, pairs = args.analogies, args.pairs or []
@@ -241,7 +241,7 @@ def _plot(verbs: argparse._SubParsersAction) -> None:
 
     def handle(args: argparse.Namespace) -> int:
         from rnnkit.represent.word2vec.plot import plot_words  # matplotlib only for this verb
-        from rnnkit.tasks import word2vec as task
+        from rnnkit.tasks.word2vec import train as task
 
         vectors = task.load_run(args.run_dir)
         path = plot_words(vectors, args.words, args.out, method=args.method, seed=args.seed)
@@ -262,7 +262,7 @@ def _export(verbs: argparse._SubParsersAction) -> None:
 
     def handle(args: argparse.Namespace) -> int:
         from rnnkit.represent.word2vec.formats import save_vectors
-        from rnnkit.tasks import word2vec as task  # torch loads for this command only
+        from rnnkit.tasks.word2vec import train as task  # torch loads for this command only
 
         vectors = task.load_run(args.run_dir)
         path = save_vectors(vectors, args.out, format=args.format)

@@ -1,24 +1,24 @@
-"""Tasks: the applications built on the library, each registered by name for the CLI.
+"""Tasks: the applications built on the library, one package per task, registered by name.
 
-`rnnkit.tasks.registry` holds the registry and train / resume / evaluate by name. Importing
-this package registers the built-in tasks from their torch-free config modules; a task's own
-module (which imports torch) is imported when the task is first built (`get_task`), and a task
-module such as `rnnkit.tasks.charlm` is also an attribute of this package on first access.
+    tasks/<task>/config.py   the task's config dataclass and `TASK_INFO`: help, trainer
+                             defaults, the module that builds it and the function that loads a
+                             run of it (torch-free, read here at import)
+    tasks/<task>/train.py    build, report and (mostly) the loader; the task's helpers beside it
+
+Importing this package finds every task package (a sub-folder with an `__init__.py`) and
+registers the tasks its `config.py` declares, so adding a task touches one folder. A task's
+`train.py` (which imports torch) is imported when the task is first built (`get_task`) or
+loaded (`loader_of`). `rnnkit.tasks.charlm` and the other task packages are attributes of this
+package on first access (PEP 562); each forwards its modules' names (`task_package`).
+`rnnkit.tasks.registry` holds the registry and train / resume / evaluate by name.
 """
 
+from __future__ import annotations
+
 import importlib
+import pkgutil
 from typing import Any
 
-from rnnkit.tasks import (
-    caption_config,
-    charlm_config,
-    classify_config,
-    condlm_config,
-    forecast_config,
-    music_config,
-    ner_config,
-    translate_config,
-)
 from rnnkit.tasks.registry import (
     NOTHING_TO_TRAIN,
     RESERVED_FIELDS,
@@ -32,68 +32,69 @@ from rnnkit.tasks.registry import (
     evaluate,
     get_task,
     known_tasks,
+    loader_of,
+    loaders,
     read_config_file,
+    register_loader,
     register_task,
     resume,
     split_config,
     train,
 )
 
-# config module (config class, help, trainer defaults of each task) -> module defining `build`
-BUILT_IN = {
-    caption_config: "rnnkit.tasks.caption",
-    charlm_config: "rnnkit.tasks.charlm",
-    classify_config: "rnnkit.tasks.classify",
-    condlm_config: "rnnkit.tasks.condlm",
-    forecast_config: "rnnkit.tasks.forecast",
-    music_config: "rnnkit.tasks.music",
-    ner_config: "rnnkit.tasks.ner",
-    translate_config: "rnnkit.tasks.translate",
-}
-for _config_module, _builder_module in BUILT_IN.items():
-    for _name, _info in _config_module.TASK_INFO.items():
-        register_task(
-            _name,
-            _builder_module,
-            config_cls=_info.config_cls,
-            help=_info.help,
-            trainer_defaults=_info.trainer_defaults,
-        )
+# every sub-package of rnnkit.tasks is a task package (tasks/data holds files, no __init__.py)
+TASK_PACKAGES = tuple(sorted(info.name for info in pkgutil.iter_modules(__path__) if info.ispkg))
 
-_SUBMODULES = ("caption", "charlm", "classify", "condlm", "forecast", "music", "ner", "translate")
+
+def _register_task_packages() -> None:
+    """Register what each task package's config.py declares: `TASK_INFO` (the tasks `rnnkit
+    train` makes, with their loaders) and `LOADERS` (runs made by another command)."""
+    for package in TASK_PACKAGES:
+        config = importlib.import_module(f"{__name__}.{package}.config")
+        for name, info in getattr(config, "TASK_INFO", {}).items():
+            register_task(
+                name,
+                info.builder,
+                config_cls=info.config_cls,
+                help=info.help,
+                trainer_defaults=info.trainer_defaults,
+                loader=info.loader,
+            )
+        for name, loader in getattr(config, "LOADERS", {}).items():
+            register_loader(name, loader)
+
+
+_register_task_packages()
 
 __all__ = [
     "NOTHING_TO_TRAIN",
     "RESERVED_FIELDS",
+    "TASK_PACKAGES",
     "TaskBuilder",
     "TaskInfo",
     "TaskSpec",
-    "caption",
-    "charlm",
-    "classify",
-    "condlm",
     "configs_from_flags",
     "data_from_flags",
     "default_run_dir",
     "describe_task",
     "evaluate",
-    "forecast",
     "get_task",
     "known_tasks",
-    "music",
-    "ner",
+    "loader_of",
+    "loaders",
     "read_config_file",
+    "register_loader",
     "register_task",
     "resume",
     "split_config",
     "train",
-    "translate",
+    *TASK_PACKAGES,
 ]
 
 
 def __getattr__(name: str) -> Any:
-    """`rnnkit.tasks.charlm` and the other task modules, imported on first access (PEP 562)."""
-    if name not in _SUBMODULES:
+    """`rnnkit.tasks.charlm` and the other task packages, imported on first access (PEP 562)."""
+    if name not in TASK_PACKAGES:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     return importlib.import_module(f"{__name__}.{name}")
 

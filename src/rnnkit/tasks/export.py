@@ -244,7 +244,7 @@ def _model_files(
                             "trained_with": {"rnnkit": state.get("rnnkit_version"),
                                              "torch": state.get("torch_version")}}  # fmt: skip
     if config["task"] == "forecast":  # the forecaster continues the run's series: carry it
-        from rnnkit.tasks.forecast import load_forecaster
+        from rnnkit.tasks.forecast.train import load_forecaster
 
         loaded = load_forecaster(run_dir, checkpoint=str(path))
         text, time_column = _series_csv(loaded.series)

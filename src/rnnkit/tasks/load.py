@@ -9,15 +9,15 @@
     mm = rnnkit.load("runs/music-…")           # LoadedMusicModel: mm.generate(64)
     kv = rnnkit.load("runs/word2vec-…")        # WordVectors: kv.most_similar("king")
 
-The task comes from the run's config.json; each task's own loader does the work (`LOADERS`),
-and every loader takes the same five steps, written once in `load_run`. The checkpoint follows
+The task comes from the run's config.json; the loader its package registered does the work
+(`tasks/<task>/config.py` names it; `rnnkit.tasks.loader_of`), and every loader takes the same
+five steps, written once in `load_run`. The checkpoint follows
 one rule for every task and command (`DEFAULT_CHECKPOINT`): the best on validation where the
 run has one, else the latest.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -26,24 +26,10 @@ from torch import nn
 
 from rnnkit.errors import ConfigError
 from rnnkit.tasks.export import export_info, read_exported_model
-from rnnkit.tasks.registry import DEFAULT_CHECKPOINT
+from rnnkit.tasks.registry import DEFAULT_CHECKPOINT, loader_of, loaders
 from rnnkit.training.checkpoint import read_checkpoint
 from rnnkit.training.runs import read_run_config, run_checkpoint
 from rnnkit.training.state_dicts import load_model_tensors
-
-# task -> (module, its loader): each loader is `loader(run_dir, *, checkpoint=…)`
-LOADERS: dict[str, tuple[str, str]] = {
-    "charlm": ("rnnkit.tasks.charlm", "load_language_model"),
-    "condlm": ("rnnkit.tasks.condlm", "load_condlm"),
-    "sentiment": ("rnnkit.tasks.classify", "load_classifier"),
-    "spam": ("rnnkit.tasks.classify", "load_classifier"),
-    "ner": ("rnnkit.tasks.tagger", "load_tagger"),
-    "translate": ("rnnkit.tasks.translator", "load_translator"),
-    "chat": ("rnnkit.tasks.translator", "load_translator"),
-    "caption": ("rnnkit.tasks.captioner", "load_captioner"),
-    "forecast": ("rnnkit.tasks.forecast", "load_forecaster"),
-    "music": ("rnnkit.tasks.music", "load_music_model"),
-}
 
 
 class LoadedRun(NamedTuple):
@@ -112,22 +98,11 @@ def load(run_dir: str | Path, checkpoint: str = DEFAULT_CHECKPOINT) -> Any:
         ConfigError: not a run directory, or a run of a task with nothing to load.
     """
     task = read_run_config(run_dir).get("task")
-    if task == "word2vec":
-        if checkpoint != DEFAULT_CHECKPOINT:
-            raise ConfigError(
-                f"{run_dir} is a word2vec run: it holds one set of vectors, written when it "
-                f"finished; load it without checkpoint= (got {checkpoint!r})"
-            )
-        from rnnkit.tasks import word2vec
-
-        return word2vec.load_run(run_dir)
-    if task not in LOADERS:
+    if task not in loaders():
         raise ConfigError(
-            f"{run_dir} is a run of task {task!r}; rnnkit.load reads runs of "
-            f"{sorted([*LOADERS, 'word2vec'])}"
+            f"{run_dir} is a run of task {task!r}; rnnkit.load reads runs of {sorted(loaders())}"
         )
-    module, name = LOADERS[task]
-    return getattr(importlib.import_module(module), name)(run_dir, checkpoint=checkpoint)
+    return loader_of(task)(run_dir, checkpoint=checkpoint)
 
 
-__all__ = ["LOADERS", "LoadedRun", "load", "load_run"]
+__all__ = ["LoadedRun", "load", "load_run"]

@@ -6,10 +6,12 @@ command line then offers `rnnkit train NAME` with one flag per field of the task
 `TrainerConfig`, so the two must not share field names.
 
 The builder may be given as the name of the module that defines `build` (and `report`): the
-built-in tasks are registered that way in `rnnkit.tasks`, from their torch-free config modules
-(`tasks/<task>_config.py`), so that listing the tasks and their flags (`describe_task`) imports
-no torch; `get_task` imports the module when the task is about to run. This module imports
-torch only inside the functions that train.
+built-in tasks are registered that way in `rnnkit.tasks`, from the torch-free `config.py` of
+each task package (`tasks/<task>/config.py`, its `TASK_INFO`), so that listing the tasks and
+their flags (`describe_task`) imports no torch; `get_task` imports the module when the task is
+about to run. The same declaration names the task's loader ("module:function", read by
+`rnnkit.load`); `register_loader` adds a loader for a run that `rnnkit train` does not make
+(word2vec). This module imports torch only inside the functions that train.
 """
 
 from __future__ import annotations
@@ -47,11 +49,17 @@ NOTHING_TO_TRAIN = "nothing_to_train"  # FitResult.reason of a resume at or past
 
 
 class TaskInfo(NamedTuple):
-    """What a task module's torch-free config module says of it: config, help, trainer defaults."""
+    """What a task package's torch-free `config.py` says of each task it registers.
+
+    `builder` is the module defining `build` (and `report`); `loader` is "module:function", the
+    function `rnnkit.load` calls as `loader(run_dir, checkpoint=…)`, or None: nothing to load.
+    """
 
     config_cls: type
     help: str
     trainer_defaults: Mapping[str, Any]
+    builder: str
+    loader: str | None = None
 
 
 class TaskBuilder(Protocol):
@@ -70,9 +78,48 @@ class TaskSpec:
     help: str = ""
     trainer_defaults: Mapping[str, Any] = dataclass_field(default_factory=dict)  # under flags
     report: Callable[[Path, FitResult], None] | None = None  # printed by the CLI after training
+    loader: str | None = None  # "module:function" that loads a run of the task (rnnkit.load)
 
 
 _TASKS: dict[str, TaskSpec] = {}
+_LOADERS: dict[str, str] = {}  # task -> "module:function"; register_task and register_loader
+
+
+def _check_loader(name: str, loader: str) -> None:
+    module, _, function = loader.partition(":")
+    if not module or not function.isidentifier():
+        raise ConfigError(f"loader of task {name!r} must be 'module:function', got {loader!r}")
+
+
+def register_loader(name: str, loader: str, *, replace: bool = False) -> None:
+    """Name the function that loads a run of task `name`: "module:function", imported on use.
+
+    The function is called as `function(run_dir, checkpoint=…)` by `rnnkit.load`; tasks that
+    `rnnkit train` makes register theirs with `register_task(…, loader=…)`.
+    """
+    _check_loader(name, loader)
+    if name in _LOADERS and _LOADERS[name] != loader and not replace:
+        raise ConfigError(f"task {name!r} already has loader {_LOADERS[name]!r}")
+    _LOADERS[name] = loader
+
+
+def loaders() -> dict[str, str]:
+    """Every registered loader: task name -> "module:function", sorted by task."""
+    return dict(sorted(_LOADERS.items()))
+
+
+def loader_of(name: str) -> Callable[..., Any]:
+    """The loader function of task `name`, its module imported now.
+
+    Raises:
+        ConfigError: no loader is registered for `name`.
+    """
+    if name not in _LOADERS:
+        raise ConfigError(
+            f"a run of task {name!r} cannot be loaded; rnnkit.load reads runs of {sorted(_LOADERS)}"
+        )
+    module, _, function = _LOADERS[name].partition(":")
+    return getattr(importlib.import_module(module), function)
 
 
 def register_task(
@@ -83,6 +130,7 @@ def register_task(
     help: str = "",
     trainer_defaults: Mapping[str, Any] | None = None,
     report: Callable[[Path, FitResult], None] | None = None,
+    loader: str | None = None,
     replace: bool = False,
 ) -> TaskSpec:
     """Register a task under `name`; its config fields must not clash with TrainerConfig's.
@@ -90,7 +138,8 @@ def register_task(
     `trainer_defaults` are the task's own TrainerConfig defaults (a config file and flags
     override them); `report(run_dir, result)` prints the task's summary after `rnnkit train`.
     `builder` may be a module name, imported by `get_task`: its `build` is the builder and its
-    `report`, if any, the report.
+    `report`, if any, the report. `loader` ("module:function") loads a run of the task back
+    (`register_loader`).
     """
     if not name or not name.replace("-", "").replace("_", "").isalnum() or name != name.lower():
         raise ConfigError(f"task name must be lower-case letters, digits, - or _; got {name!r}")
@@ -108,8 +157,12 @@ def register_task(
             "TrainerConfig or the shared flags; rename them (seed, device, … belong to the trainer)"
         )
     config_from_dict(TrainerConfig, dict(trainer_defaults or {}))  # refuse unknown keys now
-    spec = TaskSpec(name, config_cls, builder, help, dict(trainer_defaults or {}), report)
+    if loader is not None:
+        _check_loader(name, loader)
+    spec = TaskSpec(name, config_cls, builder, help, dict(trainer_defaults or {}), report, loader)
     _TASKS[name] = spec
+    if loader is not None:
+        _LOADERS[name] = loader
     return spec
 
 

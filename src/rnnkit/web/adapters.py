@@ -20,11 +20,11 @@ import torch.nn.functional as F
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.models.decoding import SamplingConfig, choose_next
 from rnnkit.models.many_to_one import SequenceClassifier
-from rnnkit.tasks.captioner import caption_images
-from rnnkit.tasks.classify import ClassificationObjective, predict_proba, unknown_marks
-from rnnkit.tasks.tagger import read_text, tag_sentences
-from rnnkit.tasks.textgen import generate_text
-from rnnkit.tasks.translator import attention_of, source_marks, translate
+from rnnkit.tasks.caption.captioner import caption_images
+from rnnkit.tasks.charlm.generate import generate_text
+from rnnkit.tasks.classify.train import ClassificationObjective, predict_proba, unknown_marks
+from rnnkit.tasks.ner.tagger import read_text, tag_sentences
+from rnnkit.tasks.translate.translator import attention_of, source_marks, translate
 from rnnkit.text.tags import entity_spans
 from rnnkit.web import schemas
 from rnnkit.web.generation import beam_of, sampling_of
@@ -75,7 +75,7 @@ class CharLMAdapter(Adapter):
         }
 
     def pieces(self, request: schemas.GenerateRequest) -> Iterator[str]:
-        """The text of each sampled token after the prime (`rnnkit.tasks.textgen`)."""
+        """The text of each sampled token after the prime (`rnnkit.tasks.charlm.generate`)."""
         if request.condition is not None:
             raise ConfigError("this charlm run takes no condition; leave condition out")
         beam, sampling = beam_of(request), sampling_of(request)
@@ -125,7 +125,7 @@ class CondLMAdapter(Adapter):
         }
 
     def pieces(self, request: schemas.GenerateRequest) -> Iterator[str]:
-        """Word by word, as `rnnkit.tasks.condlm.generate_conditioned` samples them."""
+        """Word by word, as `rnnkit.tasks.condlm.train.generate_conditioned` samples them."""
         classes = list(self.loaded.classes)
         if request.condition not in classes:
             raise ConfigError(f"condition must be one of {classes}, got {request.condition!r}")

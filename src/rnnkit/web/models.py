@@ -1,17 +1,18 @@
-"""The runs `rnnkit serve` serves: each loaded once at start-up, read-only, by its task's loader,
-at the checkpoint every command uses (`DEFAULT_CHECKPOINT`: the best on validation, else the
-latest).
+"""The runs `rnnkit serve` serves: each loaded once at start-up, read-only, by the loader its
+task registered (`rnnkit.tasks.loader_of`, declared in `tasks/<task>/config.py`), at the
+checkpoint every command uses (`DEFAULT_CHECKPOINT`: the best on validation, else the latest).
+This module adds only the adapter of each served task:
 
-    task        capabilities                  loader
-    charlm      generate, inspect, gradients  tasks.charlm.load_language_model
-    condlm      generate (with a condition)   tasks.condlm.load_condlm
-    sentiment   classify, inspect, gradients  tasks.classify.load_classifier (bow: classify)
-    spam        classify, inspect, gradients  tasks.classify.load_classifier (bow: classify)
-    ner         tag                           tasks.tagger.load_tagger
-    translate   translate                     tasks.translator.load_translator
-    chat        translate                     tasks.translator.load_translator
-    caption     caption                       tasks.captioner.load_captioner
-    forecast    forecast                      tasks.forecast.load_forecaster
+    task        capabilities                  adapter
+    charlm      generate, inspect, gradients  CharLMAdapter
+    condlm      generate (with a condition)   CondLMAdapter
+    sentiment   classify, inspect, gradients  ClassifierAdapter (bow: classify)
+    spam        classify, inspect, gradients  ClassifierAdapter (bow: classify)
+    ner         tag                           TaggerAdapter
+    translate   translate                     TranslatorAdapter
+    chat        translate                     TranslatorAdapter
+    caption     caption                       CaptionerAdapter
+    forecast    forecast                      ForecasterAdapter
 
 A model's id is its run folder's name, made unique with a suffix -2, -3 … when two folders
 share a name; no request names a file. Every run also has its training curves (/curves),
@@ -22,19 +23,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import torch
 
 from rnnkit.errors import CheckpointError, ConfigError
-from rnnkit.tasks.captioner import load_captioner
-from rnnkit.tasks.charlm import load_language_model
-from rnnkit.tasks.classify import load_classifier
-from rnnkit.tasks.condlm import load_condlm
-from rnnkit.tasks.forecast import load_forecaster
+from rnnkit.tasks import loader_of
 from rnnkit.tasks.registry import DEFAULT_CHECKPOINT
-from rnnkit.tasks.tagger import load_tagger
-from rnnkit.tasks.translator import load_translator
 from rnnkit.training.runs import read_run_config
 from rnnkit.web import schemas
 from rnnkit.web.adapters import (
@@ -48,17 +42,17 @@ from rnnkit.web.adapters import (
     TranslatorAdapter,
 )
 
-# task name -> (loader, adapter)
-TASKS: dict[str, tuple[Any, type[Adapter]]] = {
-    "charlm": (load_language_model, CharLMAdapter),
-    "condlm": (load_condlm, CondLMAdapter),
-    "sentiment": (load_classifier, ClassifierAdapter),
-    "spam": (load_classifier, ClassifierAdapter),
-    "ner": (load_tagger, TaggerAdapter),
-    "translate": (load_translator, TranslatorAdapter),
-    "chat": (load_translator, TranslatorAdapter),
-    "caption": (load_captioner, CaptionerAdapter),
-    "forecast": (load_forecaster, ForecasterAdapter),
+# task name -> the adapter that serves what its registered loader returns
+ADAPTERS: dict[str, type[Adapter]] = {
+    "charlm": CharLMAdapter,
+    "condlm": CondLMAdapter,
+    "sentiment": ClassifierAdapter,
+    "spam": ClassifierAdapter,
+    "ner": TaggerAdapter,
+    "translate": TranslatorAdapter,
+    "chat": TranslatorAdapter,
+    "caption": CaptionerAdapter,
+    "forecast": ForecasterAdapter,
 }
 
 
@@ -103,10 +97,12 @@ def load_run(run_dir: Path, model_id: str) -> ServedModel:
     """Load one run with its task's loader; ConfigError for a task the server cannot serve,
     CheckpointError for weights that are not all finite."""
     task = read_run_config(run_dir).get("task")
-    if task not in TASKS:
-        raise ConfigError(f"{run_dir} is a {task!r} run; rnnkit serve serves {sorted(TASKS)} runs")
-    loader, adapter = TASKS[task]
-    loaded = loader(run_dir, checkpoint=DEFAULT_CHECKPOINT)  # the rule of every command
+    if task not in ADAPTERS:
+        raise ConfigError(
+            f"{run_dir} is a {task!r} run; rnnkit serve serves {sorted(ADAPTERS)} runs"
+        )
+    adapter = ADAPTERS[task]
+    loaded = loader_of(task)(run_dir, checkpoint=DEFAULT_CHECKPOINT)  # the rule of every command
     if task == "caption" and loaded.model.config.encoder != "cnn":
         raise ConfigError(
             f"{run_dir} captions precomputed features, not images; the web page "
@@ -134,4 +130,4 @@ def load_runs(run_dirs: list[Path]) -> dict[str, ServedModel]:
     }
 
 
-__all__ = ["TASKS", "Adapter", "ServedModel", "load_run", "load_runs", "unique_ids"]
+__all__ = ["ADAPTERS", "Adapter", "ServedModel", "load_run", "load_runs", "unique_ids"]

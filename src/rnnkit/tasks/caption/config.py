@@ -1,0 +1,81 @@
+"""CaptionConfig: the settings of a `rnnkit train caption` run, and its trainer defaults.
+
+This module imports no torch, so that `rnnkit train … --help` lists the flags quickly;
+`rnnkit.tasks.caption.train` builds and trains the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+from rnnkit.errors import ConfigError
+from rnnkit.tasks.registry import TaskInfo
+
+Corpus = Literal["auto", "flickr8k", "coco_mini", "coco"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaptionConfig:
+    """A captioning run: corpus, image or feature input, vocabulary and model (trainer apart)."""
+
+    FLAG_GROUPS: ClassVar[dict[str, tuple[str, ...]]] = {  # help groups of the flags
+        "data": ("corpus", "eval_split", "features", "image_size", "flip", "min_freq", "max_tokens",
+                 "batch_size"),
+        "model": ("cnn_width", "conditioning", "cell", "feature_size", "embed_dim", "hidden_size",
+                  "num_layers", "dropout", "eval_beam", "max_length"),
+    }  # fmt: skip
+
+    corpus: Corpus = "auto"  # auto: from --data, else flickr8k; coco: --data DIR, COCO layout
+    eval_split: Literal["dev", "test"] = "dev"  # COCO sets have one held-out split, val
+    features: str | None = None  # precomputed vectors per image file name (replaces the CNN)
+    image_size: int = 64  # S, images resized and centre-cropped to S × S
+    cnn_width: int = 16  # channels of the first CNN stage (then ×2 per stage, 4 stages)
+    flip: bool = True  # mirror training images left–right with probability ½
+    conditioning: Literal["init", "every_step"] = "init"  # how v enters the decoder
+    cell: Literal["rnn", "lstm", "gru"] = "lstm"  # decoder cell: Elman, LSTM or GRU
+    feature_size: int = 256  # F, the size of v
+    embed_dim: int = 256  # E, size of each word's embedding
+    hidden_size: int = 256  # H, hidden units per decoder layer
+    num_layers: int = 1  # L, stacked decoder layers
+    dropout: float = 0.3  # p on the decoder's inputs, between layers and before W_out
+    min_freq: int = 2  # rarer caption words become <unk>
+    max_tokens: int = 25  # longer training captions are cut (their <eos> is kept)
+    batch_size: int = 32  # B captions per update
+    eval_beam: int = 1  # beam size of the BLEU evaluation while training
+    max_length: int = 25  # most tokens of a generated caption
+
+    def __post_init__(self) -> None:
+        sizes = ("image_size", "cnn_width", "feature_size", "embed_dim", "hidden_size",
+                 "min_freq", "max_tokens", "batch_size", "eval_beam", "max_length")  # fmt: skip
+        for name in sizes:
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)}")
+
+
+# 30 epochs of the Flickr8k subset (2,100 training captions, B = 32: 65 batches per epoch).
+TRAINER_DEFAULTS = {
+    "max_steps": 1950,
+    "lr": 1e-3,
+    "clip_norm": 5.0,
+    "eval_every": 325,
+    "checkpoint_every": 325,
+    "log_every": 25,
+    "monitor": "val_bleu_4",
+    "monitor_mode": "max",
+}
+
+# Registration (read by rnnkit.tasks): the module that builds the task, the function that
+# loads a trained run of it (rnnkit.load, rnnkit serve).
+BUILDER = "rnnkit.tasks.caption.train"
+LOADER = "rnnkit.tasks.caption.captioner:load_captioner"
+
+TASK_INFO = {
+    "caption": TaskInfo(
+        CaptionConfig,
+        "image captioning, CNN (or your features) + LSTM: Flickr8k, COCO, BLEU-1…4",
+        TRAINER_DEFAULTS,
+        builder=BUILDER,
+        loader=LOADER,
+    ),
+}
