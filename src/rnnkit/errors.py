@@ -34,6 +34,10 @@ class CheckpointError(RnnkitError):
     """A checkpoint is missing, corrupt, foreign, or does not match the config."""
 
 
+class LostProcessError(RnnkitError, RuntimeError):
+    """Another process of a distributed run died or stopped answering, so this one stops too."""
+
+
 class TrainingDiverged(RnnkitError):  # noqa: N818  (the name states what happened)
     """The loss or a gradient became NaN or inf; the last good checkpoint is kept."""
 

@@ -43,7 +43,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
-from rnnkit.errors import ConfigError, RnnkitError
+from rnnkit.errors import ConfigError, LostProcessError, RnnkitError
 
 logger = logging.getLogger(__name__)
 
@@ -59,10 +59,6 @@ _PEER_FAILURE_WORDS = (
     "socket closed",
     "nccl communicator was aborted",
 )
-
-
-class LostProcessError(RnnkitError, RuntimeError):
-    """Another process of the group died or stopped answering, so this one stops too."""
 
 
 @dataclass(frozen=True, kw_only=True)
