@@ -29,6 +29,10 @@ step, CBOW centre words per draw of negatives) keep their defaults unless given.
 Both are scored by the same code (`rnnkit.represent.word2vec.evaluation`), gensim's vectors
 copied into a `WordVectors`. gensim (4.4) is a bench-only dependency: `pip install gensim`.
 
+rnnkit's CBOW runs its steps in C on the CPU (`rnnkit.represent.word2vec.native`, compiled on
+first use; the header line says whether it could be built); RNNKIT_WORD2VEC_NATIVE=0 runs the
+torch steps instead, to compare the two.
+
 --device cpu|cuda trains rnnkit with its batched trainer on that device (one thread, the same
 draws and steps; `--batch-size` is then the step size to try); gensim always runs on the CPU
 with --threads workers (on a GPU machine give it all the cores: --threads $(nproc)).
@@ -48,6 +52,7 @@ import torch
 from rnnkit.represent.word2vec import Word2VecConfig, WordVectors, encode_corpus, train_encoded
 from rnnkit.represent.word2vec.corpus import corpus_files
 from rnnkit.represent.word2vec.evaluation import evaluate_analogies, evaluate_word_pairs
+from rnnkit.represent.word2vec.native import cbow_kernel
 from rnnkit.text.tokenize import word_tokenize
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -152,9 +157,10 @@ def main() -> None:
     books = read_books(args.data, args.max_words)
     total = sum(map(len, books))
     seconds = time.perf_counter() - started
+    steps = "C" if cbow_kernel() is not None else "torch (no C kernel)"
     print(f"corpus: {len(books)} books, {total:,} tokens, read in {seconds:.1f} s;"
           f" threads {args.threads}, torch {torch.__version__}, rnnkit device"
-          f" {args.device or 'none (Hogwild threads)'}")  # fmt: skip
+          f" {args.device or 'none (Hogwild threads)'}; CBOW's CPU steps: {steps}")  # fmt: skip
     header = f"{'model':9s} {'impl':7s} {'train s':>8s} {'cpu s':>6s} {'words/s':>9s} "
     header += f"{'words/cpu-s':>11s} {'gensim eff/s':>12s} "
     print(header + f"{'analogy':>8s} {'(n)':>6s} {'ws353 ρ':>8s}")

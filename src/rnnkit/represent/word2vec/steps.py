@@ -153,16 +153,15 @@ class CbowWindows(NamedTuple):
     Slot j of position i is position i + o_j, with offsets o = (−W … −1, 1 … W). Two views of
     the same windows: as bags to gather h, and transposed, to spread ∂h back to the slots.
 
-    Shapes: ids (M,) int64 word ids; bag_ids (M, 2W) the word ids of i's slots; share (M, 2W)
-    1/|C_i| on the real slots of i's window, 0 on the others; source (M, 2W) the centre
-    i − o_j whose slot j is position i (it may lie outside [0, M)); held (M, 2W) 1 where that
-    slot is real, else 0; trained (M,) bool, i's window is not empty.
+    Shapes: ids (M,) int64 word ids; bag_ids (M, 2W) the word ids of i's slots (0 off the
+    ends); share (M, 2W) 1/|C_i| on the real slots of i's window, 0 on the others; held
+    (M, 2W) 1 where the window of centre i + o_j holds position i, else 0; trained (M,) bool,
+    i's window is not empty.
     """
 
     ids: Tensor
     bag_ids: Tensor
     share: Tensor
-    source: Tensor
     held: Tensor
     trained: Tensor
 
@@ -178,21 +177,65 @@ def cbow_windows(
     ...                     torch.tensor([1, 2, 2]), 1, torch.float32)
     >>> bags.bag_ids.tolist(), bags.share.tolist()
     ([[0, 8], [7, 9], [8, 0]], [[0.0, 1.0], [0.5, 0.5], [1.0, 0.0]])
+    >>> bags.held.tolist()  # position 1 is in the windows of 0 and 2, 0 and 2 in 1's
+    [[0.0, 1.0], [1.0, 1.0], [1.0, 0.0]]
     """
     M, W = ids.numel(), window
     ids = ids.long()
     offsets = _offsets(W, ids.device)  # o_j, (2W,)
-    position = torch.arange(M, device=ids.device)  # i, (M,)
-    inside = (offsets >= (left - position).unsqueeze(1)) & (
-        offsets <= (right - position).unsqueeze(1)
-    )  # i + o_j ∈ C_i, (M, 2W)
+    position = torch.arange(M, device=ids.device).unsqueeze(1)  # i, (M, 1)
+    inside = (offsets >= left.unsqueeze(1) - position) & (offsets <= right.unsqueeze(1) - position)
     count = right - left  # |C_i|, (M,)
     share = inside.to(dtype) / count.clamp(min=1).unsqueeze(1).to(dtype)  # 1/|C_i|
-    spans = F.pad(ids, [W, W]).unfold(0, 2 * W + 1, 1)  # ids[i − W … i + W], (M, 2W+1)
-    bag_ids = torch.cat([spans[:, :W], spans[:, W + 1 :]], dim=1)  # (M, 2W); 0 off the ends
-    source = position.unsqueeze(1) - offsets  # the centre i − o_j whose slot j is i, (M, 2W)
-    held = F.pad(inside, [0, 0, W, W]).gather(0, source + W).to(dtype)  # that slot is real
-    return CbowWindows(ids, bag_ids, share, source, held, count > 0)
+    bag_ids = _slots(ids, W, 0)  # ids[i + o_j], (M, 2W)
+    held = (_slots(left, W, M) <= position) & (_slots(right, W, -1) >= position)  # i ∈ C_{i+o_j}
+    return CbowWindows(ids, bag_ids, share, held.to(dtype), count > 0)
+
+
+def _slots(values: Tensor, window: int, fill: int) -> Tensor:
+    """values[i + o_j] for the 2W slots of each position i, `fill` off the ends: (M, 2W)."""
+    W = window
+    spans = F.pad(values, [W, W], value=fill).unfold(0, 2 * W + 1, 1)  # values[i−W … i+W]
+    return torch.cat([spans[:, :W], spans[:, W + 1 :]], dim=1)
+
+
+class CbowTargets(NamedTuple):
+    """The output side of a chunk's CBOW steps: its groups of G centres and their targets.
+
+    Group r holds centres rG … rG + G − 1 (the last one padded) and their G + K targets: the
+    G centre words w_O, then the group's K negatives.
+
+    Shapes: targets (g, G + K) int64; by_centre (g G, G + K) the group's targets once per
+    centre; weights (g, G, G + K) 1 for the pairs (centre, target) that count: its own w_O and
+    the negatives that differ from it, for a centre with a non-empty window; labels (G, G + K)
+    y: 1 for the own w_O; group_rows (g (G + K), G) the centre rows of each target's group.
+    """
+
+    targets: Tensor
+    by_centre: Tensor
+    weights: Tensor
+    labels: Tensor
+    group_rows: Tensor
+
+
+def cbow_targets(
+    ids: Tensor, trained: Tensor, negatives: Tensor, group: int, dtype: torch.dtype
+) -> CbowTargets:
+    """The `CbowTargets` of M centres, G = `group` to a draw of negatives (g = ⌈M/G⌉, K)."""
+    M, G = ids.shape[0], group
+    g, K = negatives.shape[0], negatives.shape[1]
+    pad = g * G - M  # centres missing from the last group(s)
+    centre_words = F.pad(ids, [0, pad]).view([g, G])  # w_O, (g, G)
+    in_step = F.pad(trained, [0, pad]).view([g, G, 1])
+    targets = torch.cat([centre_words, negatives], dim=1)  # (g, G+K)
+    own = torch.eye(G, dtype=torch.bool, device=ids.device)  # centre i: column i
+    used = negatives.unsqueeze(1) != centre_words.unsqueeze(2)  # skip k = w_O, (g, G, K)
+    weights = (torch.cat([own.expand([g, G, G]), used], dim=2) & in_step).to(dtype)
+    by_centre = targets.unsqueeze(1).expand([g, G, G + K]).reshape([g * G, G + K])
+    rows = torch.arange(g * G, device=ids.device).view([g, 1, G])
+    group_rows = rows.expand([g, G + K, G]).reshape([g * (G + K), G])
+    labels = F.pad(own.to(dtype), [0, K])  # y_j, (G, G+K)
+    return CbowTargets(targets, by_centre, weights, labels, group_rows)
 
 
 def cbow_step(
@@ -209,7 +252,8 @@ def cbow_step(
 ) -> tuple[float, int]:
     """One CBOW SGD step over the centres first … first + n − 1 of R positions.
 
-    It makes the bags of this one step (`cbow_windows`), then runs `cbow_update` on them.
+    It makes the bags of this one step (`cbow_windows`) and the targets of its g groups of
+    G = ⌈n/g⌉ centres (`cbow_targets`), then runs `cbow_update` on them.
 
     Shapes: weight_in, weight_out (V, E); ids (R,) word ids; left, right (n,) the centres'
     windows, positions in [0, R); negatives (g, K). `window`: the widest reach W any centre
@@ -224,25 +268,12 @@ def cbow_step(
     all_right = all_left.clone()
     all_left[first : first + n], all_right[first : first + n] = left, right
     bags = cbow_windows(ids, all_left, all_right, W, weight_in.dtype)
-    return cbow_bag_step(weight_in, weight_out, bags, first, first + n, negatives, lr)
-
-
-def cbow_bag_step(
-    weight_in: Tensor,
-    weight_out: Tensor,
-    windows: CbowWindows,
-    first: int,
-    last: int,
-    negatives: Tensor,
-    lr: float,
-) -> tuple[float, int]:
-    """`cbow_update` on the bags of `windows`, its results as Python numbers.
-
-    Returns:
-        (summed loss L over the trained centre words, their number).
-    """
-    loss, count = cbow_update(weight_in, weight_out, *windows, first, last, negatives, lr)
-    return float(loss), int(count)
+    trained = bags.trained[first : first + n]
+    G = -(-n // negatives.shape[0])  # centres per draw of negatives
+    out = cbow_targets(bags.ids[first : first + n], trained, negatives, G, weight_in.dtype)
+    loss = cbow_update(weight_in, weight_out, bags.ids, bags.bag_ids, bags.share, bags.held,
+                       first, first + n, *out, lr)  # fmt: skip
+    return float(loss), int(trained.sum())
 
 
 def cbow_update(
@@ -251,86 +282,79 @@ def cbow_update(
     ids: Tensor,
     bag_ids: Tensor,
     share: Tensor,
-    source: Tensor,
     held: Tensor,
-    trained: Tensor,
     first: int,
     last: int,
-    negatives: Tensor,
+    targets: Tensor,
+    by_centre: Tensor,
+    weights: Tensor,
+    labels: Tensor,
+    group_rows: Tensor,
     lr: float,
-) -> tuple[Tensor, Tensor]:
+) -> Tensor:
     """One CBOW SGD step over the centres first … last − 1 of the windows; updates in place.
 
     h = (1/|C|) Σ_{o∈C} v_o   s_j = v'_{t_j} · h   g_j = η (y_j − σ(s_j))
     v'_{t_j} += g_j h   v_o += Σ_j g_j v'_{t_j} for every o ∈ C  (gensim, cbow_mean=1)
 
-    Both sums over windows are bags of 2W slots with fixed weights, one `F.embedding_bag`
-    each: h gathers its context rows straight from W_in (weights 1/|C|); the spread back
-    gathers, for each position, the ∂h of the centres whose window holds it (weights 0/1),
-    and W_in gets one `index_add_` of those rows. The slot bookkeeping (`CbowWindows`) is
-    made once per chunk, and the positives ride in the negatives' `bmm`: one gather and one
-    `index_add_` into W_out serve the G + K targets of a group.
+    Every sum over rows is one `F.embedding_bag` (a gather and weighted sum of rows): h from
+    W_in over each window's 2W slots (weights 1/|C|, 0 off the window); ∂h = Σ_j g_j v'_{t_j}
+    from W_out over each centre's G + K targets (weights g_j); Σ_i g_ij h_i over a group's G
+    centres (weights g_ij), once per target; and, for each position, the sum of the ∂h of the
+    centres whose windows hold it (weights 0/1). W_out and W_in then get one `index_add_`
+    each. Only the scores s are a batched product: (G, E) × (E, G + K) per group, of the rows
+    gathered from W_out.
 
-    Why (torch.profiler, self CPU time, CBOW on 300k words of the bench corpus, one thread):
-    the former step, prefix sums Σ_{p=l..r} v_p = P_{r+1} − P_l over the text, spent 20 % in
-    two `cumsum`s over (R, E) (torch's cumsum along dim 0 runs at ~4 ns an element), 17 % in
-    five `index_add_`s, 16 % in three `bmm`s, 15 % gathering rows and prefixes and ~25 % in
-    small element-wise ops and per-op overhead. Now the two bags, three `bmm`s, one gather
-    and two `index_add_`s take ~80 % of a step: memory-bound gathers and scatters of rows
-    and (G, E) × (E, G+K) products, all of which word2vec's arithmetic needs.
+    Why bags. torch.profiler (self CPU time, one thread, CBOW on 1M words of the bench corpus)
+    put 26 % of the former step in three `bmm`s, 17 % in two `index_add_`s, 12 % in the gather
+    of W_out's rows and 11 % in two bags. Alone, at the bench's step (1364 centres, E = 100,
+    G = 2, K = 5, one thread), a bag gives ∂h in 60 µs where `bmm` took 128 µs, and
+    Σ_i g_ij h_i in 79 µs where `bmm` took 162 µs.
 
-    The centres are cut into g groups of G = ⌈n/g⌉ consecutive words, and the words of a
-    group share one draw of K negatives (G = 1 is gensim's procedure), so that the noise rows
-    are read and written once per group. A negative equal to the centre word is skipped, and
-    a centre whose context is empty is not trained.
+    The groups of G consecutive centres share one draw of K negatives (G = 1 is gensim's
+    procedure), so the noise rows are read and written once per group. A negative equal to the
+    centre word is skipped, and a centre whose context is empty is not trained (`weights`).
 
     Written for TorchScript too (`cbow_steps` runs a chunk's steps in one call).
 
-    Shapes: weight_in, weight_out (V, E); ids … trained: the fields of a `CbowWindows` of M
-    positions; 0 ≤ first < last ≤ M; negatives (g, K) int64.
+    Shapes: weight_in, weight_out (V, E); ids … held: `CbowWindows` fields of M positions;
+    0 ≤ first < last ≤ M; targets … group_rows: the `CbowTargets` fields of the g groups of
+    this step's centres, g·G ≥ last − first (targets (g, G+K), by_centre (gG, G+K), weights
+    (g, G, G+K), labels (G, G+K), group_rows at least g (G+K) rows).
 
     Returns:
-        (summed loss L over the trained centre words, their number), 0-d tensors.
+        The summed loss L over the trained centre words, a 0-d tensor.
     """
-    M, S = bag_ids.shape
-    W, E = S // 2, weight_in.shape[1]
-    n, g, K = last - first, negatives.shape[0], negatives.shape[1]
-    G = (n + g - 1) // g  # centres per draw of negatives
-    pad = g * G - n  # centres missing from the last group
-    own = torch.eye(G, dtype=torch.bool, device=weight_in.device)  # centre i: column i
-    labels = F.pad(own.to(weight_in.dtype), [0, K])  # y_j: 1 for the own w_O, (G, G+K)
+    M, W, E = ids.shape[0], bag_ids.shape[1] // 2, weight_in.shape[1]
+    n, g, G = last - first, targets.shape[0], labels.shape[0]
     hidden = F.embedding_bag(
         bag_ids[first:last], weight_in, per_sample_weights=share[first:last], mode="sum"
     )  # h, (n, E)
-    in_step, centre_words = trained[first:last], ids[first:last]  # w_O, (n,)
-    if pad > 0:
-        in_step, centre_words = F.pad(in_step, [0, pad]), F.pad(centre_words, [0, pad])
-    in_step, centre_words = in_step.view([g, G, 1]), centre_words.view([g, G])  # (g, G, ·)
-    targets = torch.cat([centre_words, negatives], dim=1)  # the group's G w_O, then K, (g, G+K)
-    outputs = weight_out.index_select(0, targets.reshape(-1)).view([g, G + K, E])  # v'_j
-    grouped = (F.pad(hidden, [0, 0, 0, pad]) if pad > 0 else hidden).view([g, G, E])  # h
-    scores = torch.bmm(grouped, outputs.transpose(1, 2))  # s_j = v'_j · h, (g, G, G+K)
-    used = negatives.unsqueeze(1) != centre_words.unsqueeze(2)  # skip k = w_O, (g, G, K)
-    weights = torch.cat([own.expand([g, G, G]), used], dim=2) & in_step  # (g, G, G+K)
-    weights = weights.to(scores.dtype)  # 1 for the pairs that count, else 0
-    gain = (labels - torch.sigmoid(scores)).mul_(weights).mul_(lr)  # η(y_j − σ(s_j))
-    grad_out = torch.bmm(gain.transpose(1, 2), grouped)  # η Σ_i g_ij h_i, (g, G+K, E)
-    weight_out.index_add_(0, targets.reshape(-1), grad_out.view([-1, E]))
-    # ∂h by centre position: row r is position first − 2W + r, zero outside this step
-    grad_hidden = hidden.new_empty([g * G + 4 * W, E])
-    grad_hidden[: 2 * W].zero_()
-    grad_hidden[2 * W + g * G :].zero_()
-    torch.bmm(gain, outputs, out=grad_hidden[2 * W : 2 * W + g * G].view([g, G, E]))  # η Σ g v'
+    if g * G > n:  # the last group is short
+        hidden = F.pad(hidden, [0, 0, 0, g * G - n])
+    outputs = weight_out.index_select(0, targets.view([-1])).view([g, -1, E])  # v'_j
+    scores = torch.bmm(hidden.view([g, G, E]), outputs.transpose(1, 2))  # s_j, (g, G, G+K)
+    gain = torch.sigmoid(scores).sub_(labels).mul_(weights).mul_(-lr)  # η(y_j − σ(s_j))
+    grad_hidden = F.embedding_bag(
+        by_centre, weight_out, per_sample_weights=gain.view([g * G, -1]), mode="sum"
+    )  # ∂h = η Σ_j g_j v'_j, (gG, E); W_out as before this step
+    grad_out = F.embedding_bag(
+        group_rows[: targets.numel()], hidden, mode="sum",
+        per_sample_weights=gain.transpose(1, 2).reshape([targets.numel(), G]),
+    )  # η Σ_i g_ij h_i, (g (G+K), E)  # fmt: skip
+    weight_out.index_add_(0, targets.view([-1]), grad_out)
+    # ∂h by centre: row r is centre first − 2W + r, zero outside this step
+    grad_hidden = F.pad(grad_hidden, [0, 0, 2 * W, 2 * W])  # (gG + 4W, E)
     low, high = max(first - W, 0), min(last + W, M)  # positions the windows can reach
-    rows = (source[low:high] - (first - 2 * W)).clamp_(0, g * G + 4 * W - 1)  # (R, 2W)
+    holders = torch.arange(low - first + 2 * W, high - first + 2 * W, device=ids.device)
+    holders = holders.unsqueeze(1) + _slot_offsets(W, ids.device)  # centre i + o_j's row
     spread = F.embedding_bag(
-        rows, grad_hidden, per_sample_weights=held[low:high], mode="sum"
+        holders, grad_hidden, per_sample_weights=held[low:high], mode="sum"
     )  # Σ of ∂h over the windows holding each position, (R, E)
     weight_in.index_add_(0, ids[low:high], spread)
-    loss = F.binary_cross_entropy_with_logits(
+    return F.binary_cross_entropy_with_logits(
         scores, labels.expand_as(scores), weight=weights, reduction="sum"
     )  # Σ L = Σ −log σ(s_O) − log σ(−s_k), one fused op
-    return loss, in_step.sum()
 
 
 def cbow_steps(
@@ -339,7 +363,6 @@ def cbow_steps(
     ids: Tensor,
     bag_ids: Tensor,
     share: Tensor,
-    source: Tensor,
     held: Tensor,
     trained: Tensor,
     negatives: Tensor,
@@ -353,19 +376,24 @@ def cbow_steps(
     groups of G = `group` (negatives (⌈M/G⌉, K)); `rows` is a multiple of G. Returns the
     summed loss (float64) and the number of trained centres.
     """
-    M = ids.shape[0]
+    M, G = ids.shape[0], group
+    out = cbow_targets(ids, trained, negatives, G, weight_in.dtype)  # once per chunk
     loss_sum = torch.zeros([], dtype=torch.float64, device=weight_in.device)
-    count = torch.zeros([], dtype=torch.int64, device=weight_in.device)
     for first in range(0, M, rows):
         last = min(first + rows, M)
-        drawn = negatives[first // group : (last + group - 1) // group]
-        loss, trained_here = cbow_update(
-            weight_in, weight_out, ids, bag_ids, share, source, held, trained, first, last,
-            drawn, lrs[first // rows],
+        a, b = first // G, (last + G - 1) // G  # the step's groups
+        loss_sum += cbow_update(
+            weight_in, weight_out, ids, bag_ids, share, held, first, last, out.targets[a:b],
+            out.by_centre[a * G : b * G], out.weights[a:b], out.labels, out.group_rows,
+            lrs[first // rows],
         )  # fmt: skip
-        loss_sum += loss.double()
-        count += trained_here
-    return loss_sum, count
+    return loss_sum, trained.sum()
+
+
+def _slot_offsets(window: int, device: torch.device) -> Tensor:
+    """o = (−W … −1, 1 … W), (2W,) int64; scriptable (`_offsets` caches it for eager code)."""
+    offsets = torch.arange(-window, window, device=device)
+    return offsets + (offsets >= 0).long()
 
 
 @functools.lru_cache(maxsize=16)

@@ -10,9 +10,11 @@ about `batch_size` (context word, centre word) slots by `skipgram_steps` / `cbow
 W_in starts uniform in (−0.5/E, 0.5/E) and W_out at zero, as word2vec.c and gensim. With
 `threads` > 1, that many Python threads train chunks at once on the shared tables without
 locks (Hogwild, Recht et al. 2011, as gensim's workers); torch runs each operation on one core,
-and a chunk's steps are one TorchScript call that runs without the GIL (`scripted.py`). Every
-chunk draws from its own generator, seeded from (seed, epoch, chunk), so threads=1 is
-deterministic.
+and a chunk's steps are one TorchScript call that runs without the GIL (`scripted.py`). CBOW
+with its tables on the CPU runs a chunk's steps as one call of a C function instead
+(`native.py`: the same steps in ~half the CPU time), unless no C compiler could
+build it. Every chunk draws from its own generator, seeded from (seed, epoch, chunk), so
+threads=1 is deterministic.
 
 Stopping and resuming (`position.py`). An epoch's chunks run in rounds of `checkpoint_every`
 chunks; the workers are joined after each, and `checkpoint(position, W_in, W_out)` gets the
@@ -64,6 +66,7 @@ from torch import Tensor
 from rnnkit.errors import ConfigError, TrainingDiverged
 from rnnkit.represent.word2vec.config import Word2VecConfig
 from rnnkit.represent.word2vec.corpus import Corpus, EncodedCorpus, encode_corpus
+from rnnkit.represent.word2vec.native import CbowKernel, cbow_kernel
 from rnnkit.represent.word2vec.position import (
     CHUNK_WORDS,
     TrainingPosition,
@@ -116,6 +119,7 @@ class _Run:
     round_end: int = 0  # words_done once the current round's chunks are all finished
     loss_sum: float = 0.0  # Σ L over the current round's finished chunks
     loss_count: int = 0  # pairs (skip-gram) or centre words (CBOW) in that sum
+    cbow_kernel: CbowKernel | None = None  # CBOW's steps in C for tables on the CPU, if built
 
     def lr(self, words_done: float) -> float:
         """η = η₀ − (η₀ − η_min) · words_done / (epochs · N)."""
@@ -158,11 +162,15 @@ def _cbow_chunk(
     G = config.cbow_negative_group
     left, right = window_bounds(segment, W, generator)  # (M,)
     negatives = run.noise.sample((-(-M // G), config.negative), generator)  # (⌈M/G⌉, K)
+    rows = max(1, config.step_slots // (W + 1) // G) * G  # centres per step, E[2b] = W + 1 slots
+    lrs = [lr(first) for first in range(0, M, rows)]  # η of each step
+    if run.cbow_kernel is not None:  # the same steps in C, without the GIL (`native.py`)
+        return run.cbow_kernel.cbow_steps(
+            run.weight_in, run.weight_out, kept, left, right, negatives, G, rows, lrs
+        )
     device = run.weight_in.device  # drawn on the CPU from the chunk's generator, then moved
     windows = cbow_windows(kept.to(device), left.to(device), right.to(device), W,
                            run.weight_in.dtype)  # the chunk's bags, once  # fmt: skip
-    rows = max(1, config.step_slots // (W + 1) // G) * G  # centres per step, E[2b] = W + 1 slots
-    lrs = [lr(first) for first in range(0, M, rows)]  # η of each step
     loss, count = scripted_cbow_steps()(
         run.weight_in, run.weight_out, *windows, negatives.to(device), G, rows, lrs
     )  # the chunk's steps, in TorchScript without the GIL (`scripted.py`)
@@ -274,16 +282,20 @@ def _make_run(corpus: EncodedCorpus, config: Word2VecConfig, start: TrainingStar
         start = (TrainingPosition(), weight_in, torch.zeros(V, E))  # W_out = 0
     position, weight_in, weight_out = start
     device = _device(config)
+    weight_in = weight_in.to(device)  # on the CPU: the start's own tables, trained in place
+    weight_out = weight_out.to(device)
+    native = config.model == "cbow" and CbowKernel.accepts(weight_in, weight_out)
     return _Run(
         config=config,
         ids=torch.from_numpy(corpus.ids),
         segment_starts=torch.from_numpy(corpus.starts),
-        weight_in=weight_in.to(device),  # on the CPU: the start's own tables, trained in place
-        weight_out=weight_out.to(device),
+        weight_in=weight_in,
+        weight_out=weight_out,
         keep=torch.from_numpy(keep_probabilities(corpus.counts, config.sample)),
         noise=AliasSampler(noise_distribution(corpus.counts, config.ns_exponent)),
         words_done=position.words_done,
         words_at_start=position.words_done,
+        cbow_kernel=cbow_kernel() if native else None,
     )
 
 
