@@ -4,6 +4,7 @@ References:
     https://pytorch.org/docs/stable/nn.html#recurrent-layers (the parameter layout we share)
 """
 
+from rnnkit.cells.act import ACTCell
 from rnnkit.cells.base import (
     ACTIVATION_DERIVATIVES,
     ACTIVATIONS,
@@ -22,6 +23,7 @@ from rnnkit.cells.rnn import ElmanCell
 __all__ = [
     "ACTIVATIONS",
     "ACTIVATION_DERIVATIVES",
+    "ACTCell",
     "ElmanCell",
     "GRUCell",
     "LSTMCell",
