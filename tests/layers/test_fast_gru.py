@@ -32,3 +32,22 @@ def test_equals_the_cell_under_autograd(
     theirs = torch.autograd.grad((expected * probe).sum() + state.hidden.sum(), leaves)
     for mine, reference in zip(ours, theirs, strict=True):
         assert_close(mine, reference, 1e-10)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("bias", [True, False])
+def test_the_loop_without_gradients_equals_the_autograd_loop(
+    float64: torch.dtype, reverse: bool, bias: bool
+) -> None:
+    """No gradient wanted: the in-place loop (n_t = 2σ(2u) − 1) gives the autograd loop's."""
+    cell = GRUCell(3, 4, bias=bias)
+    x, hidden0 = torch.randn(7, 2, 3), torch.randn(2, 4)  # (T, B, F), (B, H)
+    weights = (cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh)
+    expected, expected_hidden = gru_sequence(x, hidden0, weights, reverse=reverse)  # autograd
+    assert expected.requires_grad
+    with torch.no_grad():
+        outputs, hidden = gru_sequence(x, hidden0, weights, reverse=reverse)
+    assert not outputs.requires_grad
+    assert_close(outputs, expected, 1e-12)
+    assert_close(hidden, expected_hidden, 1e-12)
+    assert torch.equal(hidden, outputs[0] if reverse else outputs[-1])

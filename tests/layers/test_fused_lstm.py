@@ -62,14 +62,18 @@ def test_single_step_and_gradcheck(float64: torch.dtype) -> None:
             assert torch.autograd.gradcheck(run, (x, h0, c0, *weights))
 
 
-def test_float32_with_large_hidden_size_matches_float64() -> None:
-    """H = 256, B = 4 in float32: the per-step products go through oneDNN where torch has it."""
+@pytest.mark.parametrize(
+    ("with_lengths", "reverse"), [(True, False), (False, False), (False, True)]
+)
+def test_float32_with_large_hidden_size_matches_float64(with_lengths: bool, reverse: bool) -> None:
+    """H = 256, B = 4 in float32: the per-step products go through oneDNN where torch has it
+    (without lengths: the plain loops, whose backward adds g_{t-1} inside the product)."""
     cell = LSTMCell(16, 256)
     weights = tuple(w.detach().requires_grad_() for w in
                     (cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh))  # fmt: skip
     x = torch.randn(6, 4, 16, requires_grad=True)
     zeros = torch.zeros(4, 256)
-    lengths = torch.tensor([6, 4, 4, 1])
+    lengths = torch.tensor([6, 4, 4, 1]) if with_lengths else None
     assert onednn_ready(weights[1], 4) == (
         torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise")
     )
@@ -77,8 +81,9 @@ def test_float32_with_large_hidden_size_matches_float64() -> None:
     for dtype in (torch.float32, torch.float64):
         inputs = [t.detach().to(dtype).requires_grad_() for t in (x, *weights)]
         outputs, hidden, memory = lstm_sequence(
-            inputs[0], (zeros.to(dtype), zeros.to(dtype)), tuple(inputs[1:]), lengths=lengths
-        )
+            inputs[0], (zeros.to(dtype), zeros.to(dtype)), tuple(inputs[1:]), lengths=lengths,
+            reverse=reverse,
+        )  # fmt: skip
         grads = torch.autograd.grad(outputs.sum() + memory.sum(), inputs)
         results.append([outputs, hidden, *grads])
     for ours, reference in zip(*results, strict=True):

@@ -19,6 +19,10 @@ def test_recurrent_products_agree() -> None:
         assert_close(product.add_to(accumulator.clone(), hidden), expected, 1e-4)
         out = torch.empty(8, 1024)
         assert_close(product.write(out, hidden), expected - accumulator, 1e-4)
+        out = torch.empty(8, 1024)
+        written = product.write_sum(out, accumulator, hidden)  # out = a + h Wᵀ, a unchanged
+        assert written.data_ptr() == out.data_ptr()
+        assert_close(written, expected, 1e-4)
 
 
 def test_onednn_only_for_float32_cpu_large_hidden_small_batch() -> None:

@@ -22,7 +22,7 @@ from rnnkit.cells.mrnn import MRNNCell
 from rnnkit.cells.rnn import ElmanCell
 
 KNOWN = {"weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr", "weight_ci", "weight_cf",
-         "weight_co", "weight_mx", "weight_mh"}  # fmt: skip
+         "weight_co", "weight_gg", "weight_mx", "weight_mh"}  # fmt: skip
 TORCH_BLOCKS = {"RNN_TANH": 1, "RNN_RELU": 1, "GRU": 3, "LSTM": 4}  # torch.nn.RNNBase.mode -> k
 
 
@@ -57,6 +57,8 @@ def cell_formula(
           proj_size P:  4H(F + P) + 8H + PH    W_hh (4H, P) and the projection W_hr (P, H)
           peephole:     + 3H                   w_ci, w_cf, w_co (+ 2H with coupled gates: no w_ci)
           coupled gates: 3H(F + H) + 6H        no input gate (Greff et al. 2017, CIFG)
+          no input / forget / output gate: one block and its peephole vector fewer (NIG, NFG, NOG)
+          full gate recurrence: + 9H²          R_·· of i|f|o from i|f|o, `weight_gg` (FGR)
         mRNN    H(F + M) + 2H + M(F + H)       W_hm (H, M), W_mx (M, F), W_mh (M, H); M = H default
         mLSTM   4H(F + M) + 8H + M(F + H)      (Krause et al. 2016)
 
@@ -103,9 +105,11 @@ def rnnkit_cell_formula(cell: RecurrentCell) -> Formula | None:
             P = cell.proj_size
             recurrent = ("P", P)
             extras.append(("PH", f"{P}·{H}", P * H))
-        if cell.peephole:
-            n = 2 if cell.coupled_gates else 3
+        if cell.peephole:  # one w_c· per σ gate the cell has
+            n = sum(getattr(cell, f"weight_c{g}") is not None for g in "ifo")
             extras.append((f"{n}H", f"{n}·{H}", n * H))
+        if cell.full_gate_recurrence:  # Greff et al. 2017, FGR: nine H × H matrices
+            extras.append(("9H²", f"9·{H}²", 9 * H * H))
     elif isinstance(cell, GRUCell):
         blocks = 3
     elif isinstance(cell, ElmanCell):

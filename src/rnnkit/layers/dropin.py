@@ -343,12 +343,83 @@ class RecurrentLayer(nn.Module):
                 expected shape (the batch of `input`); bad `lengths`; NaN/inf with
                 check_finite=True. The message names the argument and the expected shape.
         """
+        if lengths is None:
+            single = self._one_step(input, hx)  # streaming: one layer, one step (T = 1)
+            if single is not None:
+                return single
         x, padding, layout = self._prepare_input(input, lengths)  # x (T, B, F)
         initial = self._initial_state(
             hx, x, unbatched=layout[0] == "unbatched", source=_source(x, layout[0])
         )  # (L·D, B, ·)
         outputs, final = self.stack.run(x, initial, padding)  # (T, B, D·H), (L·D, B, H)
         return self._format(outputs, final, layout)
+
+    def _one_step(self, input: Any, hx: Any) -> tuple[Tensor, Tensor | LSTMState] | None:
+        """`forward` for one step of a one-layer, one-direction layer, or None for the full path.
+
+        Streaming (one call per time step, the state carried) is dominated by the fixed cost of
+        a call, so for T = 1 with nothing to report this checks the input and hx in a few
+        comparisons and runs `Recurrent.one_step` on them directly, skipping the stacking of
+        the general path (`Stacked.run`). Anything else (other shapes, dtypes or devices, which
+        the full path turns into its messages; PackedSequence, unbatched input, check_finite,
+        locked dropout in training, autocast, several layers or directions, B = 0) returns None
+        before any random draw, and `forward` runs as for any T. The results are the full
+        path's: output (1, B, H) or (B, 1, H), h_n (1, B, H) a tensor of its own, c_n.
+        """
+        steps_axis = 1 if self.batch_first else 0
+        if (
+            type(input) is not Tensor
+            or input.dim() != 3
+            or input.shape[steps_axis] != 1
+            or self.num_layers != 1
+            or self.bidirectional
+            or self.check_finite
+        ):
+            return None
+        stack = self._modules["stack"]  # the attribute lookups of nn.Module, without their cost
+        if self.training and (stack.input_dropout or stack.output_dropout):
+            return None  # locked dropout: the general path draws its masks
+        loop = stack._modules["layers"]._modules["0"]  # the one Recurrent
+        weight = loop.cell.weight_ih
+        B = input.shape[1 - steps_axis]
+        if (
+            B == 0
+            or input.shape[2] != self.input_size
+            or input.dtype != weight.dtype
+            or input.device != weight.device
+            or torch.is_autocast_enabled(input.device.type)
+        ):
+            return None
+        state = self._one_step_state(hx, input, B)
+        if state is None:
+            return None
+        new = loop.one_step(input.select(steps_axis, 0), state)  # x_1 (B, F)
+        if new is None:
+            return None
+        output = new.hidden.unsqueeze(steps_axis)  # (1, B, H) or (B, 1, H)
+        hidden_n = torch.stack([new.hidden])  # (1, B, H), a copy: not a view of the output
+        if self.mode == "LSTM":
+            return output, LSTMState(hidden_n, new.cell.unsqueeze(0))
+        return output, hidden_n
+
+    def _one_step_state(self, hx: Any, like: Tensor, batch_size: int) -> State | None:
+        """h_0 (and c_0) of one layer and direction, fields (B, ·); None where hx does not fit."""
+        sizes = (self.state_size, self.hidden_size) if self.mode == "LSTM" else (self.state_size,)
+        state_type = LSTMState if self.mode == "LSTM" else RNNState
+        if hx is None:
+            return state_type(*(like.new_zeros(batch_size, size) for size in sizes))
+        tensors = (hx,) if self.mode != "LSTM" else hx
+        if not isinstance(tensors, tuple | list) or len(tensors) != len(sizes):
+            return None
+        for tensor, size in zip(tensors, sizes, strict=True):
+            if (
+                not isinstance(tensor, Tensor)
+                or tensor.shape != (1, batch_size, size)
+                or tensor.dtype != like.dtype
+                or tensor.device != like.device
+            ):
+                return None
+        return state_type(*(tensor[0] for tensor in tensors))
 
     def _prepare_input(
         self, input: Any, lengths: Any

@@ -33,6 +33,9 @@ the cell with the pass's masks and W̃_hh in place of W_hh (`rnnkit.layers.fast.
     torch.func transforms, ONNX export         the cell's step (torch operators only)
     torch.compile, torch.export                the row's single operators (`fast.traceable`)
                                                when no lengths and no autocast, else the step
+
+`Recurrent.one_step` is the same choice for one step x_t (B, F) given alone (streaming: the
+drop-in layers send T = 1 there), without stacking the step into a sequence.
 """
 
 from __future__ import annotations
@@ -208,6 +211,26 @@ class Recurrent(nn.Module):
         if masks is not None:  # the row reads W̃_hh (and the LSTM row m and d_t) there
             cell = MaskedCell(cell, masks)
         return fast.for_input(cell, x)(cell, x, state, lengths, self.reverse)
+
+    def one_step(self, x: Tensor, state: State) -> State | None:
+        """The state after one step x (B, F), by the shortest route; no checks (the callers').
+
+        The numbers and the random draws of `run` on a sequence of T = 1 (streaming, one call
+        per step) without its stacking and unstacking: the row's `once` where `run` would take
+        the row (the GRU), else the cell's own step, which `run` takes for T = 1 below the
+        row's `min_steps`. Returns None, drawing nothing, where `run` must decide: bptt="hand"
+        (the row's function even for one step) and under torch.compile or torch.export. The
+        caller leaves autocast to `run` (`rnnkit.layers.autocast` casts the state there).
+        """
+        if self.bptt == "hand" or compiling():
+            return None
+        cell = self.cell
+        masks = cell.begin_sequence(1, x.shape[0], like=x)  # None in eval (the usual case)
+        if masks is None and self.bptt == "auto":
+            fast = lookup(cell)
+            if fast is not None and fast.once is not None and fast.min_steps <= 1:
+                return fast.once(cell, x, state)
+        return cell.step(cell.project_input(x), state, None if masks is None else masks.at(0))
 
     @property
     def path(self) -> str:

@@ -22,8 +22,15 @@ masks (`rnnkit.cells.regularisers.SequenceMasks`) and W̃_hh in place of W_hh, a
 second-derivative replays. A row applies for
 T ≥ its `min_steps`, the one-step rule: for the two hand-derived rows a single step (streaming)
 takes the cell's step, which is faster there than the fixed cost of a custom autograd Function;
-the GRU row is a plain autograd loop and runs every T (`python bench/cells.py --quick`, the
-"stream" rows, compares both against torch.nn).
+the GRU row is a plain autograd loop and runs every T, a single step as its `once` (the loop's
+step without the loop). A one-layer drop-in layer called with T = 1 goes straight to that step
+(`Recurrent.one_step`), past the stacking of the general path (`python bench/cells.py --quick`,
+the "stream" rows, compares both against torch.nn).
+
+The CPU loops avoid torch.tanh, several times slower than σ per element on CPU, by
+tanh(a) = 2σ(2a) − 1 = 1 − 2σ(−2a) (the LSTM's c̃ and tanh(c_t), Elman's φ = tanh, the GRU's
+n_t when no gradient is taken), take every per-step view before the loop, and pass constants
+as 0-dim tensors (a Python number is converted to a tensor on every call).
 
 On CUDA (or on the CPU under TRITON_INTERPRET=1, Triton's interpreter), a row's `kernel`, the
 persistent Triton kernel of `triton_elman`, `triton_lstm` or `triton_gru`, runs instead of its
@@ -44,6 +51,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import torch.nn.functional as F
 from torch import Tensor
 
 from rnnkit.cells.base import LSTMState, RNNState, State
@@ -53,7 +61,7 @@ from rnnkit.cells.regularisers import SequenceMasks
 from rnnkit.cells.rnn import ElmanCell
 from rnnkit.layers.autocast import autocast_dtype
 from rnnkit.layers.fast.elman_bptt import elman_sequence
-from rnnkit.layers.fast.fast_gru import gru_sequence
+from rnnkit.layers.fast.fast_gru import gru_sequence, gru_step
 from rnnkit.layers.fast.fused_lstm import lstm_sequence
 from rnnkit.layers.lengths import SequenceLengths, flip_sequences, last_valid
 
@@ -164,6 +172,13 @@ def gru(
     return outputs, RNNState(hidden)
 
 
+def gru_once(cell: Any, x: Tensor, state: State) -> State:
+    """One reset-after GRU step from x (B, F): the step of `gru`'s loop, without the loop."""
+    H = cell.hidden_size
+    gates_in, new_in = F.linear(x, cell.weight_ih, cell.bias_ih).split_with_sizes([2 * H, H], -1)
+    return RNNState(gru_step(gates_in, new_in, state.hidden, cell.weight_hh, cell.bias_hh))
+
+
 @dataclass(frozen=True)
 class FastSequence:
     """One row of the table: a sequence function and when it applies."""
@@ -173,6 +188,8 @@ class FastSequence:
     hand_derived: bool  # its backward is written by hand (bptt="hand" may ask for it)
     min_steps: int = 2  # below this T the cell's own step is faster (streaming)
     kernel: str | None = None  # "module:function" in this package: the Triton kernel's
+    once: Callable[[Any, Tensor, State], State] | None = None  # (cell, x_t (B, F), state)
+    """A single step (T = 1, streaming) for rows with min_steps = 1; None: the cell's step."""
 
     def for_input(self, cell: Any, x: Tensor) -> SequenceFunction:
         """The row's Triton kernel where it applies to x (module docstring), else `run`."""
@@ -198,7 +215,7 @@ TABLE: dict[tuple[type, str], FastSequence] = {
     (ElmanCell, "identity"): ELMAN,
     (LSTMCell, "torch"): FastSequence("lstm", lstm, True, kernel="triton_lstm:lstm_triton"),
     (GRUCell, "reset_after"): FastSequence(
-        "gru", gru, hand_derived=False, min_steps=1, kernel="triton_gru:gru_triton"
+        "gru", gru, hand_derived=False, min_steps=1, kernel="triton_gru:gru_triton", once=gru_once
     ),
 }
 """{cell configuration -> sequence function}; the only place a fast path is chosen from."""
@@ -218,9 +235,7 @@ def configuration(cell: Any) -> tuple[type, str]:
     if kind is ElmanCell:
         return kind, cell.nonlinearity
     if kind is LSTMCell:
-        standard = (cell.activation, cell.recurrent_activation) == ("tanh", "sigmoid")
-        torch_like = standard and not (cell.peephole or cell.coupled_gates or cell.proj_size)
-        return kind, "torch" if torch_like else "variant"
+        return kind, "torch" if cell.is_torch_like else "variant"
     if kind is GRUCell:
         return kind, "reset_after" if cell.reset_after else "reset_before"
     return kind, ""
@@ -264,6 +279,7 @@ __all__ = [
     "configuration",
     "elman",
     "gru",
+    "gru_once",
     "lookup",
     "lstm",
 ]

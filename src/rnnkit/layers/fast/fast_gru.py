@@ -85,18 +85,15 @@ def gru_sequence(
         x, hidden0, *weights = cast_all(low, x, hidden0, *weights)
     weight_ih, weight_hh, bias_ih, bias_hh = weights
     H = weight_hh.shape[1]
-    projected = F.linear(x, weight_ih, bias_ih).unbind(0)  # T × (B, 3H), one product
+    if lengths is None and _inference(x, hidden0, weights):
+        return _inference_sequence(x, hidden0, weights, reverse)
+    projected = F.linear(x, weight_ih, bias_ih)  # (T, B, 3H), one product
+    gates_in, new_in = (part.unbind(0) for part in projected.split_with_sizes([2 * H, H], -1))
     masks = None if lengths is None else lengths.mask.unbind(0)  # T × (B, 1)
-    order = range(len(projected) - 1, -1, -1) if reverse else range(len(projected))
+    order = range(len(gates_in) - 1, -1, -1) if reverse else range(len(gates_in))
     hidden, outputs = hidden0, []
     for t in order:
-        a_t = projected[t]
-        recurrent = F.linear(hidden, weight_hh, bias_hh)  # W_hh h_{t-1} + b_hh, (B, 3H)
-        reset, update = torch.sigmoid(a_t[:, : 2 * H] + recurrent[:, : 2 * H]).chunk(2, dim=1)
-        new = torch.tanh(torch.addcmul(a_t[:, 2 * H :], reset, recurrent[:, 2 * H :]))  # n_t
-        if new.dtype != hidden.dtype:  # CPU autocast: gates in D, the state keeps h_0's dtype
-            new, update = new.to(hidden.dtype), update.to(hidden.dtype)
-        step = torch.lerp(new, hidden, update)  # h_t = n_t + z_t ⊙ (h_{t-1} − n_t)
+        step = gru_step(gates_in[t], new_in[t], hidden, weight_hh, bias_hh)  # h_t
         if masks is None:
             hidden = step
             outputs.append(step)
@@ -106,6 +103,95 @@ def gru_sequence(
     if reverse:
         outputs.reverse()
     return torch.stack(outputs), hidden
+
+
+def _new_rows_doubled(
+    weights: tuple[Tensor, Tensor, Tensor | None, Tensor | None],
+) -> tuple[Tensor, Tensor, Tensor | None, Tensor | None]:
+    """W_ih, W_hh, b_ih, b_hh with their n rows ×2, so the products give 2a_n and 2g_n.
+
+    Then u' = 2a_n + r_t ⊙ 2g_n = 2u and n_t = tanh(u) = 2σ(u') − 1: σ and one add replace
+    torch.tanh, several times slower than σ per element on CPU. ×2 is exact in floating point.
+    """
+    H = weights[1].shape[1]
+    doubled = weights[1].new_ones(3 * H)
+    doubled[2 * H :] = 2.0
+
+    def scaled(tensor: Tensor | None) -> Tensor | None:
+        if tensor is None:
+            return None
+        return tensor * (doubled if tensor.dim() == 1 else doubled[:, None])
+
+    weight_ih, weight_hh, bias_ih, bias_hh = (scaled(w) for w in weights)
+    return weight_ih, weight_hh, bias_ih, bias_hh  # type: ignore[return-value]
+
+
+def _inference(x: Tensor, hidden0: Tensor, weights: tuple[Tensor | None, ...]) -> bool:
+    """Whether no gradient is wanted (no_grad, inference_mode, or nothing requires one) and
+    every tensor has x's dtype (autocast leaves h_0 in another): the in-place loop applies."""
+    tensors = [t for t in (x, hidden0, *weights) if t is not None]
+    if any(t.dtype != x.dtype for t in tensors):
+        return False
+    return not torch.is_grad_enabled() or not any(t.requires_grad for t in tensors)
+
+
+def _inference_sequence(
+    x: Tensor,
+    hidden0: Tensor,
+    weights: tuple[Tensor, Tensor, Tensor | None, Tensor | None],
+    reverse: bool,
+) -> tuple[Tensor, Tensor]:
+    """`gru_sequence` when no gradient is taken: the same equations into preallocated buffers.
+
+    n_t = tanh(u) with u = a_n + r_t ⊙ g_n runs as 2σ(2u) − 1 (torch.tanh is several times
+    slower than σ on CPU): with the n rows of the weights doubled (`_new_rows_doubled`)
+    u' = 2u comes out of the same addcmul, and a step is the recurrent product, one add and
+    σ for both gates, addcmul, σ, 2σ − 1 and the lerp, with every view taken before the loop.
+    """
+    weight_ih, weight_hh, bias_ih, bias_hh = _new_rows_doubled(weights)  # a'_n = 2a_n, g'_n = 2g_n
+    T, B, _ = x.shape
+    H = weight_hh.shape[1]
+    projected = F.linear(x, weight_ih, bias_ih)  # a, n rows doubled, (T, B, 3H)
+    gates_in, new_in = (part.unbind(0) for part in projected.split_with_sizes([2 * H, H], -1))
+    weight_hh_t = weight_hh.t()
+    recurrent = x.new_empty(B, 3 * H)  # g = W_hh h_{t-1} + b_hh, n rows doubled
+    recurrent_rz, recurrent_n = recurrent.split_with_sizes([2 * H, H], -1)
+    gates = x.new_empty(B, 2 * H)  # r_t | z_t
+    reset, update = gates.chunk(2, dim=-1)
+    new = x.new_empty(B, H)  # n_t
+    minus_one = x.new_full((), -1.0)  # 0-dim: no conversion of a Python number per step
+    outputs = x.new_empty(T, B, H)
+    steps = outputs.unbind(0)
+    order = range(T - 1, -1, -1) if reverse else range(T)
+    hidden = hidden0
+    for t in order:
+        if bias_hh is None:
+            torch.mm(hidden, weight_hh_t, out=recurrent)
+        else:
+            torch.addmm(bias_hh, hidden, weight_hh_t, out=recurrent)
+        torch.add(gates_in[t], recurrent_rz, out=gates).sigmoid_()  # r_t, z_t
+        torch.addcmul(new_in[t], reset, recurrent_n, out=new).sigmoid_()  # σ(2u)
+        torch.add(minus_one, new, alpha=2.0, out=new)  # n_t = 2σ(2u) − 1 = tanh(u)
+        hidden = torch.lerp(new, hidden, update, out=steps[t])  # h_t = n_t + z_t (h_{t-1} − n_t)
+    return outputs, hidden
+
+
+def gru_step(
+    gates_in: Tensor, new_in: Tensor, hidden: Tensor, weight_hh: Tensor, bias_hh: Tensor | None
+) -> Tensor:
+    """h_t from a_rz = W_i{r,z} x_t + b_i{r,z} (B, 2H), a_n (B, H) and h_{t-1} (B, H).
+
+    The step of `gru_sequence` (module docstring), also the one-step route of a GRU layer
+    (`rnnkit.layers.fast`, streaming): one product, one σ for both gates, addcmul, tanh, lerp.
+    """
+    recurrent_rz, recurrent_n = F.linear(hidden, weight_hh, bias_hh).split_with_sizes(
+        [gates_in.shape[-1], new_in.shape[-1]], -1
+    )  # W_hh h_{t-1} + b_hh, (B, 2H) and (B, H)
+    reset, update = torch.sigmoid(gates_in + recurrent_rz).chunk(2, dim=-1)  # r_t, z_t
+    new = torch.tanh(torch.addcmul(new_in, reset, recurrent_n))  # n_t
+    if new.dtype != hidden.dtype:  # CPU autocast: gates in D, the state keeps h_0's dtype
+        new, update = new.to(hidden.dtype), update.to(hidden.dtype)
+    return torch.lerp(new, hidden, update)  # h_t = n_t + z_t ⊙ (h_{t-1} − n_t)
 
 
 def gru_forward(
@@ -180,4 +266,4 @@ def gru_backward(
     )
 
 
-__all__ = ["gru_backward", "gru_forward", "gru_sequence"]
+__all__ = ["gru_backward", "gru_forward", "gru_sequence", "gru_step"]
