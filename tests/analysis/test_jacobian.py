@@ -116,6 +116,19 @@ def test_step_jacobian_rejects_unknown_cell() -> None:
         step_jacobian(torch.nn.Linear(2, 2), torch.zeros(1, 2), RNNState(torch.zeros(1, 2)))
 
 
+@pytest.mark.parametrize(
+    "options",
+    [{"input_gate": False}, {"forget_gate": False}, {"output_gate": False},
+     {"input_activation": "identity"}, {"output_activation": "identity"},
+     {"full_gate_recurrence": True}],
+)  # fmt: skip
+def test_step_jacobian_refuses_greff_variants_it_does_not_cover(options: dict) -> None:
+    cell = LSTMCell(3, 4, **options)
+    state = LSTMState(torch.zeros(2, 4), torch.zeros(2, 4))
+    with pytest.raises(ConfigError, match="autograd"):
+        step_jacobian(cell, torch.zeros(2, cell.gate_size), state)
+
+
 def test_spectral_radius_and_singular_value_of_diagonal(float64: torch.dtype) -> None:
     jacobian = torch.stack([torch.diag(torch.tensor([0.5, -2.0, 1.5])), 3.0 * torch.eye(3)])
     torch.testing.assert_close(spectral_radius(jacobian), torch.tensor([2.0, 3.0]))

@@ -183,3 +183,15 @@ def test_taught_cells_under_autocast_give_torch_cells_dtypes(
     assert [s.dtype for s in state] == [s.dtype for s in expected]
     for mine, reference_value in zip(state, expected, strict=True):
         torch.testing.assert_close(mine.float(), reference_value.float(), atol=2e-2, rtol=0)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"forget_gate": False}, {"output_activation": "identity"}, {"full_gate_recurrence": True}],
+)
+def test_greff_variants_are_not_torchs_lstm_under_autocast(options: dict) -> None:
+    from rnnkit.cells import LSTMCell
+    from rnnkit.layers.autocast import kind_of
+
+    assert kind_of(LSTMCell(3, 4)) == "LSTM"
+    assert kind_of(LSTMCell(3, 4, **options)) == "composite"

@@ -103,6 +103,14 @@ def lstm_jacobian(cell: LSTMCell, input_projection: Tensor, state: State) -> Ten
     Shapes:
         input_projection (B, G); state (B, P or H), (B, H); returns (B, N, N), N = (P or H) + H.
     """
+    coupled = cell.coupled_gates and cell.gate_names == ("forget", "candidate", "output")
+    if not (cell.gate_names == ("input", "forget", "candidate", "output") or coupled) or (
+        cell.full_gate_recurrence or cell.input_activation != cell.output_activation
+    ):
+        raise ConfigError(
+            f"lstm_jacobian covers the LSTM with its gates, one squashing and no gate recurrence; "
+            f"this cell has {cell.options()}. Use torch.autograd.functional.jacobian on its step."
+        )
     hidden_prev, cell_prev = state
     gate = ACTIVATIONS[cell.recurrent_activation]  # g
     gate_slope = ACTIVATION_DERIVATIVES[cell.recurrent_activation]  # g'

@@ -78,10 +78,8 @@ def kind_of(cell: RecurrentCell) -> Kind:
         return "RNN"
     if isinstance(cell, GRUCell):
         return "GRU"
-    if isinstance(cell, LSTMCell):
-        standard = (cell.activation, cell.recurrent_activation) == ("tanh", "sigmoid")
-        if standard and not (cell.peephole or cell.coupled_gates or cell.proj_size):
-            return "LSTM"
+    if isinstance(cell, LSTMCell) and cell.is_torch_like:
+        return "LSTM"
     return "composite"
 
 
