@@ -39,7 +39,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from rnnkit.config import config_from_dict
+from rnnkit.config import config_from_dict, make_config
 from rnnkit.datasets.captions import CaptionSet, caption_tokenize
 from rnnkit.tasks.caption import train as caption_task
 from rnnkit.tasks.caption.captioner import load_captioner
@@ -153,13 +153,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     steps = 60 if args.quick else args.steps
-    base = CaptionConfig(**(QUICK if args.quick else {}))
+    base = make_config(CaptionConfig, **(QUICK if args.quick else {}))
     train_set, test = load_split(base, args.data, "train"), load_split(base, args.data, "test")
     train_pixels, test_pixels = load_inputs(base, train_set), load_inputs(base, test)
     rows: dict[str, dict] = {}
     checkpoints = {}
     for conditioning in CONDITIONINGS:
-        config = CaptionConfig(**{**(QUICK if args.quick else {}), "conditioning": conditioning})
+        quick = QUICK if args.quick else {}
+        config = make_config(CaptionConfig, **quick, conditioning=conditioning)
         run_dir = args.out / conditioning
         checkpoints[conditioning] = (run_dir, ensure_trained(run_dir, config, steps, args.data))
         for decoding, row in model_rows(*checkpoints[conditioning], test, test_pixels,

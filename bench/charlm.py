@@ -51,6 +51,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from rnnkit.config import make_config
 from rnnkit.errors import RnnkitError
 from rnnkit.models.decoding import SamplingConfig
 from rnnkit.seeding import seed_everything
@@ -116,7 +117,8 @@ def sync(device: torch.device) -> None:
 
 def load(args: argparse.Namespace, device: torch.device) -> Data:
     """Build the char-LM task (model, vocabulary, chunks) for the flags, chunks on `device`."""
-    config = CharLMConfig(
+    config = make_config(
+        CharLMConfig,
         embed_dim=args.embed_dim,
         hidden_size=args.hidden_size,
         num_layers=args.num_layers,

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import torch
 
-from rnnkit.config import config_from_dict
+from rnnkit.config import config_from_dict, make_config
 from rnnkit.datasets.labelled_text import stratified_folds
 from rnnkit.tasks.classify import train as classify
 from rnnkit.tasks.classify.train import ClassifyConfig, load_classifier, predict_proba
@@ -63,10 +63,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     small = {"embed_dim": 32, "hidden_size": 32} if args.quick else {}
-    lm_config = CondLMConfig(**(small or {"hidden_size": args.hidden_size}))
+    lm_config = make_config(CondLMConfig, **(small or {"hidden_size": args.hidden_size}))
     ensure_run("condlm", lm_config, condlm.TRAINER_DEFAULTS, args.out / "condlm",
                60 if args.quick else args.steps)  # fmt: skip
-    ensure_run("sentiment", ClassifyConfig(**small), classify.TRAINER_DEFAULTS,
+    ensure_run("sentiment", make_config(ClassifyConfig, **small), classify.TRAINER_DEFAULTS,
                args.out / "classifier", 60 if args.quick else 1200)  # fmt: skip
     generator, classifier = (
         load_condlm(args.out / "condlm"),

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import torch
 
+from rnnkit.config import make_config
 from rnnkit.seeding import seed_everything
 from rnnkit.tasks.forecast.train import ForecastConfig, build
 from rnnkit.training import Trainer, TrainerConfig
@@ -46,7 +47,7 @@ SETTINGS = {
 def run_one(series: str, cell: str, seed: int, steps: int, root: Path) -> dict[str, float]:
     """Train one model; its MAE/RMSE/MASE on the hold-out and the training seconds."""
     horizon, window = SETTINGS[series]
-    config = ForecastConfig(series=series, window=window, horizon=horizon, cell=cell)
+    config = make_config(ForecastConfig, series=series, window=window, horizon=horizon, cell=cell)
     seed_everything(seed)
     setup = build(config, data=root, seed=seed)
     trainer_config = TrainerConfig(

@@ -42,6 +42,7 @@ from pathlib import Path
 import torch
 
 from rnnkit import tasks
+from rnnkit.config import make_config
 from rnnkit.models.many_to_many import LanguageModelConfig
 from rnnkit.tasks.charlm.config import CharLMConfig
 from rnnkit.training import TrainerConfig
@@ -69,7 +70,7 @@ def last_validation(run_dir: Path) -> dict:
 def run(cell: str, hidden_size: int, seed: int, args: argparse.Namespace, data: Path | None,
         root: Path) -> tuple[float, float]:  # fmt: skip
     """Train one char-LM; (validation bits per char, seconds)."""
-    config = CharLMConfig(
+    config = make_config(CharLMConfig,
         cell=cell, hidden_size=hidden_size, num_layers=args.num_layers, embed_dim=args.embed_dim,
         batch_size=args.batch_size, seq_len=args.seq_len, samples=0,
     )  # fmt: skip

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import torch
 
+from rnnkit.config import make_config
 from rnnkit.seeding import seed_everything
 from rnnkit.tasks.music.train import (
     PUBLISHED_NLL,
@@ -42,7 +43,7 @@ from rnnkit.training import Trainer, TrainerConfig
 
 def run_one(cell: str, seed: int, steps: int, hidden_size: int) -> dict[str, float]:
     """Train one model; its best validation NLL, that model's test NLL and the seconds."""
-    config = MusicConfig(cell=cell, hidden_size=hidden_size)
+    config = make_config(MusicConfig, cell=cell, hidden_size=hidden_size)
     seed_everything(seed)
     setup = build(config, data=None, seed=seed)
     trainer_config = TrainerConfig(

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import torch
 
-from rnnkit.config import config_from_dict
+from rnnkit.config import config_from_dict, make_config
 from rnnkit.tasks.registry import resume, train
 from rnnkit.tasks.translate import train as translate_task  # registers the task
 from rnnkit.tasks.translate.data import TranslateConfig, load_pairs
@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.configs.split(","):
         if name not in CONFIGS:
             parser.error(f"unknown config {name!r}; choose from {', '.join(CONFIGS)}")
-        config = TranslateConfig(**CONFIGS[name], **(QUICK if args.quick else {}))
+        config = make_config(TranslateConfig, **CONFIGS[name], **(QUICK if args.quick else {}))
         run_dir = args.out / name
         trainer = trainer_config(steps, every, args.device)
         checkpoint = ensure_trained(run_dir, config, trainer, args.data)

@@ -31,7 +31,7 @@ def test_a_run_config_json_trains_with_the_run_settings(first_run: Path, tmp_pat
     assert main(["train", "charlm", "--config", str(config), "--run-dir", str(second)]) == 0
     before, after = (json.loads((run / "config.json").read_text()) for run in (first_run, second))
     assert after["task_config"] == before["task_config"]
-    assert after["task_config"]["cell"] == "gru"
+    assert after["task_config"]["model"]["cell"] == "gru"
     assert after["trainer"] == before["trainer"]  # not charlm's defaults (lr 8e-3, 1800 steps)
     assert after["trainer"]["betas"] == [0.8, 0.99]
     assert after["data"] == before["data"]  # the run's --data, as no --data was given
@@ -43,7 +43,7 @@ def test_flags_override_a_run_config_json(first_run: Path, tmp_path: Path) -> No
     argv = ["train", "charlm", "--config", config, "--run-dir", str(second), "--max-steps", "1"]
     assert main([*argv, "--hidden-size", "5"]) == 0
     after = json.loads((second / "config.json").read_text())
-    assert (after["trainer"]["max_steps"], after["task_config"]["hidden_size"]) == (1, 5)
+    assert (after["trainer"]["max_steps"], after["task_config"]["model"]["hidden_size"]) == (1, 5)
 
 
 def test_a_run_of_another_task_is_refused(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
@@ -10,11 +12,17 @@ import pytest
 
 from rnnkit.config import (
     add_config_flags,
+    check_data_fields,
     config_from_args,
     config_from_dict,
     config_to_dict,
+    data_field,
     field_help,
+    flat_aliases,
+    given_flags,
     load_config,
+    make_config,
+    nest_keys,
     save_config,
 )
 from rnnkit.errors import ConfigError
@@ -187,3 +195,112 @@ def test_a_tuple_flag_of_optional_type_takes_none_alone() -> None:
     assert config_from_args(Optional, parser.parse_args(["--sizes", "2", "3"])).sizes == (2, 3)
     with pytest.raises(SystemExit):
         parser.parse_args(["--sizes", "none", "3"])
+
+
+# -- nested configs: dotted flags, flat aliases, dotted and flat keys in files ------------------
+@dataclass(frozen=True, kw_only=True)
+class Net:
+    vocab_size: int = data_field(0)  # V, from the data
+    hidden_size: int = 16  # H, hidden units
+    dropout: float = 0.0  # p
+    seed: int = 0  # collides with the trainer's seed: no alias
+
+    def __post_init__(self) -> None:
+        if self.hidden_size < 1:
+            raise ConfigError(f"hidden_size must be a positive integer, got {self.hidden_size}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Head:
+    dropout: float = 0.5  # shared with Net: neither gets the alias
+    classes: int = 2  # C
+
+
+@dataclass(frozen=True, kw_only=True)
+class Task:
+    FLAG_GROUPS: ClassVar[dict[str, tuple[str, ...]]] = {"model": ("model", "head")}
+
+    batch_size: int = 4  # B
+    model: Net = field(default_factory=lambda: Net(hidden_size=32))  # the task's own default
+    head: Head = field(default_factory=Head)
+
+
+def _task_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser()
+    add_config_flags(parser, Task, reserved={"seed"})
+    return parser
+
+
+def test_nested_fields_get_dotted_flags_and_unique_flat_aliases() -> None:
+    options = {o for action in _task_parser()._actions for o in action.option_strings}
+    assert {"--model.hidden-size", "--hidden-size", "--model.dropout", "--head.dropout"} <= options
+    assert {"--model.seed", "--head.classes", "--classes", "--batch-size"} <= options
+    assert "--dropout" not in options  # Net and Head both have dropout: dotted only
+    assert "--seed" not in options  # reserved (the trainer's)
+    assert not any("vocab" in option for option in options)  # decided by the data: no flag
+    assert flat_aliases(Task, {"seed"}) == {  # vocab_size: a file's key, never a flag
+        "vocab_size": ("model", "vocab_size"), "hidden_size": ("model", "hidden_size"),
+        "classes": ("head", "classes")}  # fmt: skip
+
+
+def test_aliases_of_every_parser_are_unique() -> None:
+    seen: dict[str, str] = {}
+    for action in _task_parser()._actions:
+        for option in action.option_strings:
+            assert option not in seen, f"{option} names {seen[option]} and {action.dest}"
+            seen[option] = action.dest
+
+
+def test_nested_flags_build_the_nested_config_over_the_tasks_defaults() -> None:
+    args = _task_parser().parse_args(["--hidden-size", "8", "--head.dropout", "0.1"])
+    assert given_flags(Task, args) == {"model": {"hidden_size": 8}, "head": {"dropout": 0.1}}
+    config = config_from_args(Task, args)
+    assert config.model == Net(hidden_size=8)
+    assert config.head == Head(dropout=0.1)
+    assert config_from_args(Task, _task_parser().parse_args([])).model.hidden_size == 32
+
+
+def test_a_bad_nested_value_is_refused_when_the_flags_are_read() -> None:
+    with pytest.raises(ConfigError, match="hidden_size must be a positive integer, got 0"):
+        config_from_args(Task, _task_parser().parse_args(["--model.hidden-size", "0"]))
+
+
+def test_nested_flags_are_listed_under_the_nested_fields_group() -> None:
+    text = _task_parser().format_help()
+    model = text[text.index("model:") :]
+    assert "--model.hidden-size HIDDEN_SIZE, --hidden-size HIDDEN_SIZE" in model
+    assert "H, hidden units (default: 32)" in model  # the task's default, not Net's 16
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"model": {"hidden_size": 8}, "head": {"classes": 3}},
+        {"model.hidden_size": 8, "head.classes": 3},
+        {"hidden_size": 8, "classes": 3},
+        {"model": {"dropout": 0.0}, "hidden_size": 8, "head.classes": 3},
+    ],
+)
+def test_config_files_take_objects_dotted_keys_and_flat_aliases(tmp_path, data) -> None:
+    path = tmp_path / "task.json"
+    path.write_text(json.dumps({**data, "batch_size": 2}))
+    config = load_config(Task, path)
+    assert config == Task(batch_size=2, model=Net(hidden_size=8), head=Head(classes=3))
+    assert config_to_dict(config)["model"] == {"vocab_size": 0, "hidden_size": 8,
+                                               "dropout": 0.0, "seed": 0}  # fmt: skip
+
+
+def test_a_flat_key_edits_the_object_and_an_ambiguous_one_is_refused() -> None:
+    edited = config_from_dict(Task, {"model": {"hidden_size": 8, "dropout": 0.5}, "hidden_size": 9})
+    assert (edited.model.hidden_size, edited.model.dropout) == (9, 0.5)
+    with pytest.raises(ConfigError, match=r"unknown config key\(s\) \['dropout'\]"):
+        config_from_dict(Task, {"dropout": 0.1})  # Net's or Head's: say which, dotted
+    assert nest_keys(Task, {"model.dropout": 0.1}) == {"model": {"dropout": 0.1}}
+
+
+def test_data_fields_are_filled_in_by_the_builder() -> None:
+    config = make_config(Task, hidden_size=8)
+    with pytest.raises(ConfigError, match=r"Net\.vocab_size is decided by the data"):
+        check_data_fields(config.model)
+    check_data_fields(dataclasses.replace(config.model, vocab_size=7))
+    assert make_config(Task, model=Net(hidden_size=3)).model.hidden_size == 3  # an object as is

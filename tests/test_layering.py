@@ -8,7 +8,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "rnnkit"
 STAGES = [
     "text", "represent", "cells", "layers", "models", "losses", "training",
-    "datasets", "analysis", "tasks", "web", "cli",
+    "datasets", "analysis", "tasks", "tour", "web", "cli",
 ]  # fmt: skip
 ROOT_MODULES = {"errors", "config", "seeding", "console", "lazy", "__init__", "__main__"}
 

@@ -19,6 +19,7 @@ import torch
 from PIL import Image
 
 from rnnkit import tasks
+from rnnkit.config import make_config
 from rnnkit.datasets.conll import tagged_corpus, write_conll
 from rnnkit.tasks.caption.config import CaptionConfig
 from rnnkit.tasks.charlm.config import CharLMConfig
@@ -125,29 +126,29 @@ def tiny_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Pa
     small_lm = {"max_chars": 4000, "batch_size": 2, "seq_len": 8, "embed_dim": 6, "samples": 0}
     try:
         yield {
-            "charlm": train_run(root, "charlm-lstm", "charlm", CharLMConfig(
+            "charlm": train_run(root, "charlm-lstm", "charlm", make_config(CharLMConfig,
                 **small_lm, hidden_size=10, num_layers=2, cell="lstm"), 3),
-            "charlm-gru": train_run(root, "charlm-gru", "charlm", CharLMConfig(
+            "charlm-gru": train_run(root, "charlm-gru", "charlm", make_config(CharLMConfig,
                 **small_lm, hidden_size=6, num_layers=1, cell="gru"), 2),
-            "charlm-rnn": train_run(root, "charlm-rnn", "charlm", CharLMConfig(
+            "charlm-rnn": train_run(root, "charlm-rnn", "charlm", make_config(CharLMConfig,
                 **small_lm, hidden_size=5, num_layers=1, cell="rnn"), 2),
-            "sentiment": train_run(root, "sentiment-gru", "sentiment", ClassifyConfig(
-                dataset="csv", folds=4, model="gru", embed_dim=6, hidden_size=6, batch_size=8,
+            "sentiment": train_run(root, "sentiment-gru", "sentiment", make_config(ClassifyConfig,
+                dataset="csv", folds=4, cell="gru", embed_dim=6, hidden_size=6, batch_size=8,
                 dropout=0.0, bidirectional=True, min_freq=1), 30, reviews_csv(data / "r.csv")),
-            "condlm": train_run(root, "condlm-run", "condlm", CondLMConfig(
+            "condlm": train_run(root, "condlm-run", "condlm", make_config(CondLMConfig,
                 dataset="csv", min_freq=1, embed_dim=6, hidden_size=8, dropout=0.0,
                 batch_size=16), 3, reviews_csv(data / "c.csv")),
-            "ner": train_run(root, "ner-run", "ner", NerConfig(
+            "ner": train_run(root, "ner-run", "ner", make_config(NerConfig,
                 corpus="custom", embed_dim=6, hidden_size=6, char_embed_dim=4,
                 char_hidden_size=4, batch_size=8, dropout=0.0), 3, conll_corpus(data / "conll")),
-            "translate": train_run(root, "translate-run", "translate", TranslateConfig(
+            "translate": train_run(root, "translate-run", "translate", make_config(TranslateConfig,
                 corpus="custom", min_freq=1, embed_dim=8, hidden_size=8, batch_size=16,
                 dropout=0.0, attention="general"), 3, digit_pairs(data / "digits")),
-            "caption": train_run(root, "caption-run", "caption", CaptionConfig(
+            "caption": train_run(root, "caption-run", "caption", make_config(CaptionConfig,
                 corpus="coco", image_size=16, cnn_width=4, feature_size=8, embed_dim=6,
                 hidden_size=8, min_freq=1, dropout=0.0, batch_size=3), 2,
                 coco_corpus(data / "coco")),
-            "forecast": train_run(root, "forecast-run", "forecast", ForecastConfig(
+            "forecast": train_run(root, "forecast-run", "forecast", make_config(ForecastConfig,
                 series="csv", value_column="load", season=6, window=12, horizon=6,
                 hidden_size=4, batch_size=8), 2, series_csv(data / "load.csv")),
         }  # fmt: skip

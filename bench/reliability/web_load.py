@@ -46,6 +46,7 @@ from pathlib import Path
 
 import httpx
 
+from rnnkit.config import make_config
 from rnnkit.web.settings import ServeSettings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/, for serve.py
@@ -104,17 +105,20 @@ def make_runs(folder: Path, *, tiny: bool = False, steps: int = 2) -> list[Path]
 
     _write_data(folder)
     small = {"embed_dim": 8, "hidden_size": 8} if tiny else {}
+    make = make_config  # model fields flat (hidden_size=8), as a config file may give them
     plans = [  # (task, config, data)
-        ("charlm", CharLMConfig(max_chars=20_000, samples=0, seq_len=16, **small), None),
-        ("sentiment", ClassifyConfig(dataset="csv", folds=4, min_freq=1, **small), "reviews.csv"),
-        ("condlm", CondLMConfig(dataset="csv", min_freq=1, batch_size=16, **small), "reviews.csv"),
-        ("ner", NerConfig(corpus="custom", batch_size=8, **small), "conll"),
-        ("translate", TranslateConfig(corpus="custom", min_freq=1, **small), "digits"),
-        ("caption", CaptionConfig(corpus="coco", min_freq=1, batch_size=2,
-                                  **({"image_size": 16, "cnn_width": 4, **small} if tiny else {})),
+        ("charlm", make(CharLMConfig, max_chars=20_000, samples=0, seq_len=16, **small), None),
+        ("sentiment", make(ClassifyConfig, dataset="csv", folds=4, min_freq=1, **small),
+         "reviews.csv"),
+        ("condlm", make(CondLMConfig, dataset="csv", min_freq=1, batch_size=16, **small),
+         "reviews.csv"),
+        ("ner", make(NerConfig, corpus="custom", batch_size=8, **small), "conll"),
+        ("translate", make(TranslateConfig, corpus="custom", min_freq=1, **small), "digits"),
+        ("caption", make(CaptionConfig, corpus="coco", min_freq=1, batch_size=2,
+                         **({"image_size": 16, "cnn_width": 4, **small} if tiny else {})),
          "coco"),
-        ("forecast", ForecastConfig(series="csv", value_column="load", season=6, batch_size=8,
-                                    **({"hidden_size": 4} if tiny else {})), "load.csv"),
+        ("forecast", make(ForecastConfig, series="csv", value_column="load", season=6,
+                          batch_size=8, **({"hidden_size": 4} if tiny else {})), "load.csv"),
     ]  # fmt: skip
     trainer = TrainerConfig(max_steps=steps, eval_every=0, checkpoint_every=0, log_every=steps,
                             quiet=True, device="cpu")  # fmt: skip

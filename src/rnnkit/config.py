@@ -5,6 +5,17 @@ flags given on the command line override it. An unknown key is a ConfigError lis
 valid keys. Nested dataclass fields round-trip as JSON objects. A flag's help line is the
 comment beside its field in the class source (`hidden_size: int = 256  # H, hidden units`),
 read once per source file with `ast`, and its default.
+
+Configs compose: a task config holds its model config as a nested dataclass field (`model:
+LanguageModelConfig`). Its fields get dotted flags, `--model.hidden-size`, and a flat alias,
+`--hidden-size`, where that name is taken by nothing else on the parser (no field of the outer
+config, of its other nested configs, or of the configs named in `reserved`): a colliding name
+keeps only the dotted form (`flag_paths`). A config file may write a nested field as an object
+(`{"model": {"hidden_size": 512}}`), a dotted key (`"model.hidden_size"`) or the flat alias
+(`"hidden_size"`); `nest_keys` moves the last two into the object, so a run written before its
+config was nested still loads. A field the data decides (`vocab_size`) is declared with
+`data_field`: it has no flag, and the builder fills it in with `dataclasses.replace` once the
+data is read (`check_data_fields` refuses a config still holding the placeholder).
 """
 
 from __future__ import annotations
@@ -21,6 +32,7 @@ import tokenize
 import tomllib
 import types
 import typing
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any, Literal, TypeVar, get_args, get_origin
 
@@ -71,6 +83,8 @@ def _coerce(name: str, tp: Any, value: Any) -> Any:
             return None
         raise ConfigError(f"config field {name!r} may not be null")
     if dataclasses.is_dataclass(inner):
+        if isinstance(value, inner):  # a config object given as it is (`make_config`)
+            return value
         if not isinstance(value, dict):
             raise ConfigError(f"config field {name!r} expects an object, got {value!r}")
         return config_from_dict(inner, value)
@@ -107,17 +121,154 @@ def _coerce(name: str, tp: Any, value: Any) -> Any:
     return value
 
 
-def config_from_dict(cls: type[ConfigT], data: dict[str, Any]) -> ConfigT:
-    """Build `cls` from a dict, refusing unknown keys and values of the wrong type."""
+FROM_DATA = "from_data"  # field metadata key: the data decides the value (no flag)
+
+
+def data_field(default: Any) -> Any:
+    """A dataclass field the data decides (a vocabulary size, the tag set): no flag is made for
+    it, and the builder fills it in (`dataclasses.replace`) once the data is read. A default of
+    0 or empty means "not yet known": the config's own checks skip what needs the value."""
+    return dataclasses.field(default=default, metadata={FROM_DATA: True})
+
+
+def is_data_field(field: dataclasses.Field[Any]) -> bool:
+    """Whether the data decides `field` (declared with `data_field`)."""
+    return bool(field.metadata.get(FROM_DATA))
+
+
+def check_data_fields(config: Any) -> None:
+    """Refuse a config whose data-decided fields are still unknown (0 or empty): a model about
+    to be built before the data was read, e.g. `LanguageModelConfig` with vocab_size 0."""
+    for field in dataclasses.fields(config):
+        value = getattr(config, field.name)
+        unknown = not isinstance(value, bool) and (value == 0 or value in ((), ""))
+        if is_data_field(field) and unknown:
+            raise ConfigError(
+                f"{type(config).__name__}.{field.name} is decided by the data and is not known "
+                f"yet ({value!r}): fill it with dataclasses.replace before building the model"
+            )
+
+
+def nested_fields(cls: type) -> dict[str, type]:
+    """Field name -> dataclass, for each field of `cls` that holds a nested config."""
     hints = _field_types(cls)
-    valid = [f.name for f in dataclasses.fields(cls) if f.init]  # type: ignore[arg-type]
-    unknown = sorted(set(data) - set(valid))
+    found = {}
+    for field in dataclasses.fields(cls):
+        inner, optional = _unwrap_optional(hints[field.name])
+        if field.init and not optional and dataclasses.is_dataclass(inner):
+            found[field.name] = inner
+    return found
+
+
+def _default_of(field: dataclasses.Field[Any]) -> Any:
+    if field.default is not dataclasses.MISSING:
+        return field.default
+    if field.default_factory is not dataclasses.MISSING:
+        return field.default_factory()
+    return dataclasses.MISSING
+
+
+def flat_aliases(cls: type, reserved: Collection[str] = ()) -> dict[str, tuple[str, str]]:
+    """Flat name -> (nested field, its field) for each field of a nested config of `cls` whose
+    name collides with nothing: no field of `cls`, of its other nested configs, or `reserved`.
+
+    A name two nested configs share, or one the outer config (or the trainer) has too, has no
+    alias: only its dotted form names it.
+    """
+    outer = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    counts: dict[str, list[tuple[str, str]]] = {}
+    for name, inner in nested_fields(cls).items():
+        for field in dataclasses.fields(inner):
+            counts.setdefault(field.name, []).append((name, field.name))
+    return {
+        flat: owners[0]
+        for flat, owners in counts.items()
+        if len(owners) == 1 and flat not in outer and flat not in reserved
+    }
+
+
+def nest_keys(cls: type, data: dict[str, Any], reserved: Collection[str] = ()) -> dict[str, Any]:
+    """`data` with dotted keys ("model.hidden_size") and flat aliases ("hidden_size") of nested
+    fields moved into their objects ({"model": {"hidden_size": …}}); other keys as they are.
+
+    A flat config written before the model config was nested loads this way. A dotted or flat
+    key overrides the same field inside the object (`{"model": {…}, "hidden_size": 8}` is an
+    edit of the nested value). A class may rewrite a dict in an older form first: its static
+    `upgrade_dict(data) -> data` (a field renamed, or nested).
+    """
+    upgrade = getattr(cls, "upgrade_dict", None)
+    data = upgrade(data) if callable(upgrade) else data
+    nested = nested_fields(cls)
+    aliases = flat_aliases(cls, reserved)
+    result: dict[str, Any] = {}
+    moved: list[tuple[str, str, Any]] = []  # (nested field, its field, value)
+    for key, value in data.items():
+        head, dot, rest = key.partition(".")
+        if dot and head in nested:
+            moved.append((head, rest.replace("-", "_"), value))
+        elif key in aliases and key not in nested:
+            moved.append((*aliases[key], value))
+        else:
+            result[key] = value
+    for head, name, value in moved:
+        inner = result.get(head)
+        if inner is None:
+            inner = result[head] = {}
+        elif not isinstance(inner, dict):
+            raise ConfigError(f"config field {head!r} expects an object, got {inner!r}")
+        else:
+            inner = result[head] = dict(inner)
+        inner[name] = value
+    return result
+
+
+def merge_dicts(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    """`base` updated by `update`, nested objects merged key by key rather than replaced."""
+    merged = dict(base)
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge_dicts(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def config_from_dict(cls: type[ConfigT], data: dict[str, Any]) -> ConfigT:
+    """Build `cls` from a dict, refusing unknown keys and values of the wrong type.
+
+    Nested configs may be given as objects, dotted keys or flat aliases (`nest_keys`); an object
+    that leaves out fields takes them from the outer config's default (a task's own model
+    defaults), not from the nested class's.
+    """
+    data = nest_keys(cls, data)
+    hints = _field_types(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}  # type: ignore[arg-type]
+    unknown = sorted(set(data) - set(fields))
     if unknown:
         raise ConfigError(
-            f"unknown config key(s) {unknown} for {cls.__name__}; valid keys: {sorted(valid)}"
+            f"unknown config key(s) {unknown} for {cls.__name__}; valid keys: {sorted(fields)}"
         )
-    kwargs = {key: _coerce(key, hints[key], value) for key, value in data.items()}
+    nested = nested_fields(cls)
+    kwargs = {}
+    for key, value in data.items():
+        if key in nested and isinstance(value, dict):
+            default = _default_of(fields[key])
+            if dataclasses.is_dataclass(default):
+                value = merge_dicts(config_to_dict(default), nest_keys(nested[key], value))
+        kwargs[key] = _coerce(key, hints[key], value)
     return cls(**kwargs)
+
+
+def make_config(cls: type[ConfigT], /, **values: Any) -> ConfigT:
+    """`cls` from keyword values written as in a config file: a nested config's fields flat
+    (`hidden_size=8`, where the name is its alias), dotted (`**{"model.cell": "gru"}`), or
+    as an object (`model={"cell": "gru"}`, or a config), over the outer class's defaults.
+
+    >>> from rnnkit.tasks.charlm.config import CharLMConfig
+    >>> make_config(CharLMConfig, seq_len=20, hidden_size=64).model.hidden_size
+    64
+    """
+    return config_from_dict(cls, values)
 
 
 def config_to_dict(config: Any) -> dict[str, Any]:
@@ -297,46 +448,89 @@ def add_config_flags(
     *,
     config_file: bool = True,
     config_help: str = "a JSON or TOML file of these settings; flags given override it",
+    reserved: Collection[str] = (),
 ) -> None:
-    """Add `--config FILE` and one `--field-name` flag per (non-nested) field of `cls`.
+    """Add `--config FILE` and one `--field-name` flag per field of `cls`.
 
     Each flag's help is the field's source comment (`field_help`) and its default; `defaults`
     overrides the dataclass defaults shown (a task's own defaults). The flags go into the help
     groups of `cls.FLAG_GROUPS`. Tuple fields take several values (`--betas 0.9 0.999`).
     `config_file=False` leaves out `--config` (a second config class on the same parser).
+    A nested config's fields get `--model.hidden-size` and, where no other field of `cls` nor a
+    name in `reserved` (the other configs on the parser) collides, the alias `--hidden-size`;
+    they go into the help group of the nested field (its own title, e.g. "model"). Fields the
+    data decides (`data_field`) get no flag.
     """
     if config_file:
         parser.add_argument("--config", type=Path, default=None, metavar="FILE",
                             help=f"{config_help} (default: none)")  # fmt: skip
     hints = _field_types(cls)
     descriptions, groups = field_help(cls), flag_groups(cls)
+    aliases = {nested: flat for flat, nested in flat_aliases(cls, reserved).items()}
     for field in dataclasses.fields(cls):
-        tp = hints[field.name]
-        inner, _ = _unwrap_optional(tp)
-        if dataclasses.is_dataclass(inner) or not field.init:
+        if not field.init or is_data_field(field):
             continue
-        flag = "--" + field.name.replace("_", "-")
+        target = _group(parser, groups[field.name]) if field.name in groups else parser
+        inner, optional = _unwrap_optional(hints[field.name])
+        if dataclasses.is_dataclass(inner):
+            if optional:
+                continue  # an optional nested config is set in a config file only
+            default = _default_of(field)
+            target = _group(parser, groups.get(field.name, field.name))
+            for sub in dataclasses.fields(inner):
+                if not sub.init or is_data_field(sub):
+                    continue
+                value = (
+                    getattr(default, sub.name, None) if dataclasses.is_dataclass(default) else None
+                )
+                flags = ["--" + f"{field.name}.{sub.name}".replace("_", "-")]
+                if (field.name, sub.name) in aliases:
+                    flags.append("--" + sub.name.replace("_", "-"))
+                _add_flag(target, flags, f"{field.name}.{sub.name}", _field_types(inner)[sub.name],
+                          field_help(inner).get(sub.name, ""), value)  # fmt: skip
+            continue
         default = field.default if field.default is not dataclasses.MISSING else None
         default = (defaults or {}).get(field.name, default)
-        description = descriptions.get(field.name, "").replace("%", "%%")
-        help_text = f"{description} (default: {show_default(default).replace('%', '%%')})"
-        target = _group(parser, groups[field.name]) if field.name in groups else parser
-        common = {"dest": field.name, "default": None, "help": help_text.strip()}
-        if inner is bool:
-            target.add_argument(flag, action=argparse.BooleanOptionalAction, **common)
-        elif get_origin(inner) is Literal:
-            target.add_argument(flag, choices=get_args(inner), **common)
-        elif get_origin(inner) in (tuple, list):
-            target.add_argument(flag, nargs="+", type=_flag_parser(field.name, tp),
-                                action=_ListFlag, metavar=field.name.upper(), **common)  # fmt: skip
-        else:
-            target.add_argument(flag, type=_flag_parser(field.name, tp), **common)
+        flag = "--" + field.name.replace("_", "-")
+        _add_flag(target, [flag], field.name, hints[field.name], descriptions.get(field.name, ""),
+                  default)  # fmt: skip
+
+
+def _add_flag(
+    target: Any, flags: list[str], dest: str, tp: Any, description: str, default: Any
+) -> None:
+    """One flag (with its aliases) for a field of type `tp`, stored under `dest`."""
+    inner, _ = _unwrap_optional(tp)
+    description = description.replace("%", "%%")
+    help_text = f"{description} (default: {show_default(default).replace('%', '%%')})"
+    leaf = dest.rpartition(".")[2]
+    common = {"dest": dest, "default": None, "help": help_text.strip()}
+    if inner is bool:
+        target.add_argument(*flags, action=argparse.BooleanOptionalAction, **common)
+    elif get_origin(inner) is Literal:
+        target.add_argument(*flags, choices=get_args(inner), **common)
+    elif get_origin(inner) in (tuple, list):
+        target.add_argument(*flags, nargs="+", type=_flag_parser(leaf, tp), action=_ListFlag,
+                            metavar=leaf.upper(), **common)  # fmt: skip
+    else:
+        target.add_argument(*flags, type=_flag_parser(leaf, tp), metavar=leaf.upper(), **common)
 
 
 def given_flags(cls: type, args: argparse.Namespace) -> dict[str, Any]:
-    """The fields of `cls` whose flags were given (`--clip-norm none` gives None)."""
-    given = {}
+    """The fields of `cls` whose flags were given (`--clip-norm none` gives None); those of a
+    nested config as an object ({"model": {"hidden_size": 512}})."""
+    given: dict[str, Any] = {}
+    nested = nested_fields(cls)
     for field in dataclasses.fields(cls):
+        if field.name in nested:
+            inner = {}
+            for sub in dataclasses.fields(nested[field.name]):
+                value = getattr(args, f"{field.name}.{sub.name}", None)
+                if value is not None:
+                    inner[sub.name] = None if value is NONE_GIVEN else value
+            if inner:
+                given[field.name] = inner
+            continue
         value = getattr(args, field.name, None)
         if value is not None:
             given[field.name] = None if value is NONE_GIVEN else value
@@ -348,5 +542,4 @@ def config_from_args(cls: type[ConfigT], args: argparse.Namespace) -> ConfigT:
     data: dict[str, Any] = {}
     if getattr(args, "config", None) is not None:
         data = config_to_dict(load_config(cls, args.config))
-    data.update(given_flags(cls, args))
-    return config_from_dict(cls, data)
+    return config_from_dict(cls, merge_dicts(data, given_flags(cls, args)))

@@ -10,6 +10,7 @@ import torch
 import rnnkit
 from rnnkit import tasks
 from rnnkit.cells import LSTMState
+from rnnkit.config import make_config
 from rnnkit.errors import ConfigError
 from rnnkit.layers.multiplicative import MLSTM, MRNN
 from rnnkit.models.many_to_many import LanguageModel, LanguageModelConfig
@@ -61,8 +62,8 @@ def test_language_model_counts_its_parameters(cell: str) -> None:
 
 
 def test_charlm_trains_loads_and_generates_with_mlstm(tmp_path: Path, one_thread) -> None:
-    config = CharLMConfig(max_chars=3000, batch_size=2, seq_len=8, embed_dim=6, hidden_size=8,
-                          num_layers=1, cell="mlstm", samples=0)  # fmt: skip
+    config = make_config(CharLMConfig, max_chars=3000, batch_size=2, seq_len=8, embed_dim=6,
+                         hidden_size=8, num_layers=1, cell="mlstm", samples=0)  # fmt: skip
     tasks.train("charlm", config, trainer_config(2), data=None, run_dir=tmp_path / "run")
     loaded = rnnkit.load(tmp_path / "run")
     assert isinstance(loaded.model.recurrent, MLSTM)

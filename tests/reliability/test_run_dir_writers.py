@@ -114,7 +114,10 @@ def test_a_second_writer_fails_fast_while_the_first_holds_the_run(
             assert f"(PID {first.pid})" in line
             assert time.monotonic() - started < 30  # refused at once, not after its training
             assert first.poll() is None
-        assert json.loads((run / "config.json").read_text())["task_config"]["hidden_size"] == 16
+        assert (
+            json.loads((run / "config.json").read_text())["task_config"]["model"]["hidden_size"]
+            == 16
+        )
     finally:
         first.kill()
         first.wait()
@@ -198,10 +201,15 @@ def test_a_new_train_replaces_a_run_killed_before_its_first_checkpoint(
 ) -> None:
     run = _copy(reference, tmp_path)
     shutil.rmtree(run / "checkpoints")  # what a kill before the first checkpoint leaves
-    assert json.loads((run / "config.json").read_text())["task_config"]["hidden_size"] == 16
+    assert (
+        json.loads((run / "config.json").read_text())["task_config"]["model"]["hidden_size"] == 16
+    )
     assert main(_train(run, 6, "--hidden-size", "12", "--cell", "gru")) == 0
     config = json.loads((run / "config.json").read_text())
-    assert (config["task_config"]["hidden_size"], config["task_config"]["cell"]) == (12, "gru")
+    assert (
+        config["task_config"]["model"]["hidden_size"],
+        config["task_config"]["model"]["cell"],
+    ) == (12, "gru")
     assert _steps(run) == [1, 2, 3, 4, 5, 6]  # the killed run's rows went with its config
     loaded = load_language_model(run, checkpoint="latest")
     assert sum(p.numel() for p in loaded.model.parameters()) == config["model"]["parameters"]

@@ -12,6 +12,7 @@ from PIL import Image
 from torch import nn
 
 from rnnkit.cli import main
+from rnnkit.config import make_config
 from rnnkit.datasets.captions import CaptionedImage, CaptionSet
 from rnnkit.datasets.images import load_features, save_features
 from rnnkit.errors import ConfigError, DataError
@@ -268,7 +269,9 @@ def test_objective_flips_about_half_the_images_with_the_real_generator() -> None
 
 
 def _features_captioner(vocab: Vocab, input_size: int = 5) -> Captioner:
-    config = CaptionConfig(features="f.safetensors", feature_size=6, embed_dim=4, hidden_size=7)
+    config = make_config(
+        CaptionConfig, features="f.safetensors", feature_size=6, embed_dim=4, hidden_size=7
+    )
     return Captioner(model_config(config, vocab, input_size)).eval()
 
 
@@ -314,8 +317,8 @@ def test_build_with_features_projects_them_and_needs_held_out_images(tmp_path: P
     vectors = {f"{c}{k}.{'png' if k % 2 else 'jpg'}": torch.randn(5)
                for c in COLOURS for k in range(2)}  # fmt: skip
     path = save_features(vectors, tmp_path / "features.safetensors")
-    config = CaptionConfig(corpus="coco", features=str(path), feature_size=6, embed_dim=4,
-                           hidden_size=7, min_freq=1, batch_size=4)  # fmt: skip
+    config = make_config(CaptionConfig, corpus="coco", features=str(path), feature_size=6,
+                         embed_dim=4, hidden_size=7, min_freq=1, batch_size=4)  # fmt: skip
     setup = build(config, data=root, seed=0)
     assert isinstance(setup.model.encoder, FeatureInput)
     assert setup.model.encoder.config.input_size == 5

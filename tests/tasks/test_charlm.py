@@ -10,13 +10,14 @@ import torch
 
 from rnnkit import tasks
 from rnnkit.cli import main
+from rnnkit.config import make_config
 from rnnkit.errors import DataError
 from rnnkit.models.decoding import SamplingConfig
 from rnnkit.tasks.charlm.generate import generate_text
 from rnnkit.tasks.charlm.train import CharLMConfig, load_language_model, read_text, split_point
 from rnnkit.training import TrainerConfig, read_metrics
 
-SMALL = CharLMConfig(
+SMALL = make_config(CharLMConfig,
     max_chars=30_000, batch_size=4, seq_len=16, embed_dim=8, hidden_size=16, num_layers=1,
     samples=0,
 )  # fmt: skip
@@ -114,8 +115,8 @@ def test_missing_data_file(tmp_path: Path) -> None:
 def test_any_utf8_file_trains(tmp_path: Path) -> None:
     path = tmp_path / "poem.txt"
     path.write_text("Ünïcödé λόγος — 漢字 and plain words.\n" * 60, encoding="utf-8")
-    config = CharLMConfig(batch_size=2, seq_len=8, embed_dim=4, hidden_size=8, num_layers=1,
-                          samples=0)  # fmt: skip
+    config = make_config(CharLMConfig, batch_size=2, seq_len=8, embed_dim=4, hidden_size=8,
+                         num_layers=1, samples=0)  # fmt: skip
     tasks.train("charlm", config, _trainer(3), data=path, run_dir=tmp_path / "run")
     vocab = json.loads((tmp_path / "run" / "config.json").read_text())["vocab"]["tokens"]
     assert "漢" in vocab
@@ -130,8 +131,9 @@ def test_split_point_keeps_one_batch_each_side() -> None:
 
 
 def test_word_level_reports_perplexity(tmp_path: Path) -> None:
-    config = CharLMConfig(level="word", min_freq=2, max_chars=60_000, batch_size=4, seq_len=8,
-                          embed_dim=8, hidden_size=8, num_layers=1, samples=0)  # fmt: skip
+    config = make_config(CharLMConfig, level="word", min_freq=2, max_chars=60_000, batch_size=4,
+                         seq_len=8, embed_dim=8, hidden_size=8, num_layers=1,
+                         samples=0)  # fmt: skip
     tasks.train("charlm", config, _trainer(3), run_dir=tmp_path / "run")
     last = [row for row in read_metrics(tmp_path / "run") if row.get("kind") == "eval"][-1]
     assert last["val_ppl"] == pytest.approx(torch.tensor(last["val_loss"]).exp().item(), 1e-6)

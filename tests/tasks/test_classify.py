@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from rnnkit.cli import main
+from rnnkit.config import make_config
 from rnnkit.models.many_to_one import hashing_table
 from rnnkit.tasks.classify.train import (
     ClassificationObjective,
@@ -53,7 +54,7 @@ def _train(tmp_path: Path, *extra: str) -> Path:
     run = tmp_path / "run"
     argv = [
         "train", "sentiment", "--data", str(_write_reviews(tmp_path / "reviews.csv")),
-        "--dataset", "csv", "--folds", "4", "--model", "gru", "--embed-dim", "8",
+        "--dataset", "csv", "--folds", "4", "--cell", "gru", "--embed-dim", "8",
         "--hidden-size", "8", "--batch-size", "8", "--dropout", "0.0", "--max-steps", "120",
         "--lr", "0.03", "--eval-every", "0", "--checkpoint-every", "0", "--quiet",
         "--pooling", "max", "--device", "cpu", "--run-dir", str(run), *extra,
@@ -108,7 +109,7 @@ def test_predict_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
 
 
 def test_loaded_bow_model_predicts_like_the_trained_one(tmp_path: Path) -> None:
-    run = _train(tmp_path, "--model", "bow", "--lr", "0.2")
+    run = _train(tmp_path, "--classifier", "bow", "--lr", "0.2")
     loaded = load_classifier(run)
     probabilities = predict_proba(loaded, ["great fun", "dull and boring"])
     assert probabilities.argmax(-1).tolist() == [1, 0]
@@ -117,7 +118,7 @@ def test_loaded_bow_model_predicts_like_the_trained_one(tmp_path: Path) -> None:
 
 @pytest.mark.shared_data("sms_spam")  # data=None: the task's default, shared/data/sms_spam
 def test_spam_split_on_the_real_collection() -> None:
-    setup = build(SpamConfig(model="bow"), data=None, seed=0)
+    setup = build(SpamConfig(classifier="bow"), data=None, seed=0)
     assert setup.artifacts["classes"] == ["ham", "spam"]
     assert setup.artifacts["split"] == {"dataset": "sms_spam", "train": 4459, "test": 1115}
     labels = torch.cat([batch.labels for batch in setup.eval_data])
@@ -154,7 +155,9 @@ def test_word2vec_vectors_initialise_the_embedding(tmp_path: Path) -> None:
     data = _write_reviews(tmp_path / "reviews.csv")
     vectors = tmp_path / "vectors.txt"
     vectors.write_text("3 4\ngood 1 2 3 4\nawful -1 -2 -3 -4\nnotinthedata 9 9 9 9\n")
-    config = ClassifyConfig(dataset="csv", folds=4, pretrained=str(vectors), hidden_size=4)
+    config = make_config(
+        ClassifyConfig, dataset="csv", folds=4, pretrained=str(vectors), hidden_size=4
+    )
     setup = build(config, data=data, seed=0)
     vocab = setup.artifacts["vocab"]["tokens"]
     table = setup.model.embedding.weight

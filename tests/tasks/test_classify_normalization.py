@@ -45,7 +45,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     run = root / "run"
     argv = [
         "train", "sentiment", "--data", str(_write_polarity(root / "data")),
-        "--dataset", "rt_polarity", "--folds", "4", "--min-freq", "1", "--model", "gru",
+        "--dataset", "rt_polarity", "--folds", "4", "--min-freq", "1", "--cell", "gru",
         "--embed-dim", "8", "--hidden-size", "8", "--batch-size", "8", "--dropout", "0.0",
         "--max-steps", "60", "--lr", "0.03", "--eval-every", "0", "--checkpoint-every", "0",
         "--quiet", "--device", "cpu", "--run-dir", str(run),

@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from rnnkit.cli import main
+from rnnkit.config import make_config
 from rnnkit.console import console
 from rnnkit.datasets.labelled_text import load_rt_polarity
 from rnnkit.datasets.shared import find_shared
@@ -84,7 +85,7 @@ def _words(lines: list[str], word: str) -> int:
 # -- data and batches -----------------------------------------------------------------------------
 def test_config_refuses_non_positive_sizes() -> None:
     with pytest.raises(ConfigError, match="hidden_size must be a positive integer, got 0"):
-        CondLMConfig(hidden_size=0)
+        make_config(CondLMConfig, hidden_size=0)
     with pytest.raises(ConfigError, match="max_tokens must be a positive integer, got -1"):
         CondLMConfig(max_tokens=-1)
 
@@ -150,7 +151,9 @@ def test_loss_is_masked_cross_entropy_and_perplexity_is_exp_loss() -> None:
 
 
 def test_build_on_a_csv_holds_out_a_stratified_tenth(tmp_path: Path) -> None:
-    config = CondLMConfig(dataset="csv", min_freq=1, embed_dim=4, hidden_size=6, batch_size=8)
+    config = make_config(
+        CondLMConfig, dataset="csv", min_freq=1, embed_dim=4, hidden_size=6, batch_size=8
+    )
     setup = build(config, data=write_reviews(tmp_path / "r.csv"), seed=3)
     assert setup.artifacts["split"] == {"train": 72, "valid": 8}
     assert setup.artifacts["classes"] == list(CLASSES)
@@ -167,7 +170,7 @@ def test_build_on_a_csv_holds_out_a_stratified_tenth(tmp_path: Path) -> None:
 
 @pytest.mark.shared_data("sentiment_rt_polarity")  # data=None: the task's default data set
 def test_the_sentence_polarity_data_builds_with_a_stratified_tenth_held_out() -> None:
-    config = CondLMConfig(embed_dim=4, hidden_size=4)
+    config = make_config(CondLMConfig, embed_dim=4, hidden_size=4)
     setup = build(config, data=None, seed=1337)
     assert setup.artifacts["classes"] == ["negative", "positive"]
     # 10,662 sentences dealt round-robin into 10 folds: folds 0 and 1 get 1,067, the rest 1,066

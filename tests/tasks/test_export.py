@@ -25,6 +25,7 @@ from word2vec_helpers import planted_corpus
 import rnnkit
 from rnnkit import tasks
 from rnnkit.cli import main
+from rnnkit.config import make_config
 from rnnkit.errors import CheckpointError, ConfigError
 from rnnkit.represent.word2vec import Word2VecConfig
 from rnnkit.tasks.charlm.config import CharLMConfig
@@ -196,8 +197,8 @@ def evaluated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Pat
     """A charlm run with a checkpoint at each of 3 steps, `best` naming the first."""
     run = tmp_path_factory.mktemp("evaluated") / "charlm"
     trainer = dataclasses.replace(trainer_config(3), eval_every=1, checkpoint_every=1)
-    tasks.train("charlm", CharLMConfig(max_chars=2000, batch_size=2, seq_len=6, embed_dim=4,
-                                       hidden_size=6, num_layers=1, samples=0),
+    tasks.train("charlm", make_config(CharLMConfig, max_chars=2000, batch_size=2, seq_len=6,
+                                      embed_dim=4, hidden_size=6, num_layers=1, samples=0),
                 trainer, run_dir=run)  # fmt: skip
     first, *_, last = CheckpointManager(run / "checkpoints").checkpoints()
     (run / "checkpoints" / "best").write_text(first.name + "\n", encoding="utf-8")

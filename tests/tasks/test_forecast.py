@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from rnnkit.cli import main
+from rnnkit.config import make_config
 from rnnkit.datasets.shared import locate_shared
 from rnnkit.errors import DataError
 from rnnkit.tasks.forecast.train import ForecastConfig, build, load_forecaster, make_windows
@@ -33,7 +34,7 @@ def _write_series(path: Path, count: int = 60) -> Path:
 
 @pytest.mark.shared_data("timeseries")
 def test_build_fits_the_scaler_on_the_training_split_only() -> None:
-    config = ForecastConfig(series="airline", window=12, horizon=12, hidden_size=4)
+    config = make_config(ForecastConfig, series="airline", window=12, horizon=12, hidden_size=4)
     setup = build(config, data=ROOT, seed=0)
     (holdout,) = setup.eval_data
     history, truth = holdout.history[0], holdout.truth[0]  # (132, 1), (12, 1)

@@ -21,6 +21,7 @@ from word2vec_helpers import planted_corpus
 import rnnkit
 from rnnkit import tasks
 from rnnkit.cli import build_parser, main
+from rnnkit.config import make_config
 from rnnkit.errors import ConfigError
 from rnnkit.models.decoding import SamplingConfig
 from rnnkit.represent.word2vec import Word2VecConfig, WordVectors
@@ -59,11 +60,12 @@ def more_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        tasks.train("charlm", CharLMConfig(level="word", max_chars=4000, batch_size=2, seq_len=6,
-                                           embed_dim=6, hidden_size=8, num_layers=1, samples=0),
+        tasks.train("charlm", make_config(CharLMConfig, level="word", max_chars=4000,
+                                          batch_size=2, seq_len=6, embed_dim=6, hidden_size=8,
+                                          num_layers=1, samples=0),
                     trainer_config(2), run_dir=root / "wordlm")  # fmt: skip
-        tasks.train("spam", SpamConfig(dataset="csv", folds=4, model="gru", embed_dim=6,
-                                       hidden_size=6, batch_size=8, min_freq=1),
+        tasks.train("spam", make_config(SpamConfig, dataset="csv", folds=4, cell="gru",
+                                        embed_dim=6, hidden_size=6, batch_size=8, min_freq=1),
                     trainer_config(3), data=reviews_csv(root / "spam.csv"),
                     run_dir=root / "spam")  # fmt: skip
         config = Word2VecConfig(vector_size=8, epochs=1, min_count=1, window=2, threads=1)
@@ -267,11 +269,11 @@ def evaluated_runs(
     name -> (run, best, latest)."""
     root = tmp_path_factory.mktemp("rule")
     trainer = dataclasses.replace(trainer_config(3), eval_every=1, checkpoint_every=1)
-    tasks.train("charlm", CharLMConfig(max_chars=2000, batch_size=2, seq_len=6, embed_dim=4,
-                                       hidden_size=6, num_layers=1, samples=0),
+    tasks.train("charlm", make_config(CharLMConfig, max_chars=2000, batch_size=2, seq_len=6,
+                                      embed_dim=4, hidden_size=6, num_layers=1, samples=0),
                 trainer, run_dir=root / "charlm")  # fmt: skip
-    tasks.train("sentiment", ClassifyConfig(dataset="csv", folds=4, model="gru", embed_dim=4,
-                                            hidden_size=4, batch_size=8, min_freq=1),
+    tasks.train("sentiment", make_config(ClassifyConfig, dataset="csv", folds=4, cell="gru",
+                                         embed_dim=4, hidden_size=4, batch_size=8, min_freq=1),
                 trainer, data=reviews_csv(root / "r.csv"), run_dir=root / "sentiment")  # fmt: skip
     found = {}
     for name in ("charlm", "sentiment"):

@@ -13,13 +13,15 @@ import torch
 import rnnkit
 from rnnkit import tasks
 from rnnkit.cli import main
+from rnnkit.config import make_config
 from rnnkit.datasets.chorales import Chorale, read_midi_roll, roll_notes
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.tasks.music.config import MusicConfig
 from rnnkit.tasks.music.train import LoadedMusicModel, marginal_nll, split_nll
 from rnnkit.training import TrainerConfig
 
-TINY = MusicConfig(max_pieces=8, hidden_size=8, batch_size=3)  # 6 train, 1 valid, 1 test
+# 6 train, 1 valid, 1 test
+TINY = make_config(MusicConfig, max_pieces=8, hidden_size=8, batch_size=3)
 
 
 @pytest.fixture(scope="module")

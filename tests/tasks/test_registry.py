@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,8 +12,12 @@ import pytest
 from rnnkit import tasks
 from rnnkit.config import add_config_flags
 from rnnkit.errors import ConfigError
+from rnnkit.models.configs.language_model import LanguageModelConfig
 from rnnkit.tasks import registry
+from rnnkit.tasks.charlm.config import CharLMConfig
+from rnnkit.tasks.charlm.train import LoadedModel
 from rnnkit.training import TrainerConfig, TrainingSetup
+from rnnkit.training.plots import plot_run
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -125,3 +130,43 @@ def test_default_run_dir_names_the_task() -> None:
     path = tasks.default_run_dir("toy")
     assert path.parent == Path("runs")
     assert path.name.startswith("toy-")
+
+
+def _register_charlm() -> None:
+    from rnnkit.tasks.charlm.config import TASK_INFO
+
+    info = TASK_INFO["charlm"]
+    tasks.register_task("charlm", info.builder, config_cls=info.config_cls, loader=info.loader,
+                        trainer_defaults=info.trainer_defaults)  # fmt: skip
+
+
+def _tiny_charlm() -> CharLMConfig:
+    model = LanguageModelConfig(embed_dim=4, hidden_size=6, num_layers=1)
+    return CharLMConfig(max_chars=2000, batch_size=2, seq_len=6, samples=0, model=model)
+
+
+def test_train_returns_the_loaded_run_its_history_and_writes_the_plots(
+    tmp_path: Path, one_thread: None
+) -> None:
+    _register_charlm()
+    trainer = TrainerConfig(max_steps=4, eval_every=2, checkpoint_every=2, log_every=1,
+                            quiet=True)  # fmt: skip
+    trained = tasks.train("charlm", _tiny_charlm(), trainer, run_dir=tmp_path / "run")
+    assert isinstance(trained, tasks.Trained)
+    assert (trained.result.step, trained.result.reason) == (4, "max_steps")
+    assert isinstance(trained.model, LoadedModel)  # what rnnkit.load gives back
+    assert trained.model.model.config.hidden_size == 6
+    assert trained.model.model.config.vocab_size == len(trained.model.vocab)
+    assert len(trained.history.history["loss"]) == 4
+    assert trained.history.steps["val_loss"] == [2, 4]
+    plots = sorted(path.name for path in (tmp_path / "run" / "plots").glob("*.png"))
+    assert plots == sorted(path.name for path in plot_run(tmp_path / "run", tmp_path / "cli"))
+    assert "loss.png" in plots
+
+    quiet = tasks.train("charlm", _tiny_charlm(), dataclasses.replace(trainer, max_steps=2),
+                        run_dir=tmp_path / "unreported", report=False)  # fmt: skip
+    assert not (tmp_path / "unreported" / "plots").exists()
+    assert quiet.history.history["loss"]
+    resumed = tasks.resume(tmp_path / "run", overrides={"max_steps": 4})
+    assert resumed.reason == tasks.NOTHING_TO_TRAIN
+    assert len(resumed.history.history["loss"]) == 4  # the run's rows, nothing trained

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from rnnkit.cli import main
+from rnnkit.config import make_config
 from rnnkit.datasets.translation import SentencePairs
 from rnnkit.errors import DataError
 from rnnkit.losses.sequence import sequence_cross_entropy
@@ -102,7 +103,7 @@ def test_encode_pair_reads_unknown_words_as_unk_and_an_empty_source_as_one_unk()
 
 def test_chat_builds_one_joint_vocabulary_and_shares_embeddings() -> None:
     pairs = SentencePairs(("Hello there", "how are you"), ("hi", "fine , thanks"), "toy")
-    config = ChatConfig(corpus="custom", min_freq=1, embed_dim=4, hidden_size=4)
+    config = make_config(ChatConfig, corpus="custom", min_freq=1, embed_dim=4, hidden_size=4)
     vocabs = build_vocabularies(config, pairs)
     assert vocabs.source is vocabs.target
     assert {"hello", "thanks", ","} <= set(vocabs.source.tokens)  # chat lower-cases
@@ -147,7 +148,7 @@ def _toy_setup(config: TranslateConfig):
 
 
 def test_loss_is_masked_cross_entropy_of_the_model_logits() -> None:
-    config = TranslateConfig(corpus="custom", min_freq=1, embed_dim=6, hidden_size=5)
+    config = make_config(TranslateConfig, corpus="custom", min_freq=1, embed_dim=6, hidden_size=5)
     _, vocabs, encoded = _toy_setup(config)
     batch = collate(encoded, IDS)
     model = Seq2Seq(model_config(config, vocabs)).eval()

@@ -24,6 +24,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from rnnkit import tasks
+from rnnkit.config import make_config
 from rnnkit.tasks.charlm.config import CharLMConfig
 from rnnkit.tasks.classify.config import ClassifyConfig
 from rnnkit.training import TrainerConfig
@@ -43,7 +44,7 @@ FILLER = ["the", "film", "was", "plot", "acting", "and", "very", "a", "really", 
 
 def train_charlm(run_dir: Path, *, steps: int = 10, hidden_size: int = 16) -> Path:
     """A tiny character LSTM on the embedded corpus (a few seconds on 2 cores)."""
-    config = CharLMConfig(
+    config = make_config(CharLMConfig,
         max_chars=30_000, batch_size=4, seq_len=16, embed_dim=8, hidden_size=hidden_size,
         num_layers=1, samples=0,
     )  # fmt: skip
@@ -73,8 +74,8 @@ def train_sentiment(
     """A tiny GRU sentiment classifier on `write_reviews` data (a few seconds on 2 cores);
     with `max_tokens`, it reads only the first max_tokens tokens of a text."""
     data = write_reviews(run_dir.parent / f"{run_dir.name}-reviews.csv")
-    config = ClassifyConfig(
-        dataset="csv", folds=4, model="gru", embed_dim=8, hidden_size=hidden_size,
+    config = make_config(ClassifyConfig,
+        dataset="csv", folds=4, cell="gru", embed_dim=8, hidden_size=hidden_size,
         batch_size=8, dropout=0.0, pooling="max", max_tokens=max_tokens,
     )  # fmt: skip
     trainer = TrainerConfig(

@@ -204,7 +204,7 @@ def test_classifier_gradient_norms_equal_a_hand_written_loop(
     text = "the film was very good ."
     body = _post(client, CLASSIFIER, "gradients", {"text": text})
     loaded = load_classifier(runs["sentiment"])
-    assert (loaded.config.pooling, loaded.config.bidirectional) == ("mean", True)
+    assert (loaded.config.model.pooling, loaded.config.model.bidirectional) == ("mean", True)
     probabilities = predict_proba(loaded, [text])[0]
     label = int(probabilities.argmax())
     assert body["label"] == loaded.classes[label]

@@ -34,6 +34,7 @@ from rnnkit.cli import (
     serve,
     summary,
     tag,
+    tour,
     translate,
     word2vec,
 )
@@ -61,6 +62,7 @@ VERBS: tuple = (
     caption.add_caption,
     export.add_export,
     serve.add_serve,
+    tour.add_tour,
 )
 
 

@@ -97,7 +97,7 @@ def add_forecast(verbs: argparse._SubParsersAction) -> None:
             from rnnkit.analysis.forecast_plot import plot_forecast
 
             path = plot_forecast(
-                args.plot, series.values, {loaded.config.cell.upper(): forecast.numpy()},
+                args.plot, series.values, {loaded.model.config.cell.upper(): forecast.numpy()},
                 timestamps=series.timestamps, title=f"{series.name}: {horizon} steps ahead",
             )  # fmt: skip
             console.print(f"plot: {path}", markup=False)

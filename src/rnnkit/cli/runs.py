@@ -67,7 +67,8 @@ def add_train(verbs: argparse._SubParsersAction) -> None:
             name, help=spec.help, description=f"Train {name}: {spec.help}.",
             usage="%(prog)s [--config FILE] [--data PATH] [--run-dir DIR] [--FLAG VALUE ...]",
         )  # fmt: skip
-        add_config_flags(task_parser, spec.config_cls, config_help=CONFIG_HELP)
+        add_config_flags(task_parser, spec.config_cls, config_help=CONFIG_HELP,
+                         reserved=tasks.registry.shared_names())  # fmt: skip
         add_config_flags(task_parser, TrainerConfig, dict(spec.trainer_defaults), config_file=False)
         data_group = next(g for g in task_parser._action_groups if g.title == "data")
         data_group.add_argument("--data", type=Path, default=None, metavar="PATH",
@@ -85,8 +86,9 @@ def add_train(verbs: argparse._SubParsersAction) -> None:
         run_dir = args.run_dir or tasks.default_run_dir(spec.name)
         data = tasks.data_from_flags(args)  # --data, else the data of a --config run
         data = None if data is None else from_shared(data)  # `--data ner_wnut17` too
-        result = tasks.train(spec.name, task_config, trainer_config, data=data, run_dir=run_dir)
-        return _finish(tasks.get_task(spec.name), run_dir, result)
+        trained = tasks.train(spec.name, task_config, trainer_config, data=data,
+                              run_dir=run_dir, report=False)  # _finish reports  # fmt: skip
+        return _finish(tasks.get_task(spec.name), run_dir, trained.result)
 
     parser.set_defaults(handler=handle)
 

@@ -6,7 +6,8 @@
     open http://127.0.0.1:8000 (Ctrl-C stops)
 
 With RUN_DIR arguments it serves those runs (any of charlm, condlm, sentiment, spam, ner,
-translate, chat, caption, forecast). It listens on 127.0.0.1, this machine only, unless
+translate, chat, caption, forecast); `--tour DIR` also serves the page of `rnnkit tour --out
+DIR` at /tour/ and links it from the demo page. It listens on 127.0.0.1, this machine only, unless
 --host says otherwise; --port 0 takes any free port. Needs the web extra: pip install
 'rnnkit[web]'.
 
@@ -139,6 +140,9 @@ def add_serve(verbs: argparse._SubParsersAction) -> None:
         help="a Host name to answer besides localhost and the bound address "
         "(others get 400: DNS rebinding); repeat for more (default: none)",
     )
+    parser.add_argument("--tour", type=Path, default=None, metavar="DIR",
+                        help="a page written by `rnnkit tour --out DIR`, served at /tour/ and "
+                        "linked from the demo page (default: none)")  # fmt: skip
 
     def handle(args: argparse.Namespace) -> int:
         try:
@@ -152,7 +156,7 @@ def add_serve(verbs: argparse._SubParsersAction) -> None:
                 "pip install 'rnnkit[web]'"
             ) from err
         settings = ServeSettings(allowed_hosts=tuple(args.allow_host))
-        app = create_app(args.run_dirs or [find_default_run()], settings)
+        app = create_app(args.run_dirs or [find_default_run()], settings, tour=args.tour)
         sock = listen(args.host, args.port)  # a taken port fails here, before any output
         for model in app.state.models.values():
             console.print(f"serving {model.id} ({model.task})", markup=False, highlight=False)

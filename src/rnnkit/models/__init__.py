@@ -1,9 +1,21 @@
-"""rnnkit.models."""
+"""rnnkit.models: the models, each with its config.
 
-from rnnkit.models.bow_classifier import BowClassifier, BowClassifierConfig
-from rnnkit.models.forecaster import Forecaster, ForecasterConfig
-from rnnkit.models.many_to_one import SequenceClassifier, SequenceClassifierConfig
-from rnnkit.models.tagger import SequenceTagger, SequenceTaggerConfig
+The names load on first use (PEP 562, `rnnkit.lazy`), so that the torch-free config modules
+(`rnnkit.models.configs`), which task configs nest, import no torch.
+"""
+
+from rnnkit.lazy import lazy_exports
+
+_EXPORTS = {
+    "BowClassifier": "rnnkit.models.bow_classifier",
+    "BowClassifierConfig": "rnnkit.models.bow_classifier",
+    "Forecaster": "rnnkit.models.forecaster",
+    "ForecasterConfig": "rnnkit.models.forecaster",
+    "SequenceClassifier": "rnnkit.models.many_to_one",
+    "SequenceClassifierConfig": "rnnkit.models.many_to_one",
+    "SequenceTagger": "rnnkit.models.tagger",
+    "SequenceTaggerConfig": "rnnkit.models.tagger",
+}
 
 __all__ = [
     "BowClassifier",
@@ -15,3 +27,5 @@ __all__ = [
     "SequenceTagger",
     "SequenceTaggerConfig",
 ]
+
+__getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)

@@ -21,39 +21,14 @@ References:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.layers import GRU, LSTM
-from rnnkit.models.size import check_fits, recurrent_parameters
-
-
-@dataclass(frozen=True, kw_only=True)
-class ForecasterConfig:
-    """Scaler → stacked LSTM/GRU → linear head over F features."""
-
-    num_features: int = 1  # F, forecast jointly (multivariate when > 1)
-    hidden_size: int = 32  # H
-    num_layers: int = 1  # L
-    cell: Literal["lstm", "gru"] = "lstm"
-    dropout: float = 0.0  # between recurrent layers
-    residual: bool = True  # predict ẑ_{t+1} − z_t rather than ẑ_{t+1}
-
-    def __post_init__(self) -> None:
-        for name in ("num_features", "hidden_size", "num_layers"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
-        if self.cell not in ("lstm", "gru"):
-            raise ConfigError(f"cell must be 'lstm' or 'gru', got {self.cell!r}")
-        F, H = self.num_features, self.hidden_size
-        parameters = recurrent_parameters(F, H, self.num_layers, self.cell) + F * (H + 1)
-        check_fits("this forecaster", parameters)
+from rnnkit.models.configs.forecaster import ForecasterConfig  # torch-free: a task config nests it
 
 
 class Forecaster(nn.Module):

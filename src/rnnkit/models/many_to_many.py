@@ -8,70 +8,62 @@
 With weight tying (Press & Wolf 2017; Inan et al. 2017) the output matrix W_hy is the
 embedding matrix E itself, which needs E = H.
 
+Regularisers of the AWD-LSTM (Merity, Keskar & Socher 2017), all off by default (and then
+every number is as without them), all acting in training only:
+
+    embedding_dropout p_e     Ẽ = diag(m) E / (1 − p_e), m_w ~ Bernoulli(1 − p_e) per word w of
+                              the vocabulary, one m per forward pass: a dropped word loses its
+                              whole row at every position (Gal & Ghahramani 2016 §4; Merity et
+                              al. 2017 §4.3); the output layer of a tied model keeps E
+    input_dropout p_i         ẽ_t = m_i ⊙ e_t, one locked mask m_i (B, E) for all steps
+                              (Gal & Ghahramani 2016; AWD's dropouti)
+    output_dropout p_o        h̃_t = m_o ⊙ h_t on the last layer's output, one locked mask (B, H)
+                              for all steps (AWD's dropout), before the output projection
+    layer_norm, recurrent_dropout, zoneout, weight_drop
+                              the cells' regularisers (`rnnkit.cells.lstm.LSTMCell`): every
+                              cell of the stack gets them (rnn, lstm and gru cells)
+    activation_reg α          AR = α · mean_{b,t,j} (m_o ⊙ h_t)²_{b,j}, on the dropped output
+    temporal_activation_reg β TAR = β · mean_{b,t≥2,j} (h_t − h_{t−1})²_{b,j}, on the undropped
+                              output (Merity et al. 2017 §4.6, their L2 as AWD's code: a mean)
+
+AR and TAR are activity regularisers in the Keras sense: the forward pass of a training-mode
+model leaves AR + TAR in `activity_loss` (None in eval mode or with α = β = 0), and the
+training objective adds it (`activity_regularisation`).
+
 References:
     Mikolov, Karafiát, Burget, Černocký, Khudanpur. Recurrent neural network based language
         model. Interspeech 2010.
     Press & Wolf. Using the Output Embedding to Improve Language Models. EACL 2017.
     Karpathy. The Unreasonable Effectiveness of Recurrent Neural Networks. 2015 (char-rnn).
+    Gal & Ghahramani. A Theoretically Grounded Application of Dropout in Recurrent Neural
+        Networks. NeurIPS 2016, https://arxiv.org/abs/1512.05287 (embedding and locked dropout).
+    Merity, Keskar & Socher. Regularizing and Optimizing LSTM Language Models. ICLR 2018,
+        https://arxiv.org/abs/1708.02182 (AWD-LSTM: weight drop, AR/TAR, NT-ASGD).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 
-from rnnkit.errors import ConfigError, ShapeError
+from rnnkit.cells.regularisers import dropout_mask
+from rnnkit.errors import ShapeError
 from rnnkit.layers import GRU, LSTM, RNN
 from rnnkit.layers.multiplicative import MLSTM, MRNN
-from rnnkit.models.size import check_fits, recurrent_parameters
-
-
-@dataclass(frozen=True, kw_only=True)
-class LanguageModelConfig:
-    """Embedding → stacked recurrent layers → linear → softmax over the vocabulary."""
-
-    vocab_size: int  # V
-    embed_dim: int = 64  # E
-    hidden_size: int = 256  # H
-    num_layers: int = 2  # L
-    cell: Literal["rnn", "lstm", "gru", "mrnn", "mlstm"] = "lstm"  # mrnn/mlstm: M = H
-    dropout: float = 0.0  # between layers and before the output projection
-    tie_weights: bool = False  # W_hy = E (needs embed_dim == hidden_size)
-    nonlinearity: Literal["tanh", "relu"] = "tanh"  # Elman cell only
-    peephole: bool = False  # LSTM only (Gers & Schmidhuber 2000)
-    coupled_gates: bool = False  # LSTM only (Greff et al. 2017)
-    reset_after: bool = True  # GRU only: torch's form (True) or Cho et al. 2014 (False)
-
-    def __post_init__(self) -> None:
-        for name in ("vocab_size", "embed_dim", "hidden_size", "num_layers"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
-        if self.tie_weights and self.embed_dim != self.hidden_size:
-            raise ConfigError(
-                "tie_weights needs embed_dim == hidden_size, "
-                f"got embed_dim={self.embed_dim}, hidden_size={self.hidden_size}"
-            )
-        check_fits("this language model", self.parameter_count())
-
-    def parameter_count(self) -> int:
-        """P = V·E + the recurrent stack + V·(H + 1) (`rnnkit.models.size`), before allocating."""
-        V, E, H = self.vocab_size, self.embed_dim, self.hidden_size
-        head = V * (H + 1) - (V * E if self.tie_weights else 0)
-        return V * E + recurrent_parameters(E, H, self.num_layers, self.cell) + head
+from rnnkit.models.configs.language_model import LanguageModelConfig  # torch-free: tasks nest it
 
 
 def build_recurrent_stack(config: LanguageModelConfig, input_size: int) -> nn.Module:
     """The rnnkit layer named by `config.cell`, batch-first, with its variant options."""
-    common = {
+    common: dict[str, Any] = {
         "num_layers": config.num_layers,
         "batch_first": True,
         "dropout": config.dropout if config.num_layers > 1 else 0.0,
     }
+    if config.cell in ("rnn", "lstm", "gru"):  # the cells' own regularisers (docstring)
+        common.update({name: getattr(config, name) for name in config.CELL_REGULARISERS})
     if config.cell == "lstm":
         return LSTM(
             input_size,
@@ -93,7 +85,12 @@ class LanguageModel(nn.Module):
 
     Shapes: token_ids (B, T) int64; logits (B, T, V); state as the recurrent layer's
     (L, B, H), or a pair of them for LSTM.
+
+    In training mode with activation_reg or temporal_activation_reg > 0, `forward` leaves
+    AR + TAR of that pass (a scalar tensor in the graph) in `activity_loss`; else None.
     """
+
+    activity_loss: Tensor | None
 
     def __init__(self, config: LanguageModelConfig) -> None:
         super().__init__()
@@ -105,6 +102,7 @@ class LanguageModel(nn.Module):
         if config.tie_weights:
             self.output.weight = self.embedding.weight  # W_hy = E
         self.reset_output_parameters()
+        self.activity_loss = None
 
     def reset_output_parameters(self) -> None:
         """E and W_hy ~ U(−0.1, 0.1), b_y = 0, as PyTorch's word_language_model example.
@@ -125,12 +123,58 @@ class LanguageModel(nn.Module):
         V = self.config.vocab_size
         if token_ids.numel() and (token_ids.min() < 0 or token_ids.max() >= V):
             raise ShapeError(f"token ids must lie in [0, {V}); got max {int(token_ids.max())}")
+        config, training = self.config, self.training
         embedded = self.embedding(token_ids)  # (B, T, E)
+        if training and config.embedding_dropout > 0.0:  # one m (V, 1) per pass: whole rows
+            rows = dropout_mask((V, 1), config.embedding_dropout, embedded)
+            embedded = embedded * rows[token_ids]  # = lookup in diag(m) E / (1 − p_e)
+        if training and config.input_dropout > 0.0:  # locked: one mask (B, 1, E) for all t
+            embedded = embedded * _locked_mask(embedded, config.input_dropout)
         hidden, state = self.recurrent(embedded, state)  # (B, T, H)
-        logits = self.output(self.dropout(hidden))  # (B, T, V)
+        dropped = hidden
+        if training and config.output_dropout > 0.0:
+            dropped = hidden * _locked_mask(hidden, config.output_dropout)  # m_o ⊙ h_t
+        dropped = self.dropout(dropped)
+        self.activity_loss = self._activity_loss(hidden, dropped) if training else None
+        logits = self.output(dropped)  # (B, T, V)
         return logits, state
+
+    def _activity_loss(self, hidden: Tensor, dropped: Tensor) -> Tensor | None:
+        """AR + TAR (Merity et al. 2017 §4.6) of the last layer's output, or None when off.
+
+        AR = α · mean((m ⊙ h_t)²) over the dropped output (B, T, H);
+        TAR = β · mean((h_t − h_{t−1})²) over the undropped output, steps t = 2…T.
+        """
+        alpha, beta = self.config.activation_reg, self.config.temporal_activation_reg
+        if alpha == 0.0 and beta == 0.0:
+            return None
+        penalty = hidden.new_zeros(())
+        if alpha > 0.0:
+            penalty = penalty + alpha * dropped.pow(2).mean()
+        if beta > 0.0 and hidden.shape[1] > 1:
+            penalty = penalty + beta * (hidden[:, 1:] - hidden[:, :-1]).pow(2).mean()
+        return penalty
 
     def step(self, token_ids: Tensor, state: object = None) -> tuple[Tensor, object]:
         """Logits after the last of `token_ids` (B, T) -> (B, V), for generation."""
         logits, state = self(token_ids, state)
         return logits[:, -1], state
+
+
+def _locked_mask(x: Tensor, p: float) -> Tensor:
+    """m ~ Bernoulli(1 − p) / (1 − p) of shape (B, 1, F): one mask per sequence for all steps."""
+    return dropout_mask((x.shape[0], 1, x.shape[2]), p, x)
+
+
+def activity_regularisation(model: nn.Module) -> Tensor | None:
+    """Take the AR + TAR penalty the model's last training forward pass left (None if none).
+
+    The model's `activity_loss` is reset to None, so that it holds no graph past its use (a
+    model holding one could not be deep-copied). Looks through a DistributedDataParallel or
+    other wrapper holding the model as `.module`.
+    """
+    inner = getattr(model, "module", model)
+    penalty = getattr(inner, "activity_loss", None)
+    if penalty is not None:
+        inner.activity_loss = None
+    return penalty

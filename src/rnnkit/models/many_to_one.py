@@ -28,9 +28,6 @@ References:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -38,61 +35,12 @@ from torch import Tensor, nn
 from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.layers import GRU, LSTM, RNN
 from rnnkit.layers.lengths import check_lengths, last_valid, lengths_mask
-from rnnkit.models.size import check_fits, recurrent_parameters
+from rnnkit.models.configs.sequence_classifier import (
+    SequenceClassifierConfig,  # torch-free: a task config nests it
+)
 from rnnkit.represent.embedding import copy_pretrained
 from rnnkit.represent.hashing import WordHasher
 from rnnkit.text.vocab import Vocab
-
-
-@dataclass(frozen=True, kw_only=True)
-class SequenceClassifierConfig:
-    """Representation → recurrent stack → pooling → dropout → linear → logits (B, C)."""
-
-    vocab_size: int  # V
-    num_classes: int = 2  # C
-    representation: Literal["embedding", "onehot", "hashing"] = "embedding"
-    embed_dim: int = 128  # E (unused by one-hot, where E = V)
-    hash_buckets: int = 0  # D rows of the n-gram table G (hashing only; set by hashing_table)
-    hash_width: int = 0  # most n-grams of one word (hashing only; set by hashing_table)
-    cell: Literal["rnn", "lstm", "gru"] = "lstm"
-    hidden_size: int = 128  # H
-    num_layers: int = 1  # L
-    bidirectional: bool = False  # D = 2 directions
-    pooling: Literal["last", "mean", "max"] = "max"
-    dropout: float = 0.0  # on the representation, between layers and on s
-    pad_id: int = 0  # id of <pad>: its row of E is zero
-
-    def __post_init__(self) -> None:
-        for name in ("vocab_size", "num_classes", "embed_dim", "hidden_size", "num_layers"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)}")
-        if self.num_classes < 2:
-            raise ConfigError(f"num_classes must be ≥ 2, got {self.num_classes}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
-        if self.representation == "hashing" and (self.hash_buckets < 1 or self.hash_width < 1):
-            raise ConfigError(
-                "representation='hashing' needs hash_buckets and hash_width ≥ 1; build the "
-                "table with hashing_table(vocab) and pass its sizes"
-            )
-        if not 0 <= self.pad_id < self.vocab_size:
-            raise ConfigError(f"pad_id must be in [0, {self.vocab_size}), got {self.pad_id}")
-        D = 2 if self.bidirectional else 1
-        table = {"embedding": self.vocab_size, "onehot": 0, "hashing": self.hash_buckets + 1}
-        parameters = table[self.representation] * self.embed_dim + recurrent_parameters(
-            self.input_size, self.hidden_size, self.num_layers, self.cell, D
-        )  # the lookup table, the recurrent stack; then W_s
-        check_fits("this classifier", parameters + self.num_classes * (self.features + 1))
-
-    @property
-    def input_size(self) -> int:
-        """F, the size of x_t: V for one-hot, else E."""
-        return self.vocab_size if self.representation == "onehot" else self.embed_dim
-
-    @property
-    def features(self) -> int:
-        """Size of the pooled vector s: D·H."""
-        return self.hidden_size * (2 if self.bidirectional else 1)
 
 
 def hashing_table(vocab: Vocab, n: int = 3) -> tuple[Tensor, int]:

@@ -37,8 +37,7 @@ References:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal, NamedTuple
+from typing import NamedTuple
 
 import torch
 from torch import Tensor, nn
@@ -47,6 +46,9 @@ from rnnkit.cells.base import LSTMState
 from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.layers import GRU, LSTM, RNN
 from rnnkit.layers.checks import shape_of
+from rnnkit.models.configs.conditioned_decoder import (
+    ConditionedDecoderConfig,  # torch-free: a task config nests it
+)
 from rnnkit.models.decoding import (
     Hypothesis,
     SamplingConfig,
@@ -54,46 +56,6 @@ from rnnkit.models.decoding import (
     choose_next,
     greedy_decode,
 )
-from rnnkit.models.size import check_fits, recurrent_parameters
-
-
-@dataclass(frozen=True, kw_only=True)
-class ConditionedDecoderConfig:
-    """Sizes and options of a decoder conditioned on one vector; ids 0 … V−1."""
-
-    vocab_size: int  # V
-    embed_dim: int = 256  # E
-    condition_size: int = 256  # F, the size of v
-    cell: Literal["rnn", "lstm", "gru"] = "lstm"
-    hidden_size: int = 512  # H
-    num_layers: int = 1  # L
-    dropout: float = 0.0  # on the layer inputs, between layers and before W_out
-    conditioning: Literal["init", "every_step"] = "init"
-    condition_output: bool = False  # v also enters the output layer: W_out [h_t ; v]
-    pad_id: int = 0  # <pad>
-    bos_id: int = 2  # <bos>
-    eos_id: int = 3  # <eos>
-
-    def __post_init__(self) -> None:
-        for name in ("vocab_size", "embed_dim", "condition_size", "hidden_size", "num_layers"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
-        if self.cell not in ("rnn", "lstm", "gru"):
-            raise ConfigError(f"cell must be rnn, lstm or gru, got {self.cell!r}")
-        if self.conditioning not in ("init", "every_step"):
-            raise ConfigError(f"conditioning must be init or every_step, "
-                              f"got {self.conditioning!r}")  # fmt: skip
-        for name in ("pad_id", "bos_id", "eos_id"):
-            if not 0 <= getattr(self, name) < self.vocab_size:
-                raise ConfigError(f"{name} must be a token id in [0, {self.vocab_size}), "
-                                  f"got {getattr(self, name)}")  # fmt: skip
-        V, E, F, H = self.vocab_size, self.embed_dim, self.condition_size, self.hidden_size
-        every = F if self.conditioning == "every_step" else 0
-        parameters = V * E + recurrent_parameters(E + every, H, self.num_layers, self.cell)
-        parameters += 2 * self.num_layers * H * (F + 1)  # v -> h_0 (and c_0)
-        check_fits("this decoder", parameters + V * (H + F * self.condition_output + 1))
 
 
 class ConditionedState(NamedTuple):

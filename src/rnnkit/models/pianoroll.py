@@ -20,38 +20,14 @@ References:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.layers import GRU, LSTM, RNN
-from rnnkit.models.size import check_fits, recurrent_parameters
-
-
-@dataclass(frozen=True, kw_only=True)
-class PianoRollConfig:
-    """Stacked recurrent layer over frames → linear head → a sigmoid per pitch."""
-
-    num_pitches: int = 88  # P
-    hidden_size: int = 128  # H
-    num_layers: int = 1  # L
-    cell: Literal["lstm", "gru", "rnn"] = "lstm"
-    dropout: float = 0.0  # between recurrent layers
-
-    def __post_init__(self) -> None:
-        for name in ("num_pitches", "hidden_size", "num_layers"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
-        if self.cell not in ("lstm", "gru", "rnn"):
-            raise ConfigError(f"cell must be 'lstm', 'gru' or 'rnn', got {self.cell!r}")
-        P, H = self.num_pitches, self.hidden_size
-        parameters = recurrent_parameters(P, H, self.num_layers, self.cell) + P * (H + 1)
-        check_fits("this piano-roll model", parameters)
+from rnnkit.models.configs.pianoroll import PianoRollConfig  # torch-free: a task config nests it
 
 
 class PianoRollModel(nn.Module):

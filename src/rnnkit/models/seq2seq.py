@@ -33,8 +33,7 @@ References:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal, NamedTuple
+from typing import NamedTuple
 
 import torch
 from torch import Tensor, nn
@@ -44,65 +43,8 @@ from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.layers import GRU, LSTM, RNN
 from rnnkit.layers.attention import Attention
 from rnnkit.layers.lengths import check_lengths, flip_sequences, lengths_mask
+from rnnkit.models.configs.seq2seq import Seq2SeqConfig  # torch-free: a task config nests it
 from rnnkit.models.decoding import Hypothesis, beam_decode, greedy_decode
-from rnnkit.models.size import check_fits, recurrent_parameters
-
-
-@dataclass(frozen=True, kw_only=True)
-class Seq2SeqConfig:
-    """Sizes and options of an encoder–decoder; token ids 0 … V−1 with <pad>, <bos>, <eos>."""
-
-    source_vocab_size: int  # V_src
-    target_vocab_size: int  # V_tgt
-    embed_dim: int = 256  # E (source and target)
-    cell: Literal["rnn", "lstm", "gru"] = "gru"
-    hidden_size: int = 256  # H (encoder per direction, and decoder)
-    encoder_layers: int = 1  # L_enc
-    decoder_layers: int = 1  # L_dec
-    bidirectional: bool = False  # encoder with D = 2 directions
-    attention: Literal["none", "additive", "dot", "general"] = "none"
-    reverse_source: bool = False  # read the source backwards (Sutskever et al. 2014)
-    share_embeddings: bool = False  # one table E for source and target (one joint vocabulary)
-    dropout: float = 0.0  # on embeddings, between layers and on õ_t
-    pad_id: int = 0  # <pad> in both vocabularies
-    bos_id: int = 2  # <bos> of the target vocabulary
-    eos_id: int = 3  # <eos> of the target vocabulary
-
-    def __post_init__(self) -> None:
-        for name in ("source_vocab_size", "target_vocab_size", "embed_dim", "hidden_size",
-                     "encoder_layers", "decoder_layers"):  # fmt: skip
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
-        if self.cell not in ("rnn", "lstm", "gru"):
-            raise ConfigError(f"cell must be rnn, lstm or gru, got {self.cell!r}")
-        if self.attention not in ("none", "additive", "dot", "general"):
-            raise ConfigError(f"attention must be none, additive, dot or general, "
-                              f"got {self.attention!r}")  # fmt: skip
-        if not 0 <= self.pad_id < self.source_vocab_size:
-            raise ConfigError(f"pad_id must be a source token id too, got {self.pad_id}")
-        for name in ("pad_id", "bos_id", "eos_id"):
-            if not 0 <= getattr(self, name) < self.target_vocab_size:
-                raise ConfigError(f"{name} must be a target token id, got {getattr(self, name)}")
-        if self.share_embeddings and self.source_vocab_size != self.target_vocab_size:
-            raise ConfigError("share_embeddings needs one joint vocabulary (equal V_src, V_tgt)")
-        if self.attention == "dot" and self.bidirectional:
-            raise ConfigError("dot attention needs K = H: use general or additive attention "
-                              "with a bidirectional encoder")  # fmt: skip
-        E, H, K = self.embed_dim, self.hidden_size, self.memory_size
-        V_src, V_tgt = self.source_vocab_size, self.target_vocab_size
-        context = K if self.attention != "none" else 0
-        parameters = (V_src * (not self.share_embeddings) + V_tgt) * E  # the lookup tables
-        parameters += recurrent_parameters(E, H, self.encoder_layers, self.cell, K // H)
-        parameters += recurrent_parameters(E + context, H, self.decoder_layers, self.cell)
-        parameters += (H + context) * (H + K + 1) + V_tgt * (H + context + 1)  # attention, W_out
-        check_fits("this translation model", parameters)
-
-    @property
-    def memory_size(self) -> int:
-        """K, the size of an encoder state h_s: D·H."""
-        return self.hidden_size * (2 if self.bidirectional else 1)
 
 
 class DecoderState(NamedTuple):

@@ -1,7 +1,8 @@
 """Sequence tagger: a tag per word from a BiLSTM over word (and character) features, softmax or CRF.
 
-    x_t = [E[w_t] ; c_t]                               word embedding, optional char features
+    x_t = [E[w_t] ; c_t ; k_t]                         word embedding, optional char features
     c_t = [c→_t ; c←_t]                                final states of a char BiLSTM over w_t
+    k_t = onehot(casing(w_t))                          optional casing class (`casing=True`)
     h_t = [h→_t ; h←_t] = BiLSTM(x_1 … x_n)_t          stacked, over the real words only
     P_t = W h_t + b                                    scores of the C tags at word t, (C,)
     softmax:  p(y_t | x) = softmax(P_t)[y_t],  L = −(1/N) Σ_t log p(y_t | x)
@@ -11,15 +12,25 @@ where N counts the real words of the batch. The character BiLSTM reads the lette
 so an unseen word (Hermione) still gets features from its spelling and capitals (Lample et al.
 2016); the word table can start from pretrained word2vec vectors (`load_pretrained`).
 
+Casing (`SequenceTaggerConfig(casing=True)`): a one-hot class of each word's spelling, read from
+its character ids (`set_char_vocabulary` gives the class of each character id): numeric, all
+lower, all upper, initial capital, has a digit, @mention, #hashtag, URL (contains ":" and "/"),
+other (`CASINGS`; `word_casing` is the same rule on a string). Pretrained word vectors are
+uncased (GloVe 6B), so this gives back what lower-casing removed; orthographic features of this
+kind help NER on tweets (Limsopatham & Collier, W-NUT 2016) and casing classes of this list
+are those of Reimers & Gurevych (EMNLP 2017), plus the Twitter ones.
+
 References:
     Huang, Xu, Yu. Bidirectional LSTM-CRF Models for Sequence Tagging. arXiv:1508.01991, 2015.
     Lample, Ballesteros, Subramanian, Kawakami, Dyer. Neural Architectures for Named Entity
         Recognition. NAACL 2016. https://arxiv.org/abs/1603.01360
+    Limsopatham, Collier. Bidirectional LSTM for Named Entity Recognition in Twitter Messages.
+        W-NUT 2016. https://aclanthology.org/W16-3920/
+    Reimers, Gurevych. Reporting Score Distributions Makes a Difference: Performance Study of
+        LSTM-networks for Sequence Tagging. EMNLP 2017 (the casing classes).
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -28,52 +39,74 @@ from torch import Tensor, nn
 from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.layers import LSTM
 from rnnkit.layers.lengths import check_lengths, lengths_mask
+from rnnkit.models.configs.tagger import (  # torch-free: a task config nests it
+    NUM_CASINGS,
+    SequenceTaggerConfig,
+)
 from rnnkit.models.crf import CRF
-from rnnkit.models.size import check_fits, recurrent_parameters
 from rnnkit.represent.embedding import copy_pretrained
 from rnnkit.text.tags import allowed_transitions
 
+# casing classes of a word, k_t = onehot(index); 0 is a padded word
+CASINGS = ("<pad>", "other", "numeric", "lower", "upper", "initial_upper", "has_digit",
+           "mention", "hashtag", "url")  # fmt: skip
+assert len(CASINGS) == NUM_CASINGS
+# classes of one character, what the casing rule reads (0: padding, 1: anything else)
+_PAD, _OTHER, _LOWER, _UPPER, _DIGIT, _AT, _HASH, _SLASH, _COLON = range(9)
+_MARKS = {"@": _AT, "#": _HASH, "/": _SLASH, ":": _COLON}
 
-@dataclass(frozen=True, kw_only=True)
-class SequenceTaggerConfig:
-    """Word (+ char) features → stacked BiLSTM → linear → softmax or CRF over `tags`."""
 
-    vocab_size: int  # V words
-    tags: tuple[str, ...]  # the C tag names, e.g. ("O", "B-PER", "I-PER")
-    embed_dim: int = 100  # E
-    char_vocab_size: int = 0  # characters; 0: no character features
-    char_embed_dim: int = 25  # E_c
-    char_hidden_size: int = 25  # H_c per direction
-    hidden_size: int = 100  # H per direction
-    num_layers: int = 1  # L
-    dropout: float = 0.5  # on x_t and on h_t
-    crf: bool = True  # CRF layer; False: independent softmax per word
-    constrain: bool = True  # CRF: forbid transitions invalid in BIO / BIOES
-    pad_id: int = 0  # padding id of words and characters
+def char_class(char: str) -> int:
+    """The class of one character: lower, upper, digit, @, #, /, : or other."""
+    if char in _MARKS:
+        return _MARKS[char]
+    if char.isdigit():
+        return _DIGIT
+    if char.islower():
+        return _LOWER
+    return _UPPER if char.isupper() else _OTHER
 
-    def __post_init__(self) -> None:
-        for name in ("vocab_size", "embed_dim", "char_embed_dim", "char_hidden_size",
-                     "hidden_size", "num_layers"):  # fmt: skip
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)}")
-        if len(self.tags) < 1 or len(set(self.tags)) != len(self.tags):
-            raise ConfigError(f"tags must be distinct and non-empty, got {list(self.tags)}")
-        if self.char_vocab_size < 0:
-            raise ConfigError(f"char_vocab_size must be ≥ 0, got {self.char_vocab_size}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
-        C, H_c = len(self.tags), self.char_hidden_size
-        parameters = self.vocab_size * self.embed_dim + self.char_vocab_size * self.char_embed_dim
-        if self.char_vocab_size:
-            parameters += recurrent_parameters(self.char_embed_dim, H_c, 1, "lstm", 2)
-        parameters += recurrent_parameters(self.input_size, self.hidden_size, self.num_layers,
-                                           "lstm", 2)  # fmt: skip
-        check_fits("this tagger", parameters + C * (2 * self.hidden_size + 1) + C * (C + 2))
 
-    @property
-    def input_size(self) -> int:
-        """F = E (+ 2·H_c with character features)."""
-        return self.embed_dim + (2 * self.char_hidden_size if self.char_vocab_size else 0)
+def _casing_of_classes(classes: Tensor) -> Tensor:
+    """Casing index (`CASINGS`) of words given as char classes (..., W) -> (...) int64.
+
+    The first rule that holds: padding (no characters), @mention and #hashtag (the mark, then
+    more), URL (":" and "/"), numeric (digits, no letters), has_digit, lower (letters, none
+    upper), upper (letters, none lower), initial_upper, other.
+    """
+
+    def count(kind: int) -> Tensor:  # characters of one class per word, (..., W) -> (...)
+        return (classes == kind).sum(-1)
+
+    real = (classes != _PAD).sum(-1)
+    lower, upper, digit = count(_LOWER), count(_UPPER), count(_DIGIT)
+    first = classes[..., 0]
+    letters = lower + upper
+    rules = [  # (condition, casing), first match wins: applied in reverse below
+        (real == 0, 0),
+        ((first == _AT) & (real > 1), CASINGS.index("mention")),
+        ((first == _HASH) & (real > 1), CASINGS.index("hashtag")),
+        ((count(_COLON) > 0) & (count(_SLASH) > 0), CASINGS.index("url")),
+        ((digit > 0) & (letters == 0), CASINGS.index("numeric")),
+        (digit > 0, CASINGS.index("has_digit")),
+        ((letters > 0) & (upper == 0), CASINGS.index("lower")),
+        ((letters > 0) & (lower == 0), CASINGS.index("upper")),
+        (first == _UPPER, CASINGS.index("initial_upper")),
+    ]
+    casing = torch.full_like(real, CASINGS.index("other"))
+    for condition, index in reversed(rules):
+        casing = torch.where(condition, torch.full_like(casing, index), casing)
+    return casing
+
+
+def word_casing(word: str) -> str:
+    """The casing class (a name of `CASINGS`) of a word, the rule the tagger applies to ids.
+
+    >>> [word_casing(w) for w in ("Paris", "NASA", "iPhone", "3pm", "2017", "@bob", "#nlp")]
+    ['initial_upper', 'upper', 'other', 'has_digit', 'numeric', 'mention', 'hashtag']
+    """
+    classes = torch.tensor([char_class(c) for c in word] or [_PAD])
+    return CASINGS[int(_casing_of_classes(classes))]
 
 
 class CharFeatures(nn.Module):
@@ -121,6 +154,10 @@ class SequenceTagger(nn.Module):
         with torch.no_grad():
             self.embedding.weight[config.pad_id] = 0.0
         self.chars = CharFeatures(config) if config.char_vocab_size else None
+        if config.casing:  # the class of each char id, from set_char_vocabulary
+            table = torch.full((config.char_vocab_size,), _OTHER, dtype=torch.long)
+            table[config.pad_id] = _PAD
+            self.register_buffer("char_classes", table)
         self.recurrent = LSTM(
             config.input_size, config.hidden_size, num_layers=config.num_layers,
             batch_first=True, bidirectional=True,
@@ -132,6 +169,28 @@ class SequenceTagger(nn.Module):
         if config.crf:
             constraints = allowed_transitions(config.tags) if config.constrain else None
             self.crf = CRF(len(config.tags), constraints=constraints)
+
+    def set_char_vocabulary(self, chars: list[str]) -> None:
+        """The characters of ids 0 … char_vocab_size − 1, which the casing classes read.
+
+        Entries that are not one character (the specials <pad>, <unk>) count as "other",
+        except id pad_id, which is padding. Saved with the weights (a buffer).
+        """
+        if not self.config.casing:
+            raise ConfigError("set_char_vocabulary is for a tagger with casing=True")
+        if len(chars) != self.config.char_vocab_size:
+            raise ShapeError(
+                f"got {len(chars)} characters for a char vocabulary of"
+                f" {self.config.char_vocab_size}"
+            )
+        table = torch.tensor([char_class(c) if len(c) == 1 else _OTHER for c in chars])
+        table[self.config.pad_id] = _PAD
+        self.char_classes.copy_(table)
+
+    def casing(self, char_ids: Tensor) -> Tensor:
+        """k_t: the one-hot casing class of each word. Shapes: (B, T, W) -> (B, T, NUM_CASINGS)."""
+        classes = self.char_classes.to(char_ids.device)[char_ids]  # (B, T, W)
+        return F.one_hot(_casing_of_classes(classes), NUM_CASINGS)
 
     def load_pretrained(self, vectors: Tensor, *, freeze: bool = False) -> None:
         """Copy a (V, E) table (word2vec rows aligned to the vocabulary) into E."""
@@ -167,6 +226,12 @@ class SequenceTagger(nn.Module):
                     f"got {tuple(char_ids.shape)}, {tuple(char_lengths.shape)}"
                 )
             x = torch.cat([x, self.chars(char_ids, char_lengths)], dim=-1)  # (B, T, F)
+            if self.config.casing:
+                if not bool((self.char_classes > _OTHER).any()):
+                    raise ConfigError(
+                        "casing=True reads the characters: call set_char_vocabulary(chars) first"
+                    )
+                x = torch.cat([x, self.casing(char_ids).to(x.dtype)], dim=-1)  # [E ; c ; k]
         outputs, _ = self.recurrent(self.dropout(x), lengths=lengths)  # h_t, (B, T, 2H)
         return self.output(self.dropout(outputs))  # P, (B, T, C)
 

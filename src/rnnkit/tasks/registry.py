@@ -28,12 +28,21 @@ from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
-from rnnkit.config import config_from_dict, config_to_dict, given_flags, read_config_file
+from rnnkit.config import (
+    config_from_dict,
+    config_to_dict,
+    flat_aliases,
+    given_flags,
+    merge_dicts,
+    nest_keys,
+    nested_fields,
+    read_config_file,
+)
 from rnnkit.errors import CheckpointError, ConfigError
 from rnnkit.training.config import TrainerConfig
 
 if TYPE_CHECKING:
-    from rnnkit.training import FitResult, Trainer, TrainingSetup
+    from rnnkit.training import FitResult, History, Trainer, TrainingSetup
 
 RESERVED_FIELDS = frozenset({"config", "data", "run_dir", "task", "checkpoint"})
 # The one rule for which checkpoint of a run is used (rnnkit.load, every loader, every command
@@ -60,6 +69,19 @@ class TaskInfo(NamedTuple):
     trainer_defaults: Mapping[str, Any]
     builder: str
     loader: str | None = None
+
+
+class Trained(NamedTuple):
+    """What `train` returns: the trained run as `rnnkit.load` gives it back, and how it went.
+
+    `model` is the task's loaded object (a charlm run's `LoadedModel`, …; None for a task with
+    no loader, or a run that wrote no checkpoint); `history` every logged metric (Keras's
+    `History`: `history.history["val_loss"]`); `result` the `Trainer.fit` result.
+    """
+
+    model: Any
+    history: History | None
+    result: FitResult
 
 
 class TaskBuilder(Protocol):
@@ -150,7 +172,7 @@ def register_task(
     trainer_fields = {f.name for f in dataclasses.fields(TrainerConfig)}
     clashes = sorted(
         {f.name for f in dataclasses.fields(config_cls)} & (trainer_fields | RESERVED_FIELDS)
-    )
+    )  # a nested config's fields that share a trainer name keep only their dotted flags
     if clashes:
         raise ConfigError(
             f"{config_cls.__name__} of task {name!r} reuses field names {clashes} of "
@@ -190,11 +212,20 @@ def get_task(name: str) -> TaskSpec:
     return spec
 
 
+def shared_names() -> frozenset[str]:
+    """Names a task config's nested fields cannot take as flat flags: the trainer's, the shared
+    flags' (`--data`, `--run-dir`, …)."""
+    return frozenset({f.name for f in dataclasses.fields(TrainerConfig)} | RESERVED_FIELDS)
+
+
 def split_config(spec: TaskSpec, data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Split a flat dict (or one with "task_config"/"trainer" sections) into task, trainer keys.
 
     A run's own config.json (it has "task", "task_config" and "trainer") gives its two
     sections; its other keys (data, vocab, model, versions, argv, …) are a record of the run.
+    A nested config's field may be given as an object, a dotted key ("model.hidden_size") or
+    its flat alias ("hidden_size", where no trainer field has that name); the task part comes
+    back with them nested (`rnnkit.config.nest_keys`).
     """
     if "task" in data and all(isinstance(data.get(key), dict) for key in RUN_SECTIONS):
         if data["task"] != spec.name:
@@ -203,14 +234,16 @@ def split_config(spec: TaskSpec, data: dict[str, Any]) -> tuple[dict[str, Any], 
                 f"it with `rnnkit train {data['task']} --config …`"
             )
         data = {key: data[key] for key in RUN_SECTIONS}
-    task_keys = {f.name for f in dataclasses.fields(spec.config_cls)}
     trainer_keys = {f.name for f in dataclasses.fields(TrainerConfig)}
+    nested = nested_fields(spec.config_cls)
+    task_keys = {f.name for f in dataclasses.fields(spec.config_cls)}
+    task_keys |= set(flat_aliases(spec.config_cls, shared_names()))
     task_part = dict(data.get("task_config") or {})
     trainer_part = dict(data.get("trainer") or {})
     for key, value in data.items():
         if key in ("task_config", "trainer"):
             continue
-        if key in task_keys:
+        if key in task_keys or key.partition(".")[0] in nested:
             task_part[key] = value
         elif key in trainer_keys:
             trainer_part[key] = value
@@ -219,7 +252,7 @@ def split_config(spec: TaskSpec, data: dict[str, Any]) -> tuple[dict[str, Any], 
                 f"unknown config key {key!r} for task {spec.name!r}; valid keys: "
                 f"{sorted(task_keys | trainer_keys)}"
             )
-    return task_part, trainer_part
+    return nest_keys(spec.config_cls, task_part, shared_names()), trainer_part
 
 
 def configs_from_flags(spec: TaskSpec, args: argparse.Namespace) -> tuple[Any, TrainerConfig]:
@@ -230,7 +263,7 @@ def configs_from_flags(spec: TaskSpec, args: argparse.Namespace) -> tuple[Any, T
     data = read_config_file(args.config) if getattr(args, "config", None) else {}
     task_part, trainer_part = split_config(spec, data)
     trainer_part = {**spec.trainer_defaults, **trainer_part}
-    task_part.update(given_flags(spec.config_cls, args))
+    task_part = merge_dicts(task_part, given_flags(spec.config_cls, args))
     trainer_part.update(given_flags(TrainerConfig, args))
     return config_from_dict(spec.config_cls, task_part), config_from_dict(
         TrainerConfig, trainer_part
@@ -297,8 +330,15 @@ def train(
     data: str | Path | None = None,
     run_dir: str | Path | None = None,
     callbacks: Sequence[Callable[..., None]] = (),
-) -> FitResult:
-    """Train task `name` from scratch into `run_dir` (default runs/<task>-<time>)."""
+    report: bool = True,
+) -> Trained:
+    """Train task `name` from scratch into `run_dir` (default runs/<task>-<time>).
+
+    Returns the trained run as `rnnkit.load` would give it back, with the History of every
+    logged metric and the fit result (`Trained`). With `report` the task's report runs, its
+    printing silenced, as `rnnkit train` runs it after training: the same plots are written
+    (a charlm run's `plots/*.png`, a classifier's confusion matrix, a forecast's plot).
+    """
     from rnnkit.training.run_guard import check_new_run_dir, start_afresh
 
     run_dir = Path(run_dir) if run_dir is not None else default_run_dir(name)
@@ -318,7 +358,26 @@ def train(
             )
         if os.environ.get("RANK", "0") == "0":
             start_afresh(run_dir)  # a run killed before its first checkpoint is replaced
-        return _train_new(spec, task_config, trainer_config, data, run_dir, callbacks)
+        result = _train_new(spec, task_config, trainer_config, data, run_dir, callbacks)
+    return trained(spec, run_dir, result, report=report)
+
+
+def trained(spec: TaskSpec, run_dir: Path, result: FitResult, *, report: bool = True) -> Trained:
+    """The `Trained` of a finished fit: the run loaded back (process 0, where the task has a
+    loader and the run a checkpoint), its history; the task's report, silenced, if `report`."""
+    from rnnkit.console import console
+
+    main = os.environ.get("RANK", "0") == "0"
+    if report and main and spec.report is not None and result.checkpoint is not None:
+        quiet, console.quiet = console.quiet, True  # the library prints nothing (console.py)
+        try:
+            spec.report(run_dir, result)  # writes the same plots as `rnnkit train`
+        finally:
+            console.quiet = quiet
+    model = None
+    if main and spec.name in _LOADERS and result.checkpoint is not None:
+        model = loader_of(spec.name)(run_dir, checkpoint=DEFAULT_CHECKPOINT)
+    return Trained(model, result.history, result)
 
 
 def _train_new(
@@ -406,7 +465,8 @@ def _resume(
         check_same_data(run_dir, trainer.run_config.get("data_digest"))
         path = trainer.load_checkpoint(checkpoint)
         if trainer.loop.step >= trainer.config.max_steps:  # nothing trained, nothing deleted
-            return FitResult(trainer.loop.step, NOTHING_TO_TRAIN, trainer.loop.best_metric, path)
+            return FitResult(trainer.loop.step, NOTHING_TO_TRAIN, trainer.loop.best_metric, path,
+                             history=trainer.history)  # fmt: skip
         return trainer.fit()
 
 

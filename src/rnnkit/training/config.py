@@ -8,6 +8,8 @@ References:
     https://arxiv.org/abs/1211.5063 (gradient-norm clipping, the default θ₀ below)
     Williams & Peng 1990, "An efficient gradient-based algorithm for on-line training of
     recurrent network trajectories" (truncated BPTT(k1, k2))
+    Merity, Keskar & Socher 2017, "Regularizing and Optimizing LSTM Language Models",
+    https://arxiv.org/abs/1708.02182 (NT-ASGD, optimizer="ntasgd": averaging.py)
 """
 
 from __future__ import annotations
@@ -26,9 +28,9 @@ class TrainerConfig:
     # The help groups of `rnnkit train TASK --help` (config.GROUP_ORDER); every field is in one.
     FLAG_GROUPS: ClassVar[dict[str, tuple[str, ...]]] = {
         "training": (
-            "max_steps", "max_epochs", "optimizer", "lr", "momentum", "nesterov", "betas",
-            "weight_decay", "schedule", "warmup_steps", "decay_every", "decay_factor", "min_lr",
-            "plateau_patience", "clip_norm", "clip_value", "tbptt_k1", "tbptt_k2",
+            "max_steps", "max_epochs", "optimizer", "nonmono", "lr", "momentum", "nesterov",
+            "betas", "weight_decay", "schedule", "warmup_steps", "decay_every", "decay_factor",
+            "min_lr", "plateau_patience", "clip_norm", "clip_value", "tbptt_k1", "tbptt_k2",
             "accumulate_steps", "eval_every", "monitor", "monitor_mode",
             "early_stopping_patience", "min_delta", "seed", "device", "precision",
             "on_nonfinite", "divergence_ratio", "max_skipped",
@@ -39,10 +41,11 @@ class TrainerConfig:
 
     max_steps: int = 1000  # optimizer updates
     max_epochs: int | None = None  # passes over the training data; None: no limit
-    optimizer: Literal["sgd", "adam", "adamw"] = "adam"  # the update rule
+    optimizer: Literal["sgd", "adam", "adamw", "ntasgd"] = "adam"  # ntasgd: SGD, then averaged
+    nonmono: int = 5  # n of NT-ASGD: average once val is worse than the best but the last n
     lr: float = 1e-3  # η, peak learning rate
-    momentum: float = 0.9  # μ, SGD only
-    nesterov: bool = False  # SGD only
+    momentum: float = 0.9  # μ, SGD and NT-ASGD (the AWD-LSTM used 0)
+    nesterov: bool = False  # SGD and NT-ASGD
     betas: tuple[float, float] = (0.9, 0.999)  # β₁, β₂ of Adam/AdamW
     weight_decay: float = 0.0  # λ; decoupled for AdamW
     schedule: Literal["constant", "step", "cosine", "plateau"] = "constant"  # η over the steps
@@ -76,6 +79,7 @@ class TrainerConfig:
     def __post_init__(self) -> None:
         positive = {
             "max_steps": self.max_steps,
+            "nonmono": self.nonmono,
             "accumulate_steps": self.accumulate_steps,
             "decay_every": self.decay_every,
             "keep_last": self.keep_last,
@@ -100,6 +104,11 @@ class TrainerConfig:
                 raise ConfigError(f"{name} must be ≥ 0, got {value}")
         self._check_ranges()
         self._check_tbptt()
+        if self.optimizer == "ntasgd" and self.eval_every < 1:
+            raise ConfigError(
+                "optimizer ntasgd starts averaging when validation stops improving, so it needs "
+                "evaluations: set --eval-every N (steps between them, e.g. one epoch)"
+            )
 
     def _check_ranges(self) -> None:
         numbers = {f.name: getattr(self, f.name) for f in fields(self)}

@@ -2,7 +2,8 @@
 
 Besides weights, optimizer and RNG states, resuming exactly needs to know how many updates
 were made, the best monitored metric so far, and, inside a batch cut into truncated-BPTT
-windows, where that batch came from and which window is next.
+windows, where that batch came from and which window is next; with NT-ASGD, the validation
+values its trigger watches and the step the averaging began at (`rnnkit.training.averaging`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from typing import Any
 
 from rnnkit.errors import CheckpointError
 
-ADDED_LATER = frozenset({"first_loss"})  # fields older checkpoints lack; None when absent
+# fields older checkpoints lack; None when absent
+ADDED_LATER = frozenset({"first_loss", "nonmono_log", "averaging_from"})
 
 
 @dataclass(kw_only=True)
@@ -31,6 +33,8 @@ class LoopState:
     last_eval_step: int | None = None
     pending_position: dict[str, Any] | None = None  # data position before a batch in progress
     pending_window: int = 0  # next truncated-BPTT window of that batch
+    nonmono_log: list[float] | None = None  # NT-ASGD: monitored values before the trigger
+    averaging_from: int | None = None  # NT-ASGD: step T the weight averaging began after
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict of every field."""
@@ -40,8 +44,8 @@ class LoopState:
     def from_json(cls, data: dict[str, Any], *, source: str) -> LoopState:
         """Rebuild from `to_json`; unknown or missing keys are a CheckpointError naming `source`."""
         names = {f.name for f in dataclasses.fields(cls)}
-        if isinstance(data, dict) and set(data) == names - ADDED_LATER:  # an older checkpoint
-            data = {**data, **{name: None for name in ADDED_LATER}}
+        if isinstance(data, dict) and names - ADDED_LATER <= set(data) < names:  # older
+            data = {**{name: None for name in ADDED_LATER}, **data}
         if not isinstance(data, dict) or set(data) != names:
             found = sorted(data) if isinstance(data, dict) else type(data).__name__
             raise CheckpointError(f"{source}: 'loop' must have keys {sorted(names)}, got {found}")

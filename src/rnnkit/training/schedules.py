@@ -20,6 +20,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from rnnkit.errors import ConfigError
 from rnnkit.training.config import TrainerConfig
 
 
@@ -29,10 +30,14 @@ def build_optimizer(
     """The torch optimizer named by `config.optimizer`, at the peak learning rate η.
 
     SGD with momentum:  v ← μ v + g,  θ ← θ − η v   (torch's form; Nesterov optional)
+    NT-ASGD:            SGD as above; the average of the iterates is kept apart
+                        (`training.averaging`, Merity et al. 2017)
     Adam / AdamW:       see Kingma & Ba 2015; AdamW decays θ ← θ − ηλθ apart from the gradient.
     """
     params = [p for p in parameters if p.requires_grad]
-    if config.optimizer == "sgd":
+    if config.optimizer not in ("sgd", "ntasgd", "adam", "adamw"):
+        raise ConfigError(f"unknown optimizer {config.optimizer!r}: sgd, ntasgd, adam or adamw")
+    if config.optimizer in ("sgd", "ntasgd"):
         return torch.optim.SGD(
             params,
             lr=config.lr,

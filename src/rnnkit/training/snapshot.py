@@ -7,6 +7,10 @@ scaler and returns the rest (`Restored`: loop counters, carried state, data posi
 states) for the trainer to put in place, the RNG states last (`set_all_rng_states`), so that
 nothing drawn between loading and the next update can shift the random streams.
 
+With NT-ASGD averaging (averaging.py), `model.safetensors` holds the averaged weights w̄ (what
+a loaded run uses), and `loop.safetensors` the SGD iterate θ under `iterate.<name>` and the
+count N of iterates averaged (`average.count`), so that a resume continues both exactly.
+
 The module stands below the trainer: the trainer calls it, never the other way round.
 
     trainer.py → snapshot.py → checkpoint_manager.py (the run's checkpoints/ directory)
@@ -26,6 +30,7 @@ from torch import Tensor, nn
 
 from rnnkit.errors import CheckpointError, DataError
 from rnnkit.seeding import rng_state, set_rng_state
+from rnnkit.training.averaging import averaged_count, set_averaged_count
 from rnnkit.training.checkpoint import (
     STATE_FILE,
     Checkpoint,
@@ -98,8 +103,13 @@ def capture(
     """
     optimizer_state, optimizer_meta = optimizer_tensors(updater.optimizer)
     carry_state, carry_structure = structure_to_tensors(carried)
+    weights = model_tensors(model)
+    if updater.average is not None:  # NT-ASGD: w̄ as the model, θ and N to resume
+        carry_state |= {f"{ITERATE}{name}": value for name, value in weights.items()}
+        carry_state[AVERAGE_COUNT] = torch.tensor(averaged_count(updater.average))
+        weights = model_tensors(updater.average.module)
     tensors = {
-        "model.safetensors": model_tensors(model),
+        "model.safetensors": weights,
         "optimizer.safetensors": optimizer_state,
         "loop.safetensors": carry_state,
     }
@@ -120,6 +130,10 @@ def capture(
         "rng": all_rng_states(),
     }
     return tensors, state
+
+
+ITERATE = "iterate."  # loop.safetensors: the SGD iterate θ of an NT-ASGD run that averages
+AVERAGE_COUNT = "average.count"  # loop.safetensors: N, the iterates averaged
 
 
 def config_difference(saved: dict[str, Any], current: dict[str, Any]) -> str:
@@ -216,12 +230,32 @@ def restore(
     updater.schedule.load_state_dict(state["schedule"])
     if updater.scaler is not None and state["scaler"]:
         updater.scaler.load_state_dict(state["scaler"])
+    loop = LoopState.from_json(state["loop"], source=str(path / STATE_FILE))
+    _restore_average(loop, updater, model, tensors["loop.safetensors"], path)
     return Restored(
-        loop=LoopState.from_json(state["loop"], source=str(path / STATE_FILE)),
+        loop=loop,
         carried=tensors_to_structure(tensors["loop.safetensors"], state["carry"], device),
         data_position=state["data_position"],
         rng=state["rng"],
     )
+
+
+def _restore_average(
+    loop: LoopState, updater: Updater, model: nn.Module, tensors: dict[str, Tensor], path: Path
+) -> None:
+    """NT-ASGD: the model holds w̄ from model.safetensors; copy it into a fresh average, put N
+    back, and load the iterate θ into the model. Before the trigger: no average."""
+    updater.average = None
+    if loop.averaging_from is None:
+        return
+    if AVERAGE_COUNT not in tensors:
+        raise CheckpointError(
+            f"{path / 'loop.safetensors'} lacks the NT-ASGD average count that state.json's "
+            f"averaging_from={loop.averaging_from} needs"
+        )
+    set_averaged_count(updater.start_averaging(), int(tensors[AVERAGE_COUNT]))
+    iterate = {k[len(ITERATE) :]: v for k, v in tensors.items() if k.startswith(ITERATE)}
+    load_model_tensors(model, iterate, source=path / "loop.safetensors")
 
 
 def begin_continuation(

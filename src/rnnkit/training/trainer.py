@@ -6,7 +6,9 @@ SIGINT/SIGTERM:
     update      full BPTT over A micro-batches, or one truncated-BPTT window  (update.py, tbptt.py)
     log         a row of metrics.jsonl (and of `history`) every `log_every` steps; the progress
                 bar or a log line
-    evaluate    every `eval_every` steps: mean validation loss and task metrics, early stopping
+    evaluate    every `eval_every` steps: mean validation loss and task metrics, early stopping;
+                with optimizer "ntasgd", the trigger of the weight average (averaging.py), which
+                evaluations and checkpoints then use
     checkpoint  every `checkpoint_every` steps, at the best evaluation, and at the end
 
 The model is any `nn.Module`; the Objective (objective.py) says how a batch becomes a loss. A
@@ -34,6 +36,7 @@ from rnnkit.config import config_to_dict
 from rnnkit.console import make_progress
 from rnnkit.errors import ConfigError, TrainingDiverged
 from rnnkit.training import snapshot
+from rnnkit.training.averaging import observe_for_averaging
 from rnnkit.training.checkpoint_manager import CheckpointManager
 from rnnkit.training.config import TrainerConfig
 from rnnkit.training.data import BatchSource
@@ -107,8 +110,10 @@ class Trainer:
         handle_signals: bool = True,
     ) -> None:
         needs_eval = config.early_stopping_patience > 0 or config.schedule == "plateau"
-        if needs_eval and eval_data is None:
-            raise ConfigError("early stopping and the plateau schedule need evaluation data")
+        if (needs_eval or config.optimizer == "ntasgd") and eval_data is None:
+            raise ConfigError(
+                "early stopping, the plateau schedule and NT-ASGD need evaluation data"
+            )
         self.config = config
         self.context = context or current_context(config.device)
         self.device = self.context.device
@@ -305,11 +310,15 @@ class Trainer:
             logger.info("step %d/%d  %s", row["step"], self.config.max_steps, info)
 
     def evaluate(self) -> dict[str, float]:
-        """The objective's metrics on `eval_data`, named `val_<metric>`; {} without eval data."""
+        """The objective's metrics on `eval_data`, named `val_<metric>`; {} without eval data.
+
+        Once NT-ASGD averages, the averaged weights w̄ are evaluated.
+        """
         if self.eval_data is None:
             return {}
+        average = self.updater.average
         return evaluate_model(
-            self.model,
+            self.model if average is None else average.module,
             self.objective,
             self.eval_data,
             context=self.context,
@@ -322,6 +331,9 @@ class Trainer:
         metrics = self.evaluate()
         loop.last_eval_step, self.last_metrics = loop.step, metrics
         self._log({"kind": "eval", "step": loop.step, "epoch": loop.epoch, **metrics})
+        if observe_for_averaging(loop, metrics, self.config):
+            self.updater.start_averaging()
+            self._log({"kind": "averaging", "step": loop.step})
         improved = observe_metric(loop, metrics, self.config)
         self.updater.schedule.observe(metrics[self.config.monitor])
         if improved and self.config.keep_best:  # after every state change of this evaluation

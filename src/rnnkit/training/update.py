@@ -7,6 +7,7 @@ BPTT is one window (`tbptt.run_window`). Both end in `finish`:
     g ← ∂L/∂θ                                (backward of n_m·L_m, then × W/N after DDP's mean)
     report ‖g‖; clip (value, then norm); check ‖g‖ and L are finite, and L ≤ L_max
     η_t from the schedule; θ ← optimizer step (through the GradScaler for fp16)
+    NT-ASGD once averaging has begun: w̄ ← w̄ + (θ − w̄) / (N + 1)   (averaging.py)
 
 where n_m is the number of predictions of micro-batch m, N = Σ n_m over all processes and W the
 number of processes (DDP averages gradients, so W/N turns the averaged sums into the mean).
@@ -26,7 +27,9 @@ import math
 from typing import NamedTuple
 
 from torch import Tensor, nn
+from torch.optim.swa_utils import AveragedModel
 
+from rnnkit.training.averaging import start_average
 from rnnkit.training.clipping import clip_grad_norm, clip_grad_value, global_grad_norm
 from rnnkit.training.config import TrainerConfig
 from rnnkit.training.distributed import DistributedContext, all_reduce_sum
@@ -59,13 +62,19 @@ class Updater:
         self.config = config
         self.context = context
         self.precision = precision
-        self.optimizer = build_optimizer(model.parameters(), config)
+        self.optimizer = build_optimizer(model.parameters(), config)  # NT-ASGD steps with SGD
+        self.average: AveragedModel | None = None  # NT-ASGD's w̄ once averaging has begun
         self.schedule = LRSchedule(config)
         self.scaler = make_scaler(precision, context.device)
         self.weight_by_tokens = False  # set by `begin`
         self._loss_sum = 0.0
         self._tokens = 0
         self._nonfinite = False
+
+    def start_averaging(self) -> AveragedModel:
+        """Begin NT-ASGD's average of the iterates from the next update on (`averaging.py`)."""
+        self.average = start_average(self.model)
+        return self.average
 
     def autocast(self) -> contextlib.AbstractContextManager:
         """The autocast context of the run's precision."""
@@ -121,6 +130,8 @@ class Updater:
             self.scaler.update()
         else:
             self.optimizer.step()
+        if self.average is not None:
+            self.average.update_parameters(self.model)  # w̄ over θ_{T+1} … θ_k
         return UpdateStats(loss, tokens_int, norm_before, norm_after, lr)
 
     def _clip(self) -> tuple[float, float]:

@@ -72,6 +72,7 @@ class CharLMAdapter(Adapter):
             "hidden_size": config.hidden_size,
             "num_layers": config.num_layers,
             "level": level,
+            **config.regularisers(),  # those that are on: weight_drop, zoneout, AR/TAR, …
         }
 
     def pieces(self, request: schemas.GenerateRequest) -> Iterator[str]:
@@ -168,7 +169,7 @@ class ClassifierAdapter(Adapter):
     def info(self) -> dict[str, Any]:
         return {
             "classes": list(self.loaded.classes),
-            "cell": self.loaded.config.model,
+            "cell": getattr(self.loaded.model.config, "cell", "bow"),  # bow: no cell
             "vocab_size": len(self.loaded.vocab),
         }
 
@@ -316,7 +317,7 @@ class ForecasterAdapter(Adapter):
             "series": series.name,
             "columns": list(series.columns),
             "length": len(series),
-            "cell": self.loaded.config.cell,
+            "cell": self.loaded.model.config.cell,
             "horizon": self.loaded.config.horizon,
         }
 

@@ -40,11 +40,11 @@ import torch
 from fastapi import APIRouter, FastAPI, File, Form, Query, UploadFile
 from fastapi import Request as HTTPRequest
 from fastapi.exceptions import HTTPException
-from fastapi.responses import FileResponse, StreamingResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 
 from rnnkit import __version__
-from rnnkit.errors import RnnkitError
+from rnnkit.errors import DataError, RnnkitError
 from rnnkit.web import docs, handlers, openapi, schemas
 from rnnkit.web.curves import run_curves
 from rnnkit.web.generation import Generation, in_worker_threads, sse_events
@@ -60,6 +60,10 @@ IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/bmp", "image/gif"
 STREAM_PATH = "/api/models/{model_id}/generate/stream"
 CURVES_PATH = "/api/models/{model_id}/curves"
 CAPTION_PATH = "/api/models/{model_id}/caption"
+TOUR_LINK = (  # added to the page's header when a tour is served
+    '<p class="tour-link"><a href="/tour/" data-testid="tour-link">The guided tour</a> of the '
+    "lectures: worked examples, gradients and one application per pattern.</p>"
+)
 CAPTION_BEAM = 3  # the beam of a caption request that names none (max_beam if that is lower)
 ERRORS: dict[int | str, dict] = {
     **{code: {"model": schemas.ErrorResponse} for code in (400, 404, 413)},
@@ -278,17 +282,34 @@ def gradients(
     return adapter.gradients(body.text)
 
 
-def index() -> FileResponse:
-    """The demo page."""
+def index(request: HTTPRequest) -> Response:
+    """The demo page; with a tour served (`rnnkit serve --tour DIR`), its header links /tour/."""
     page = STATIC / "index.html"
     if not page.is_file():
         raise HTTPException(404, f"the page is missing: {page}")
-    return FileResponse(page)
+    if request.app.state.tour is None:
+        return FileResponse(page)
+    text = page.read_text(encoding="utf-8")
+    return HTMLResponse(text.replace("</header>", f"  {TOUR_LINK}\n  </header>", 1))
 
 
-def create_app(run_dirs: list[Path], settings: ServeSettings | None = None) -> FastAPI:
-    """The app serving `run_dirs` (each loaded now, once) under the limits of `settings`."""
+def tour_folder(tour: Path | None) -> Path | None:
+    """The folder of a tour page written by `rnnkit tour --out DIR` (its index.html), or None."""
+    if tour is not None and not (Path(tour) / "index.html").is_file():
+        raise DataError(
+            f"{tour} holds no tour page (index.html); write one with "
+            f"`rnnkit tour --quick --out {tour}`"
+        )
+    return None if tour is None else Path(tour)
+
+
+def create_app(
+    run_dirs: list[Path], settings: ServeSettings | None = None, *, tour: Path | None = None
+) -> FastAPI:
+    """The app serving `run_dirs` (each loaded now, once) under the limits of `settings`; with
+    `tour`, the folder of a `rnnkit tour` page served at /tour/ and linked from the page."""
     settings = settings or ServeSettings()
+    tour = tour_folder(tour)
     app = FastAPI(
         title="rnnkit",
         version=__version__,
@@ -297,6 +318,7 @@ def create_app(run_dirs: list[Path], settings: ServeSettings | None = None) -> F
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.tour = tour
     app.state.models = load_runs(run_dirs)
     app.state.generations = Slots(
         total=settings.max_generations,
@@ -312,6 +334,8 @@ def create_app(run_dirs: list[Path], settings: ServeSettings | None = None) -> F
     app.include_router(api)
     app.add_api_route("/", index, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
+    if tour is not None:
+        app.mount("/tour", StaticFiles(directory=tour, html=True), name="tour")
     docs.install(app)
     routes = {STREAM_PATH: schemas.GenerateQuery, CURVES_PATH: schemas.CurvesQuery}
     openapi.install(app, settings, routes, forms={CAPTION_PATH: {"beam": "max_beam"}})

@@ -6,24 +6,35 @@ This module imports no torch, so that `rnnkit train … --help` lists the flags 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
 from rnnkit.errors import ConfigError
+from rnnkit.models.configs.conditioned_decoder import ConditionedDecoderConfig
 from rnnkit.tasks.registry import TaskInfo
+
+
+def _decoder() -> ConditionedDecoderConfig:
+    """The task's own decoder defaults: H 256, dropout 0.3, v sets h_0 (Vinyals et al. 2015)."""
+    return ConditionedDecoderConfig(embed_dim=256, hidden_size=256, dropout=0.3)
+
 
 Corpus = Literal["auto", "flickr8k", "coco_mini", "coco"]
 
 
 @dataclass(frozen=True, kw_only=True)
 class CaptionConfig:
-    """A captioning run: corpus, image or feature input, vocabulary and model (trainer apart)."""
+    """A captioning run: corpus, image or feature input, vocabulary and model (trainer apart).
+
+    `decoder` is the ConditionedDecoder's own config (`--decoder.hidden-size`, alias
+    `--hidden-size`); its vocabulary comes from the captions, its condition size from
+    `feature_size`. The CNN's stages are `cnn_width` × 1, 2, 4, 8.
+    """
 
     FLAG_GROUPS: ClassVar[dict[str, tuple[str, ...]]] = {  # help groups of the flags
         "data": ("corpus", "eval_split", "features", "image_size", "flip", "min_freq", "max_tokens",
                  "batch_size"),
-        "model": ("cnn_width", "conditioning", "cell", "feature_size", "embed_dim", "hidden_size",
-                  "num_layers", "dropout", "eval_beam", "max_length"),
+        "model": ("cnn_width", "feature_size", "decoder", "eval_beam", "max_length"),
     }  # fmt: skip
 
     corpus: Corpus = "auto"  # auto: from --data, else flickr8k; coco: --data DIR, COCO layout
@@ -32,13 +43,8 @@ class CaptionConfig:
     image_size: int = 64  # S, images resized and centre-cropped to S × S
     cnn_width: int = 16  # channels of the first CNN stage (then ×2 per stage, 4 stages)
     flip: bool = True  # mirror training images left–right with probability ½
-    conditioning: Literal["init", "every_step"] = "init"  # how v enters the decoder
-    cell: Literal["rnn", "lstm", "gru"] = "lstm"  # decoder cell: Elman, LSTM or GRU
     feature_size: int = 256  # F, the size of v
-    embed_dim: int = 256  # E, size of each word's embedding
-    hidden_size: int = 256  # H, hidden units per decoder layer
-    num_layers: int = 1  # L, stacked decoder layers
-    dropout: float = 0.3  # p on the decoder's inputs, between layers and before W_out
+    decoder: ConditionedDecoderConfig = field(default_factory=_decoder)  # LSTM, H 256, init
     min_freq: int = 2  # rarer caption words become <unk>
     max_tokens: int = 25  # longer training captions are cut (their <eos> is kept)
     batch_size: int = 32  # B captions per update
@@ -46,8 +52,8 @@ class CaptionConfig:
     max_length: int = 25  # most tokens of a generated caption
 
     def __post_init__(self) -> None:
-        sizes = ("image_size", "cnn_width", "feature_size", "embed_dim", "hidden_size",
-                 "min_freq", "max_tokens", "batch_size", "eval_beam", "max_length")  # fmt: skip
+        sizes = ("image_size", "cnn_width", "feature_size", "min_freq", "max_tokens",
+                 "batch_size", "eval_beam", "max_length")  # fmt: skip
         for name in sizes:
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)}")

@@ -41,7 +41,6 @@ from rnnkit.errors import DataError
 from rnnkit.losses.sequence import perplexity, sequence_cross_entropy
 from rnnkit.models.captioner import Captioner, CaptionerConfig
 from rnnkit.models.image_encoder import FeatureInputConfig, ImageEncoderConfig
-from rnnkit.models.one_to_many import ConditionedDecoderConfig
 from rnnkit.tasks.caption.config import TRAINER_DEFAULTS as TRAINER_DEFAULTS  # re-exported
 from rnnkit.tasks.caption.config import CaptionConfig
 from rnnkit.tasks.datapath import choose_reader
@@ -203,11 +202,9 @@ def model_config(config: CaptionConfig, vocab: Vocab, feature_input: int) -> Cap
                                  image_size=config.image_size,
                                  feature_size=config.feature_size),
         features=FeatureInputConfig(input_size=feature_input, feature_size=config.feature_size),
-        decoder=ConditionedDecoderConfig(
-            vocab_size=len(vocab), embed_dim=config.embed_dim, condition_size=config.feature_size,
-            cell=config.cell, hidden_size=config.hidden_size, num_layers=config.num_layers,
-            dropout=config.dropout, conditioning=config.conditioning, pad_id=vocab.pad_id,
-            bos_id=vocab.bos_id, eos_id=vocab.eos_id),
+        decoder=replace(
+            config.decoder, vocab_size=len(vocab), condition_size=config.feature_size,
+            pad_id=vocab.pad_id, bos_id=vocab.bos_id, eos_id=vocab.eos_id),
     )  # fmt: skip
 
 

@@ -6,14 +6,15 @@ This module imports no torch, so that `rnnkit train … --help` lists the flags 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from rnnkit.errors import ConfigError
+from rnnkit.models.configs.language_model import LanguageModelConfig
 from rnnkit.tasks.registry import TaskInfo
 
 if TYPE_CHECKING:
-    from rnnkit.models.many_to_many import LanguageModelConfig
     from rnnkit.text.tokenize import Tokenizer
 
 
@@ -21,14 +22,15 @@ if TYPE_CHECKING:
 class CharLMConfig:
     """A language-model run: data, vocabulary, model and chunking (trainer options apart).
 
-    The defaults are the main job's: a 2-layer LSTM over Tiny Shakespeare characters.
+    The defaults are the main job's: a 2-layer LSTM over Tiny Shakespeare characters. `model`
+    is the LanguageModel's own config (`--model.hidden-size`, alias `--hidden-size`); its
+    vocab_size is filled in from the data (`model_config`).
     """
 
     FLAG_GROUPS: ClassVar[dict[str, tuple[str, ...]]] = {  # help groups of the flags
         "data": ("level", "lowercase", "min_freq", "max_chars", "val_fraction", "batch_size",
                  "seq_len"),
-        "model": ("cell", "embed_dim", "hidden_size", "num_layers", "dropout", "tie_weights",
-                  "nonlinearity", "peephole", "coupled_gates", "reset_after"),
+        "model": ("model",),
         "output": ("samples", "sample_length", "sample_temperature"),
     }  # fmt: skip
 
@@ -37,16 +39,7 @@ class CharLMConfig:
     min_freq: int = 1  # word level: rarer words become <unk>
     max_chars: int | None = None  # use only the first characters of the corpus; None: all
     val_fraction: float = 0.1  # held-out tail of the corpus for validation
-    cell: Literal["rnn", "lstm", "gru", "mrnn", "mlstm"] = "lstm"  # Elman, LSTM, GRU, mRNN, mLSTM
-    embed_dim: int = 64  # E, size of each token's embedding
-    hidden_size: int = 256  # H, hidden units per layer
-    num_layers: int = 2  # L, stacked recurrent layers
-    dropout: float = 0.0  # p between layers and before the output projection
-    tie_weights: bool = False  # W_hy = E (needs embed_dim == hidden_size)
-    nonlinearity: Literal["tanh", "relu"] = "tanh"  # Elman cell only
-    peephole: bool = False  # LSTM only
-    coupled_gates: bool = False  # LSTM only
-    reset_after: bool = True  # GRU only
+    model: LanguageModelConfig = field(default_factory=LanguageModelConfig)  # E 64, H 256, L 2
     batch_size: int = 32  # B parallel streams
     seq_len: int = 50  # T steps per chunk (one update each, unless tbptt_k1 cuts it)
     samples: int = 3  # samples printed while training (at start, middle, end); 0: none
@@ -65,22 +58,8 @@ class CharLMConfig:
             raise ConfigError(f"samples must be ≥ 0, got {self.samples}")
 
     def model_config(self, vocab_size: int) -> LanguageModelConfig:
-        """The LanguageModel's config for a vocabulary of `vocab_size` tokens."""
-        from rnnkit.models.many_to_many import LanguageModelConfig
-
-        return LanguageModelConfig(
-            vocab_size=vocab_size,
-            embed_dim=self.embed_dim,
-            hidden_size=self.hidden_size,
-            num_layers=self.num_layers,
-            cell=self.cell,
-            dropout=self.dropout,
-            tie_weights=self.tie_weights,
-            nonlinearity=self.nonlinearity,
-            peephole=self.peephole,
-            coupled_gates=self.coupled_gates,
-            reset_after=self.reset_after,
-        )
+        """The LanguageModel's config for a vocabulary of `vocab_size` tokens (the data's)."""
+        return dataclasses.replace(self.model, vocab_size=vocab_size)
 
     def tokenizer(self) -> Tokenizer:
         """Characters (code points) or words, as `level` says."""

@@ -32,7 +32,7 @@ from rnnkit.console import console
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.losses.sequence import bits_per_char, perplexity, sequence_cross_entropy
 from rnnkit.models.decoding import SamplingConfig
-from rnnkit.models.many_to_many import LanguageModel
+from rnnkit.models.many_to_many import LanguageModel, activity_regularisation
 from rnnkit.models.size import check_fits, training_activations
 from rnnkit.tasks.charlm.config import TASK_NAME, CharLMConfig
 from rnnkit.tasks.charlm.config import TRAINER_DEFAULTS as TRAINER_DEFAULTS  # re-exported
@@ -174,6 +174,9 @@ class LanguageModelObjective(Objective):
         logits, state = model(batch.inputs, state)  # (B, T, V)
         targets = batch.targets[:, loss_from:]  # (B, T')
         loss = sequence_cross_entropy(logits[:, loss_from:], targets)
+        penalty = activity_regularisation(model)  # AR + TAR, training passes only
+        if penalty is not None:  # the value stays L (logged as such), the gradient has both
+            loss = loss + (penalty - penalty.detach())
         return StepResult(loss, targets.numel(), state)
 
     def slice_time(self, batch: Chunk, start: int, stop: int) -> Chunk:
@@ -217,8 +220,9 @@ def build(config: CharLMConfig, *, data: Path | None, seed: int) -> TrainingSetu
     )
     model_config = config.model_config(len(vocab))  # refuses a model that cannot be held
     activations = training_activations(
-        config.batch_size, config.seq_len, hidden_size=config.hidden_size,
-        num_layers=config.num_layers, cell=config.cell, width=config.embed_dim + 2 * len(vocab),
+        config.batch_size, config.seq_len, hidden_size=model_config.hidden_size,
+        num_layers=model_config.num_layers, cell=model_config.cell,
+        width=model_config.embed_dim + 2 * len(vocab),
     )  # fmt: skip
     check_fits("training this language model", model_config.parameter_count(),
                activations=activations, training=True,

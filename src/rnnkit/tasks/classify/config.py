@@ -6,25 +6,35 @@ This module imports no torch, so that `rnnkit train … --help` lists the flags 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import ClassVar, Literal
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
 
 from rnnkit.errors import ConfigError
+from rnnkit.models.configs.sequence_classifier import SequenceClassifierConfig
 from rnnkit.tasks.registry import TaskInfo
 
 Dataset = Literal["auto", "rt_polarity", "movie_reviews", "sms_spam", "csv"]
 
 
+def _classifier() -> SequenceClassifierConfig:
+    """The task's own classifier defaults: mean pooling and dropout ½."""
+    return SequenceClassifierConfig(pooling="mean", dropout=0.5)
+
+
 @dataclass(frozen=True, kw_only=True)
 class ClassifyConfig:
-    """A text-classification run: data and split, vocabulary, model (trainer options apart)."""
+    """A text-classification run: data and split, vocabulary, model (trainer options apart).
+
+    `model` is the SequenceClassifier's own config (`--model.hidden-size`, alias
+    `--hidden-size`; `--cell gru`); its vocabulary and classes come from the data.
+    `classifier bow` trains tf-idf + logistic regression instead.
+    """
 
     FLAG_GROUPS: ClassVar[dict[str, tuple[str, ...]]] = {  # help groups of the flags
         "data": ("dataset", "folds", "fold", "split_seed", "min_freq", "max_tokens", "keep",
                  "batch_size", "class_weights"),
-        "model": ("model", "representation", "embed_dim", "hash_n", "pretrained",
-                  "freeze_embedding", "hidden_size", "num_layers", "bidirectional", "pooling",
-                  "dropout", "bow_sublinear", "threshold"),
+        "model": ("classifier", "model", "hash_n", "pretrained", "freeze_embedding",
+                  "bow_sublinear", "threshold"),
     }  # fmt: skip
 
     task_family: ClassVar[str] = "sentiment"  # whose --data layouts `find_data` accepts
@@ -36,25 +46,19 @@ class ClassifyConfig:
     min_freq: int = 2  # rarer training words become <unk>
     max_tokens: int | None = None  # longest text kept, in tokens; None: all
     keep: Literal["first", "last"] = "first"  # which max_tokens tokens of a longer text
-    model: Literal["rnn", "lstm", "gru", "bow"] = "lstm"  # bow: tf-idf + logistic regression
-    # x_t of a word: a learned embedding, one-hot, or hashed letter n-grams
-    representation: Literal["embedding", "onehot", "hashing"] = "embedding"
-    embed_dim: int = 128  # E, size of each word's embedding
+    # recurrent: `model` below; bow: tf-idf + logistic regression
+    classifier: Literal["recurrent", "bow"] = "recurrent"
+    model: SequenceClassifierConfig = field(default_factory=_classifier)  # LSTM, H 128, mean
     hash_n: int = 3  # n of the letter n-grams (representation=hashing)
     pretrained: str | None = None  # word2vec text file initialising E (sets E)
     freeze_embedding: bool = False  # keep the pretrained E fixed
-    hidden_size: int = 128  # H, hidden units per layer and direction
-    num_layers: int = 1  # L, stacked recurrent layers
-    bidirectional: bool = False  # also read each text right to left (D = 2)
-    pooling: Literal["last", "mean", "max"] = "mean"  # s from h_1 … h_T: last, mean or max
-    dropout: float = 0.5  # p on the representation, between layers and on s
     bow_sublinear: bool = True  # tf ← 1 + ln tf in the bow model
     batch_size: int = 32  # B texts per update
     class_weights: Literal["none", "balanced"] = "none"  # a_c in the loss
     threshold: float = 0.5  # θ of the binary decision ŷ = [y[1] ≥ θ]
 
     def __post_init__(self) -> None:
-        for name in ("folds", "min_freq", "embed_dim", "hash_n", "hidden_size", "batch_size"):
+        for name in ("folds", "min_freq", "hash_n", "batch_size"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)}")
         if self.folds < 2 or not 0 <= self.fold < self.folds:
@@ -63,6 +67,18 @@ class ClassifyConfig:
             raise ConfigError(f"max_tokens must be positive or None, got {self.max_tokens}")
         if not 0.0 < self.threshold < 1.0:
             raise ConfigError(f"threshold must be in (0, 1), got {self.threshold}")
+
+    @staticmethod
+    def upgrade_dict(data: dict[str, Any]) -> dict[str, Any]:
+        """A run written before the classifier was nested: its `"model": "gru"` (the cell, or
+        bow) becomes `classifier` and `model.cell` (`rnnkit.config.config_from_dict`)."""
+        if not isinstance(data.get("model"), str):
+            return data
+        data = dict(data)
+        kind = data.pop("model")
+        if kind == "bow":
+            return {**data, "classifier": "bow"}
+        return {**data, "classifier": "recurrent", "model.cell": kind}
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -21,6 +21,7 @@ References:
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -175,7 +176,7 @@ def class_weights(labels: list[int], num_classes: int) -> Tensor:
 
 def build_model(config: ClassifyConfig, vocab: Vocab, num_classes: int) -> tuple[nn.Module, dict]:
     """The model and its JSON description {"kind", "config"} (what loading rebuilds)."""
-    if config.model == "bow":
+    if config.classifier == "bow":
         bow = BowClassifierConfig(
             vocab_size=len(vocab), num_classes=num_classes, sublinear=config.bow_sublinear
         )
@@ -187,14 +188,12 @@ def build_model(config: ClassifyConfig, vocab: Vocab, num_classes: int) -> tuple
         )
         vectors = table.weight.detach()  # (V, E) in vocabulary order
     table, buckets = None, 0
-    if config.representation == "hashing":
+    if config.model.representation == "hashing":
         table, buckets = hashing_table(vocab, config.hash_n)  # (V, G) n-gram ids, D
-    model_config = SequenceClassifierConfig(
-        vocab_size=len(vocab), num_classes=num_classes, representation=config.representation,
-        embed_dim=config.embed_dim if vectors is None else vectors.shape[1],
+    model_config = dataclasses.replace(
+        config.model, vocab_size=len(vocab), num_classes=num_classes,
+        embed_dim=config.model.embed_dim if vectors is None else vectors.shape[1],
         hash_buckets=buckets, hash_width=0 if table is None else table.shape[1],
-        cell=config.model, hidden_size=config.hidden_size, num_layers=config.num_layers,
-        bidirectional=config.bidirectional, pooling=config.pooling, dropout=config.dropout,
     )  # fmt: skip
     model = SequenceClassifier(model_config, ngram_table=table)
     if vectors is not None:

@@ -6,38 +6,41 @@ This module imports no torch, so that `rnnkit train … --help` lists the flags 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
 from rnnkit.errors import ConfigError
+from rnnkit.models.configs.conditioned_decoder import ConditionedDecoderConfig
 from rnnkit.tasks.registry import TaskInfo
+
+
+def _decoder() -> ConditionedDecoderConfig:
+    """The task's own decoder defaults: v enters every step and the output layer."""
+    return ConditionedDecoderConfig(
+        embed_dim=256, hidden_size=512, dropout=0.3, conditioning="every_step",
+        condition_output=True,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True, kw_only=True)
 class CondLMConfig:
-    """A conditional language model run: labelled texts, vocabulary and decoder."""
+    """A conditional language model run: labelled texts, vocabulary and decoder (`model`, the
+    ConditionedDecoder's own config; its vocabulary and condition size C come from the data)."""
 
     FLAG_GROUPS: ClassVar[dict[str, tuple[str, ...]]] = {  # help groups of the flags
         "data": ("dataset", "min_freq", "max_tokens", "split_seed", "batch_size"),
-        "model": ("conditioning", "condition_output", "cell", "embed_dim", "hidden_size",
-                  "num_layers", "dropout"),
+        "model": ("model",),
     }  # fmt: skip
 
     dataset: Literal["rt_polarity", "sms_spam", "csv"] = "rt_polarity"  # csv: --data FILE
     min_freq: int = 2  # rarer words become <unk>
     max_tokens: int = 40  # longer texts are cut (their <eos> is kept)
-    conditioning: Literal["init", "every_step"] = "every_step"  # v sets h_0, or enters each x_t
-    condition_output: bool = True  # v also enters the output layer, W_out [h_t ; v]
     split_seed: int = 0  # seed of the held-out tenth (as `rnnkit train sentiment`'s folds)
-    cell: Literal["rnn", "lstm", "gru"] = "lstm"  # recurrent cell: Elman, LSTM or GRU
-    embed_dim: int = 256  # E, size of each word's embedding
-    hidden_size: int = 512  # H, hidden units per layer
-    num_layers: int = 1  # L, stacked recurrent layers
-    dropout: float = 0.3  # p on the layer inputs, between layers and before W_out
+    model: ConditionedDecoderConfig = field(default_factory=_decoder)  # every_step, p 0.3
     batch_size: int = 64  # B texts per update
 
     def __post_init__(self) -> None:
-        for name in ("min_freq", "max_tokens", "embed_dim", "hidden_size", "batch_size"):
+        for name in ("min_freq", "max_tokens", "batch_size"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)}")
 

@@ -20,6 +20,7 @@ References:
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -114,12 +115,9 @@ def build(config: CondLMConfig, *, data: Path | None, seed: int) -> TrainingSetu
 
     C = len(texts.classes)
     held_out = [encode(i) for i in held_rows]
-    model = ConditionedDecoder(ConditionedDecoderConfig(
-        vocab_size=len(vocab), embed_dim=config.embed_dim, condition_size=C, cell=config.cell,
-        hidden_size=config.hidden_size, num_layers=config.num_layers, dropout=config.dropout,
-        conditioning=config.conditioning, condition_output=config.condition_output,
-        pad_id=vocab.pad_id, bos_id=vocab.bos_id,
-        eos_id=vocab.eos_id))  # fmt: skip
+    model = ConditionedDecoder(dataclasses.replace(
+        config.model, vocab_size=len(vocab), condition_size=C, pad_id=vocab.pad_id,
+        bos_id=vocab.bos_id, eos_id=vocab.eos_id))  # fmt: skip
     return TrainingSetup(
         model,
         CondLMObjective(vocab),

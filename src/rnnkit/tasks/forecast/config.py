@@ -6,15 +6,14 @@ This module imports no torch, so that `rnnkit train … --help` lists the flags 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Literal
+import dataclasses
+from dataclasses import dataclass, field
+from typing import ClassVar, Literal
 
+from rnnkit.config import check_data_fields
 from rnnkit.errors import ConfigError
+from rnnkit.models.configs.forecaster import ForecasterConfig
 from rnnkit.tasks.registry import TaskInfo
-
-if TYPE_CHECKING:
-    from rnnkit.models.forecaster import ForecasterConfig
-
 
 SeriesName = Literal[
     "airline", "sunspots", "co2", "nile", "elec_equip", "lynx", "shampoo", "macrodata", "csv"
@@ -23,12 +22,13 @@ SeriesName = Literal[
 
 @dataclass(frozen=True, kw_only=True)
 class ForecastConfig:
-    """A forecasting run: the series and its split, the windows and the model."""
+    """A forecasting run: the series and its split, the windows and the model (`model`, the
+    Forecaster's own config: `--model.hidden-size`, alias `--hidden-size`)."""
 
     FLAG_GROUPS: ClassVar[dict[str, tuple[str, ...]]] = {  # help groups of the flags
         "data": ("series", "time_column", "value_column", "fill", "season", "window", "horizon",
                  "batch_size"),
-        "model": ("cell", "hidden_size", "num_layers", "dropout", "residual"),
+        "model": ("model",),
     }  # fmt: skip
 
     series: SeriesName = "airline"  # csv: your file, --data FILE.csv
@@ -38,28 +38,21 @@ class ForecastConfig:
     season: int | None = None  # m of seasonal naive and MASE; None: the series' own (csv: inferred)
     window: int = 24  # T, steps per training window
     horizon: int = 12  # k, held-out points forecast ahead
-    cell: Literal["lstm", "gru"] = "lstm"  # recurrent cell: LSTM or GRU
-    hidden_size: int = 32  # H, hidden units per layer
-    num_layers: int = 1  # L, stacked recurrent layers
-    dropout: float = 0.0  # p between recurrent layers
-    residual: bool = True  # predict the change ẑ_{t+1} − z_t
+    model: ForecasterConfig = field(default_factory=ForecasterConfig)  # H 32, L 1, LSTM
     batch_size: int = 32  # B windows per update
 
     def __post_init__(self) -> None:
-        for name in ("window", "horizon", "hidden_size", "num_layers", "batch_size"):
+        for name in ("window", "horizon", "batch_size"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)}")
         if self.season is not None and self.season < 1:
             raise ConfigError(f"season must be a positive integer or None, got {self.season}")
 
     def model_config(self, num_features: int) -> ForecasterConfig:
-        """The Forecaster's config for F features."""
-        from rnnkit.models.forecaster import ForecasterConfig
-
-        return ForecasterConfig(
-            num_features=num_features, hidden_size=self.hidden_size, num_layers=self.num_layers,
-            cell=self.cell, dropout=self.dropout, residual=self.residual,
-        )  # fmt: skip
+        """The Forecaster's config for the series' F features."""
+        model = dataclasses.replace(self.model, num_features=num_features)
+        check_data_fields(model)
+        return model
 
 
 # Adam 3e-3, cosine to η/10; 500 updates of B = 32 windows (bench/forecast.py).

@@ -285,7 +285,7 @@ def report(run_dir: Path, result: FitResult) -> None:
     }
     path = plot_forecast(
         run_dir / "plots" / "forecast.png", train_part.values,
-        {loaded.config.cell.upper(): forecast, **baselines}, truth=test_part.values,
+        {loaded.model.config.cell.upper(): forecast, **baselines}, truth=test_part.values,
         timestamps=loaded.series.timestamps, title=f"{name}: {len(test_part)}-step forecast",
     )  # fmt: skip
     console.print(f"forecast plot: {path}")

@@ -6,14 +6,15 @@ This module imports no torch, so that `rnnkit train … --help` lists the flags 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Literal
+import dataclasses
+from dataclasses import dataclass, field
+from typing import ClassVar, Literal
 
 from rnnkit.errors import ConfigError
+from rnnkit.models.configs.pianoroll import PianoRollConfig
 from rnnkit.tasks.registry import TaskInfo
 
-if TYPE_CHECKING:
-    from rnnkit.models.pianoroll import PianoRollConfig
+PIANO_KEYS = 88  # P: the piano roll's pitches, A0 … C8
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -26,20 +27,17 @@ class MusicConfig:
 
     FLAG_GROUPS: ClassVar[dict[str, tuple[str, ...]]] = {  # help groups of the flags
         "data": ("step", "transpose", "max_pieces", "batch_size"),
-        "model": ("cell", "hidden_size", "num_layers", "dropout"),
+        "model": ("model",),
     }
 
     step: Literal["quarter", "eighth"] = "quarter"  # Δ, the time step of one frame
     transpose: Literal["c", "none"] = "c"  # c: to C major / C minor; none: as written
     max_pieces: int | None = None  # read only the first chorale files by name; None: all
     batch_size: int = 16  # B chorales per update (padded to the longest)
-    cell: Literal["lstm", "gru", "rnn"] = "lstm"  # recurrent cell: LSTM, GRU or Elman
-    hidden_size: int = 128  # H, hidden units per layer
-    num_layers: int = 1  # L, stacked recurrent layers
-    dropout: float = 0.0  # p between recurrent layers
+    model: PianoRollConfig = field(default_factory=PianoRollConfig)  # H 128, L 1, LSTM
 
     def __post_init__(self) -> None:
-        for name in ("batch_size", "hidden_size", "num_layers"):
+        for name in ("batch_size",):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)}")
         if self.max_pieces is not None and self.max_pieces < 3:
@@ -47,8 +45,6 @@ class MusicConfig:
                 f"max_pieces must be at least 3 (pieces for train, valid and test) or None, "
                 f"got {self.max_pieces}"
             )
-        if not 0.0 <= self.dropout < 1.0:
-            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
 
     @property
     def step_quarters(self) -> float:
@@ -57,12 +53,7 @@ class MusicConfig:
 
     def model_config(self) -> PianoRollConfig:
         """The PianoRollModel's config over the 88 piano keys."""
-        from rnnkit.models.pianoroll import PianoRollConfig
-
-        return PianoRollConfig(
-            num_pitches=88, hidden_size=self.hidden_size, num_layers=self.num_layers,
-            cell=self.cell, dropout=self.dropout,
-        )  # fmt: skip
+        return dataclasses.replace(self.model, num_pitches=PIANO_KEYS)
 
 
 # Adam 1e-2, cosine to η/10, clip 1; 600 updates of B = 16 chorales (about 40 passes over the

@@ -225,7 +225,7 @@ def report(run_dir: Path, result: FitResult) -> None:
     loaded = load_music_model(run_dir)
     splits = read_splits(loaded.config, None)
     rows = {
-        f"{loaded.config.cell.upper()} (this run)": [
+        f"{loaded.model.config.cell.upper()} (this run)": [
             split_nll(loaded.model, splits[name]) for name in ("valid", "test")
         ],
         "per-pitch marginal": [

@@ -6,10 +6,11 @@ This module imports no torch, so that `rnnkit train … --help` lists the flags 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
 from rnnkit.errors import ConfigError
+from rnnkit.models.configs.tagger import SequenceTaggerConfig
 from rnnkit.tasks.registry import TaskInfo
 
 Corpus = Literal["auto", "conll2002_es", "conll2002_nl", "wnut17", "custom"]
@@ -20,13 +21,15 @@ SHARED_CORPUS = "conll2002_es"  # what auto reads without --data
 
 @dataclass(frozen=True, kw_only=True)
 class NerConfig:
-    """An NER run: corpus and splits, tag scheme, vocabulary and tagger (trainer options apart)."""
+    """An NER run: corpus and splits, tag scheme, vocabulary and tagger (trainer options apart).
+
+    `model` is the SequenceTagger's own config (`--model.hidden-size`, alias `--hidden-size`);
+    its vocabularies and tags come from the corpus, E from --word2vec when given.
+    """
 
     FLAG_GROUPS: ClassVar[dict[str, tuple[str, ...]]] = {  # help groups of the flags
         "data": ("corpus", "eval_split", "scheme", "min_freq", "unk_rate", "batch_size"),
-        "model": ("embed_dim", "word2vec", "freeze_embedding", "char_features", "char_embed_dim",
-                  "char_hidden_size", "max_word_length", "hidden_size", "num_layers", "dropout",
-                  "crf"),
+        "model": ("model", "word2vec", "freeze_embedding", "char_features", "max_word_length"),
     }  # fmt: skip
 
     corpus: Corpus = "auto"  # auto: from --data, else conll2002_es; custom: train/dev.conll
@@ -34,21 +37,15 @@ class NerConfig:
     scheme: Literal["bio", "bioes"] = "bioes"  # tags trained on; scored as BIO
     min_freq: int = 1  # rarer training words become <unk>
     unk_rate: float = 0.5  # p of feeding a training singleton as <unk> (Lample et al. 2016)
-    embed_dim: int = 100  # E, size of each word's embedding (set by --word2vec)
+    model: SequenceTaggerConfig = field(default_factory=SequenceTaggerConfig)  # BiLSTM-CRF
     word2vec: str | None = None  # word2vec text/binary file initialising E
     freeze_embedding: bool = False  # keep the word2vec E fixed while training
     char_features: bool = True  # char BiLSTM per word (Lample et al. 2016)
-    char_embed_dim: int = 25  # E_c, size of each character's embedding
-    char_hidden_size: int = 25  # H_c, hidden units per direction of the char BiLSTM
     max_word_length: int = 25  # characters of a word read by the char BiLSTM
-    hidden_size: int = 100  # H, hidden units per direction of the word BiLSTM
-    num_layers: int = 1  # L, stacked recurrent layers
-    dropout: float = 0.5  # p on x_t and on h_t
-    crf: bool = True  # CRF output layer; --no-crf: softmax per word
     batch_size: int = 32  # B sentences per update
 
     def __post_init__(self) -> None:
-        for name in ("min_freq", "embed_dim", "max_word_length", "hidden_size", "batch_size"):
+        for name in ("min_freq", "max_word_length", "batch_size"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)}")
         if not 0.0 <= self.unk_rate < 1.0:

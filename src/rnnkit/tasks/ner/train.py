@@ -40,7 +40,7 @@ from rnnkit.datasets.conll import (
 )
 from rnnkit.datasets.shared import find_shared
 from rnnkit.errors import DataError
-from rnnkit.models.tagger import SequenceTagger, SequenceTaggerConfig
+from rnnkit.models.tagger import SequenceTagger
 from rnnkit.represent.embedding import Embedding, load_word_vectors
 from rnnkit.seeding import make_generator
 from rnnkit.tasks.datapath import choose_reader
@@ -214,13 +214,10 @@ def build_tagger(
             load_word_vectors(config.word2vec, words=words), vocab=words, padding_idx=0
         )
         vectors = table.weight.detach()  # (V, E) in vocabulary order
-    model_config = SequenceTaggerConfig(
-        vocab_size=len(words), tags=tags,
-        embed_dim=config.embed_dim if vectors is None else vectors.shape[1],
+    model_config = replace(
+        config.model, vocab_size=len(words), tags=tags,
+        embed_dim=config.model.embed_dim if vectors is None else vectors.shape[1],
         char_vocab_size=len(chars) if config.char_features else 0,
-        char_embed_dim=config.char_embed_dim, char_hidden_size=config.char_hidden_size,
-        hidden_size=config.hidden_size, num_layers=config.num_layers, dropout=config.dropout,
-        crf=config.crf,
     )  # fmt: skip
     model = SequenceTagger(model_config)
     if vectors is not None:

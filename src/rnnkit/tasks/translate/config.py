@@ -6,25 +6,34 @@ This module imports no torch, so that `rnnkit train … --help` lists the flags 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
 from rnnkit.errors import ConfigError
+from rnnkit.models.configs.seq2seq import Seq2SeqConfig
 from rnnkit.tasks.registry import TaskInfo
 
 Corpus = Literal["auto", "multi30k", "dialogue", "custom"]
 
 
+def _seq2seq() -> Seq2SeqConfig:
+    """The task's own encoder–decoder defaults: a bidirectional GRU with general attention."""
+    return Seq2SeqConfig(bidirectional=True, attention="general", dropout=0.3)
+
+
 @dataclass(frozen=True, kw_only=True)
 class TranslateConfig:
-    """A translation run: corpus, languages, vocabulary and encoder–decoder (trainer apart)."""
+    """A translation run: corpus, languages, vocabulary and encoder–decoder (trainer apart).
+
+    `model` is the Seq2Seq's own config (`--model.hidden-size`, alias `--hidden-size`); its
+    vocabularies and special ids come from the data.
+    """
 
     FLAG_GROUPS: ClassVar[dict[str, tuple[str, ...]]] = {  # help groups of the flags
         "data": ("corpus", "source_lang", "target_lang", "test_split", "eval_split", "lowercase",
                  "min_freq", "max_tokens", "max_books", "batch_size"),
-        "model": ("embed_dim", "cell", "hidden_size", "encoder_layers", "decoder_layers",
-                  "bidirectional", "attention", "reverse_source", "dropout", "teacher_forcing",
-                  "scheduled_sampling", "label_smoothing", "eval_beam"),
+        "model": ("model", "teacher_forcing", "scheduled_sampling", "label_smoothing",
+                  "eval_beam"),
     }  # fmt: skip
 
     task_family: ClassVar[str] = "translate"  # whose --data layouts `load_pairs` accepts
@@ -38,16 +47,8 @@ class TranslateConfig:
     min_freq: int = 2  # rarer training words become <unk>
     max_tokens: int = 50  # training pairs with a longer side are dropped
     max_books: int | None = None  # dialogue: mine only the first N books of each split
-    embed_dim: int = 256  # E, size of each word's embedding
-    cell: Literal["rnn", "lstm", "gru"] = "gru"  # recurrent cell: Elman, LSTM or GRU
-    hidden_size: int = 256  # H, hidden units per layer (and direction)
-    encoder_layers: int = 1  # stacked encoder layers
-    decoder_layers: int = 1  # stacked decoder layers
-    bidirectional: bool = True  # the encoder also reads right to left
-    # score of the decoder's attention over the encoder states; none: no attention
-    attention: Literal["none", "additive", "dot", "general"] = "general"
-    reverse_source: bool = False  # feed the source reversed (Sutskever et al. 2014)
-    dropout: float = 0.3  # p on embeddings, between layers and on õ_t
+    # the encoder–decoder: E 256, GRU, H 256, bidirectional, general attention, p 0.3
+    model: Seq2SeqConfig = field(default_factory=_seq2seq)
     teacher_forcing: float = 1.0  # r, probability of feeding the reference token
     scheduled_sampling: float = 0.0  # k of r_i = max(r, k / (k + exp(i / k))) (0: fixed r)
     label_smoothing: float = 0.0  # ε of label smoothing in the loss
@@ -55,8 +56,7 @@ class TranslateConfig:
     eval_beam: int = 1  # beam size of the BLEU evaluation while training (1: greedy)
 
     def __post_init__(self) -> None:
-        for name in ("min_freq", "max_tokens", "embed_dim", "hidden_size", "batch_size",
-                     "eval_beam"):  # fmt: skip
+        for name in ("min_freq", "max_tokens", "batch_size", "eval_beam"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)}")
         if not 0.0 <= self.teacher_forcing <= 1.0:

@@ -20,6 +20,7 @@ References:
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -133,12 +134,8 @@ def decode_text(tokens: list[int], vocab: Vocab) -> str:
 def model_config(config: TranslateConfig, vocabs: Vocabularies) -> Seq2SeqConfig:
     """The encoder–decoder of a run, sized by its vocabularies."""
     target = vocabs.target
-    return Seq2SeqConfig(
-        source_vocab_size=len(vocabs.source), target_vocab_size=len(target),
-        embed_dim=config.embed_dim, cell=config.cell, hidden_size=config.hidden_size,
-        encoder_layers=config.encoder_layers, decoder_layers=config.decoder_layers,
-        bidirectional=config.bidirectional, attention=config.attention,
-        reverse_source=config.reverse_source, dropout=config.dropout,
+    return dataclasses.replace(
+        config.model, source_vocab_size=len(vocabs.source), target_vocab_size=len(target),
         share_embeddings=vocabs.source is vocabs.target,
         pad_id=target.pad_id, bos_id=target.bos_id, eos_id=target.eos_id,
     )  # fmt: skip
