@@ -3,8 +3,9 @@
 Usage:
     python bench/classify.py [--datasets rt_polarity,movie_reviews,sms_spam] [--folds K]
                              [--models bow,rnn,lstm,gru,bilstm] [--device cpu|cuda]
-                             [--word2vec VECTORS.txt | glove-6b-50d] [--data-root ../shared/data]
-                             [--out FILE]
+                             [--word2vec VECTORS.txt | glove-6b-50d] [--freeze]
+                             [--epochs N] [--lr η] [--dropout p] [--embed-dim E]
+                             [--data-root ../shared/data] [--out FILE]
     python bench/classify.py --quick     # one fold, 1-2 epochs, E = H = 64: minutes on 2 cores
 
 Data (`../shared/data`, see its README §2a, §2b, §3), read by `rnnkit.datasets.labelled_text`:
@@ -26,6 +27,12 @@ training folds only (words seen `min_freq` = 2 times or more; the others are <un
     BiLSTM   the same LSTM, both directions (D = 2)
     + w2v    the embedding initialised from --word2vec vectors (a word2vec text file, or
              glove-6b-50d: GloVe 6B 50-d from the `glove` extra, which sets E = 50), trained on
+    + w2v frozen   the same start, kept fixed (--freeze adds these rows; Kim 2014's "static")
+
+--models takes the keys of MODELS and, with --word2vec, lstm+w2v, bilstm+w2v, lstm+w2v-frozen
+and bilstm+w2v-frozen: naming any of these runs only the rows named (otherwise --word2vec adds
+the LSTM and BiLSTM + w2v rows, and --freeze their frozen twins, to the rows of --models).
+--epochs, --lr, --dropout and --embed-dim replace BenchConfig's values for every row run.
 
 Printed per dataset: test accuracy, macro F1, F1 of the spam class (SMS), and the training
 seconds per fold on this machine (the evaluation pass excluded).
@@ -46,11 +53,12 @@ import json
 import statistics
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import torch
 
+from rnnkit.config import make_config
 from rnnkit.seeding import seed_everything
 from rnnkit.tasks.classify.train import DATA_DIRS, ClassifyConfig, build
 from rnnkit.training import Trainer, TrainerConfig
@@ -93,7 +101,7 @@ def run_one(
 ) -> dict[str, float]:
     """Train one model on one fold; its test metrics and training seconds."""
     is_bow = options.get("model") == "bow"
-    config = ClassifyConfig(
+    config = make_config(ClassifyConfig,
         dataset=dataset, folds=FOLDS[dataset], fold=fold, embed_dim=bench.embed_dim,
         hidden_size=bench.hidden_size, pooling=bench.pooling, dropout=bench.dropout,
         batch_size=bench.batch_size, min_freq=bench.min_freq,
@@ -134,11 +142,51 @@ def summarise(rows: list[dict[str, float]], key: str) -> str:
     return f"{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}"
 
 
+def overridden(bench: BenchConfig, args: argparse.Namespace) -> BenchConfig:
+    """`bench` with the values given by --epochs, --lr, --dropout and --embed-dim."""
+    changes: dict = {}
+    if args.epochs is not None:
+        changes["epochs"] = tuple((name, args.epochs) for name, _ in bench.epochs)
+    for name in ("lr", "dropout", "embed_dim"):
+        if getattr(args, name) is not None:
+            changes[name] = getattr(args, name)
+    return replace(bench, **changes)
+
+
+def select_models(keys: list[str], vectors: str | None, *, freeze: bool) -> dict[str, tuple]:
+    """key -> (label, ClassifyConfig options) of the rows to run (see the module docstring)."""
+    pretrained: dict[str, tuple] = {}
+    if vectors is not None:
+        for key in ("lstm", "bilstm"):
+            label, options = MODELS[key]
+            name = Path(vectors).name
+            pretrained[f"{key}+w2v"] = (f"{label} + {name}", {**options, "pretrained": vectors})
+            pretrained[f"{key}+w2v-frozen"] = (
+                f"{label} + {name} frozen",
+                {**options, "pretrained": vectors, "freeze_embedding": True},
+            )
+    unknown = [key for key in keys if key not in MODELS and key not in pretrained]
+    if unknown:
+        hint = "" if vectors is not None else " (the +w2v rows need --word2vec)"
+        raise SystemExit(f"unknown model(s) {', '.join(unknown)}{hint}")
+    if any(key in pretrained for key in keys):  # rows named one by one
+        return {key: MODELS.get(key) or pretrained[key] for key in keys}
+    models = {key: MODELS[key] for key in keys}
+    for key, row in pretrained.items():
+        if freeze or not key.endswith("-frozen"):
+            models[key] = row
+    return models
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--datasets", default="rt_polarity,movie_reviews,sms_spam")
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--folds", type=int, default=None, help="folds run (default: all)")
+    parser.add_argument(
+        "--start-fold", type=int, default=0,
+        help="first fold run: folds S … S+K−1 (split a K-fold run over processes; merge --out)",
+    )  # fmt: skip
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default="fp32")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
@@ -149,18 +197,19 @@ def main() -> int:
     parser.add_argument("--data-root", type=Path, default=Path("../shared/data"))
     parser.add_argument("--out", type=Path, default=None, help="write all results as JSON")
     parser.add_argument("--quick", action="store_true", help="1 fold, few epochs, small models")
+    parser.add_argument(
+        "--freeze", action="store_true",
+        help="with --word2vec: also the rows whose pretrained embedding stays fixed",
+    )  # fmt: skip
+    parser.add_argument("--epochs", type=int, default=None, help="epochs, every dataset")
+    parser.add_argument("--lr", type=float, default=None, help="η of the recurrent models")
+    parser.add_argument("--dropout", type=float, default=None, help="p on embeddings, pooled")
+    parser.add_argument("--embed-dim", type=int, default=None, help="E (random-init rows)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    bench = QUICK if args.quick else BenchConfig()
-    models = {key: MODELS[key] for key in args.models.split(",")}
-    if args.word2vec is not None:
-        for key in ("lstm", "bilstm"):
-            label, options = MODELS[key]
-            models[f"{key}+w2v"] = (
-                f"{label} + {Path(args.word2vec).name}",
-                {**options, "pretrained": args.word2vec},
-            )
+    bench = overridden(QUICK if args.quick else BenchConfig(), args)
+    models = select_models(args.models.split(","), args.word2vec, freeze=args.freeze)
     folds_run = 1 if args.quick and args.folds is None else args.folds
     print(
         f"# {' '.join(sys.argv)}\n# torch {torch.__version__}, {args.device}, {bench}", flush=True
@@ -169,7 +218,8 @@ def main() -> int:
     for dataset in args.datasets.split(","):
         folds = 1 if dataset == "sms_spam" else min(folds_run or FOLDS[dataset], FOLDS[dataset])
         epochs = dict(bench.epochs)[dataset]
-        print(f"\n## {dataset}: {folds} fold(s), {epochs} epoch(s)", flush=True)
+        start = f" from fold {args.start_fold}" if args.start_fold else ""
+        print(f"\n## {dataset}: {folds} fold(s){start}, {epochs} epoch(s)", flush=True)
         spam = dataset == "sms_spam"
         print(
             "| model | accuracy % | macro F1 % |"
@@ -178,7 +228,14 @@ def main() -> int:
         )
         print("|---|---|---|" + ("---|" if spam else "") + "---|", flush=True)
         for key, (label, options) in models.items():
-            rows = [run_one(bench, dataset, fold, options, args) for fold in range(folds)]
+            if not 0 <= args.start_fold < FOLDS[dataset]:
+                raise SystemExit(f"--start-fold must be in [0, {FOLDS[dataset]}) for {dataset}")
+            fold_ids = range(args.start_fold, min(args.start_fold + folds, FOLDS[dataset]))
+            rows = []
+            for fold in fold_ids:  # a line per fold, so that a cut-short run still tells
+                rows.append(run_one(bench, dataset, fold, options, args))
+                print(f"# {key} fold {fold}: accuracy {100 * rows[-1]['accuracy']:.2f} %,"
+                      f" {rows[-1]['seconds']:.1f} s", flush=True)  # fmt: skip
             results[f"{dataset}/{key}"] = rows
             cells = [summarise(rows, "accuracy"), summarise(rows, "f1_macro")]
             if spam:

@@ -190,3 +190,58 @@ def test_fake_package_missing_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     (tmp_path / "emb.npy").unlink()
     with pytest.raises(DataError, match=r"emb\.npy is missing"):
         load_glove("fake", words=["a"])
+
+
+@pytest.mark.parametrize(
+    ("word", "pieces"),
+    [
+        ("don't", ["do", "n't"]),
+        ("can't", ["ca", "n't"]),  # PTB: ca n't, wo n't
+        ("It's", ["It", "'s"]),  # the case is kept, the lookup lower-cases
+        ("you're", ["you", "'re"]),
+        ("we've", ["we", "'ve"]),
+        ("i'll", ["i", "'ll"]),
+        ("she'd", ["she", "'d"]),
+        ("i'm", ["i", "'m"]),
+        ("film\u2019s", ["film", "'s"]),  # a curly apostrophe reads as '
+        ("by-the-numbers", ["by", "the", "numbers"]),
+        ("must-see's", ["must", "see", "'s"]),
+        ("-well-", ["well"]),  # empty pieces dropped
+        ("movie", None),
+        ("'s", None),  # a bare clitic is a GloVe word itself, not split
+        ("n't", None),
+        ("-", None),
+    ],
+)
+def test_ptb_pieces(word: str, pieces: list[str] | None) -> None:
+    assert glove.ptb_pieces(word) == pieces
+
+
+@needs_pyarrow
+def test_fake_package_split_fallback_is_the_mean_of_the_pieces(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    matrix = np.array([[1, 2], [3, 6], [5, -4]], np.float32)  # do, n't, well
+    _fake_package(monkeypatch, tmp_path, ["do", "n't", "well"], matrix)
+    loaded = load_glove("fake", words=["don't", "Don't", "well-do", "well", "can't", "do-qq"])
+    assert {word: row.tolist() for word, row in loaded.items()} == {
+        "don't": [2.0, 4.0],  # (v(do) + v(n't)) / 2
+        "Don't": [2.0, 4.0],  # "Don" is not a word: the piece is looked up lower-cased
+        "well-do": [3.0, -1.0],
+        "well": [5.0, -4.0],  # a word GloVe has keeps its own vector
+    }  # can't: no "ca"; do-qq: no "qq" (every piece must have a vector)
+    assert load_glove("fake", words=["don't", "well"], split=False).keys() == {"well"}
+    table = Embedding.from_pretrained("fake", vocab=Vocab(["don't", "can't"]), padding_idx=0)
+    assert table.num_missing == 1  # can't
+
+
+@needs_glove
+def test_contractions_get_the_mean_of_their_ptb_pieces(vectors: WordVectors) -> None:
+    loaded = load_glove(words=["it's", "Don't", "won't", "film's", "by-the-numbers", "it"])
+    assert torch.allclose(loaded["it's"], (vectors["it"] + vectors["'s"]) / 2)
+    assert torch.allclose(loaded["Don't"], (vectors["do"] + vectors["n't"]) / 2)
+    assert torch.allclose(loaded["won't"], (vectors["wo"] + vectors["n't"]) / 2)
+    pieces = torch.stack([vectors["by"], vectors["the"], vectors["numbers"]])
+    assert torch.allclose(loaded["by-the-numbers"], pieces.mean(dim=0))
+    assert torch.equal(loaded["it"], vectors["it"])
+    assert "it's" not in load_glove(words=["it's"], split=False)

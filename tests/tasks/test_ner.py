@@ -107,6 +107,16 @@ def test_softmax_without_chars_with_word2vec_trains(tmp_path: Path) -> None:
     assert config["tagger"]["embed_dim"] == 7  # E set by the vectors
 
 
+def test_casing_trains_and_tags_from_the_cli(tmp_path: Path) -> None:
+    """`--casing`: the task gives the model its characters, so the classes survive a reload."""
+    run = _train(tmp_path, "--casing")
+    last = [row for row in read_metrics(run) if row.get("kind") == "eval"][-1]
+    assert last["val_f1"] >= 0.9
+    loaded = load_tagger(run, checkpoint="latest")
+    assert loaded.model.config.casing
+    assert tag_sentences(loaded, [["Harry", "Potter"]]) == [["B-PER", "I-PER"]]
+
+
 def test_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(DataError, match="--data"):
         find_data(NerConfig(corpus="custom"), None)

@@ -24,6 +24,17 @@ Matching words (`load_glove`): glove.6B is uncased, so a word is looked up as wr
 lower-cased: "Paris" gets the vector of "paris". A task whose vocabulary keeps case (NER) thus
 finds its capitalised words, and two spellings ("Apple", "apple") share one starting vector.
 
+Split fallback (`ptb_pieces`): the Stanford tokenizer that built glove.6B splits clitics the
+Penn Treebank way, "don't" → "do" "n't", "it's" → "it" "'s", "can't" → "ca" "n't", so glove.6B
+has no row for "don't", while rnnkit's word regex keeps such words whole (4.5 % of the
+sentence-polarity vocabulary, nearly all of them contractions and possessives). A word found
+neither as written nor lower-cased is split into PTB pieces: a final n't, 's, 're, 've, 'll,
+'d or 'm (the curly apostrophe U+2019 read as '), and hyphenated compounds at each "-"
+("by-the-numbers" → "by" "the" "numbers", each piece split again for clitics). When every
+piece has a vector, the word's vector is their mean, v(w) = (1/n) Σ_k v(p_k): the additive
+composition that Mikolov et al. (2013) found meaningful for word2vec-style vectors.
+`split=False` turns this off.
+
 The name "glove-6b-50d" is what `load_word_vectors`, and so `--pretrained` (classification) and
 `--word2vec` (NER), accept in place of a file path (`PACKAGED_VECTORS`).
 
@@ -185,8 +196,51 @@ def glove_vectors(name: str = GLOVE_6B_50D.name) -> WordVectors:
     return WordVectors(words, _as_tensor(matrix, spec))
 
 
+# Penn Treebank clitics, as the Stanford tokenizer splits them off (PTB tokenization guide)
+PTB_CLITICS = ("n't", "'s", "'re", "'ve", "'ll", "'d", "'m")
+
+
+def ptb_pieces(word: str) -> list[str] | None:
+    """The Penn Treebank pieces of `word`, or None when it has no clitic and no hyphen.
+
+    A hyphenated compound splits at each "-" (empty pieces dropped), then each piece loses a
+    final clitic of PTB_CLITICS ("n't" before "'s", …; U+2019 counts as '), keeping the
+    stem only when it is not empty. The pieces keep the word's case (the lookup lower-cases).
+
+    >>> ptb_pieces("don't"), ptb_pieces("Film\u2019s"), ptb_pieces("by-the-numbers")
+    (['do', "n't"], ['Film', "'s"], ['by', 'the', 'numbers'])
+    >>> ptb_pieces("can't-miss"), ptb_pieces("movie") is None
+    (['ca', "n't", 'miss'], True)
+    """
+    text = word.replace("\u2019", "'")
+    parts = [part for part in text.split("-") if part] if "-" in text else [text]
+    pieces: list[str] = []
+    for part in parts:
+        lowered = part.lower()
+        clitic = next((c for c in PTB_CLITICS if lowered.endswith(c) and len(part) > len(c)), None)
+        if clitic is None:
+            pieces.append(part)
+        else:
+            pieces += [part[: -len(clitic)], part[-len(clitic) :]]
+    if pieces == [word] or not pieces:
+        return None
+    return pieces
+
+
+def _split_rows(word: str, row_of: dict[str, int]) -> list[int] | None:
+    """The glove rows of `word`'s PTB pieces (each as written, else lower-cased), or None
+    unless the word splits and every piece has a row."""
+    pieces = ptb_pieces(word)
+    if pieces is None:
+        return None
+    rows = [row_of.get(piece, row_of.get(piece.lower())) for piece in pieces]
+    if any(row is None for row in rows):
+        return None
+    return rows  # type: ignore[return-value]  # no None left
+
+
 def load_glove(
-    name: str = GLOVE_6B_50D.name, *, words: Container[str] | None = None
+    name: str = GLOVE_6B_50D.name, *, words: Container[str] | None = None, split: bool = True
 ) -> dict[str, Tensor]:
     """word -> float32 vector (E,) from the packaged vectors `name`, as `load_word_vectors`.
 
@@ -196,6 +250,8 @@ def load_glove(
             lower-cased (glove.6B is uncased): the key stays the caller's spelling, so
             {"Paris": v_paris}. A Vocab or any iterable gets the fallback; a container that
             cannot be iterated is matched exactly.
+        split: a word found neither way gets the mean vector of its Penn Treebank pieces
+            when all of them are found ("don't" → mean of "do", "n't"; see `ptb_pieces`).
 
     Returns:
         word -> vector (E,); every word of the package when `words` is None.
@@ -212,16 +268,26 @@ def load_glove(
         return dict(zip(glove_words, _as_tensor(matrix, spec).unbind(0), strict=True))
     row_of = {word: row for row, word in enumerate(glove_words)}
     wanted: dict[str, int] = {}
+    composed: dict[str, list[int]] = {}  # word -> rows of its PTB pieces
     for word in _candidates(words, glove_words):
+        if word in wanted or word in composed:
+            continue
         row = row_of.get(word)
         if row is None:
             row = row_of.get(word.lower())  # glove.6B is uncased
-        if row is not None and word not in wanted:
+        if row is not None:
             wanted[word] = row
-    if not wanted:
+        elif split and (rows := _split_rows(word, row_of)) is not None:
+            composed[word] = rows
+    if not wanted and not composed:
         return {}
-    chosen = _as_tensor(matrix[list(wanted.values())], spec)  # (N, E), rows read from the map
-    return dict(zip(wanted, chosen.unbind(0), strict=True))
+    found: dict[str, Tensor] = {}
+    if wanted:
+        chosen = _as_tensor(matrix[list(wanted.values())], spec)  # (N, E), read from the map
+        found = dict(zip(wanted, chosen.unbind(0), strict=True))
+    for word, rows in composed.items():
+        found[word] = _as_tensor(matrix[rows], spec).mean(dim=0)  # (1/n) Σ_k v(p_k), (E,)
+    return found
 
 
 def _candidates(words: Container[str], glove_words: list[str]) -> Iterable[str]:
@@ -242,4 +308,5 @@ __all__ = [
     "glove_vectors",
     "load_glove",
     "packaged",
+    "ptb_pieces",
 ]

@@ -220,6 +220,8 @@ def build_tagger(
         char_vocab_size=len(chars) if config.char_features else 0,
     )  # fmt: skip
     model = SequenceTagger(model_config)
+    if model_config.casing:  # the casing classes read each character id's character
+        model.set_char_vocabulary(chars.tokens)
     if vectors is not None:
         model.load_pretrained(vectors, freeze=config.freeze_embedding)
     return model
