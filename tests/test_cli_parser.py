@@ -34,7 +34,7 @@ def _walk(
 PARSERS = dict(_walk(build_parser()))
 COMMANDS = [path for path in PARSERS if path]
 # Commands that run a default job when given no arguments (they are not run here).
-RUN_WITHOUT_ARGUMENTS = {("explore",), ("serve",)} | {
+RUN_WITHOUT_ARGUMENTS = {("explore",), ("serve",), ("tour",)} | {
     ("train", name) for name in tasks.known_tasks()
 }
 
