@@ -103,7 +103,38 @@ class RecursiveCell(nn.Module):
         return RNNState(hidden=torch.tanh(F.linear(pair, self.weight, self.bias)))  # p
 
 
-class ChildSumTreeLSTMCell(nn.Module):
+class _TreeLSTMCell(nn.Module):
+    """What the two Tree-LSTM cells share: W^(i|f|u|o) x_j + b and the leaf step.
+
+    A leaf has no children (h_jk = c_jk = 0), so both cells' equations reduce to
+    c_j = i_j ⊙ u_j,  h_j = o_j ⊙ tanh(c_j)  (Tai et al. 2015, eqs. 3, 5–8 and 9–14).
+    """
+
+    state_type = LSTMState
+
+    def __init__(self, input_size: int, hidden_size: int, recurrent: tuple[int, int]) -> None:
+        super().__init__()
+        self.input_size = check_positive_int("input_size", input_size)
+        self.hidden_size = H = check_positive_int("hidden_size", hidden_size)
+        self.weight_ih = nn.Parameter(torch.empty(4 * H, input_size))  # W^(i|f|u|o)
+        self.weight_hh = nn.Parameter(torch.empty(*recurrent))  # U^(·), the cell's layout
+        self.bias = nn.Parameter(torch.empty(4 * H))  # b^(i|f|u|o)
+        _uniform_(self, H)
+
+    def _input_part(self, x: Tensor | None, count: int) -> Tensor:
+        """W^(·) x_j + b^(·) for i|f|u|o: (N, 4H); b alone when x is None."""
+        if x is None:
+            return self.bias.expand(count, -1)
+        return F.linear(x, self.weight_ih, self.bias)
+
+    def leaf(self, x: Tensor) -> LSTMState:
+        """No children: c_j = i_j ⊙ u_j, h_j = o_j ⊙ tanh(c_j)."""
+        input_pre, _, candidate_pre, output_pre = self._input_part(x, x.shape[0]).chunk(4, -1)
+        cell = torch.sigmoid(input_pre) * torch.tanh(candidate_pre)  # c_j = i_j ⊙ u_j
+        return LSTMState(hidden=torch.sigmoid(output_pre) * torch.tanh(cell), cell=cell)
+
+
+class ChildSumTreeLSTMCell(_TreeLSTMCell):
     """Child-Sum Tree-LSTM node (Tai, Socher & Manning 2015, eqs. 2–8): any number of children.
 
     h̃_j = Σ_{k ∈ C(j)} h_k                                  (2)  (Tai et al. 2015)
@@ -135,29 +166,10 @@ class ChildSumTreeLSTMCell(nn.Module):
         Long Short-Term Memory Networks", ACL (arXiv 1503.00075).
     """
 
-    state_type = LSTMState
     arity: int | None = None  # any number of children
 
     def __init__(self, input_size: int, hidden_size: int) -> None:
-        super().__init__()
-        self.input_size = check_positive_int("input_size", input_size)
-        self.hidden_size = H = check_positive_int("hidden_size", hidden_size)
-        self.weight_ih = nn.Parameter(torch.empty(4 * H, input_size))  # W^(i|f|u|o)
-        self.weight_hh = nn.Parameter(torch.empty(4 * H, H))  # U^(i|f|u|o)
-        self.bias = nn.Parameter(torch.empty(4 * H))  # b^(i|f|u|o)
-        _uniform_(self, H)
-
-    def _input_part(self, x: Tensor | None, count: int) -> Tensor:
-        """W^(·) x_j + b^(·) for all four gates: (N, 4H); b alone when x is None."""
-        if x is None:
-            return self.bias.expand(count, -1)
-        return F.linear(x, self.weight_ih, self.bias)
-
-    def leaf(self, x: Tensor) -> LSTMState:
-        """Eqs. 3, 5–8 with no children: c_j = i_j ⊙ u_j, h_j = o_j ⊙ tanh(c_j)."""
-        input_pre, _, candidate_pre, output_pre = self._input_part(x, x.shape[0]).chunk(4, -1)
-        cell = torch.sigmoid(input_pre) * torch.tanh(candidate_pre)  # c_j = i_j ⊙ u_j
-        return LSTMState(hidden=torch.sigmoid(output_pre) * torch.tanh(cell), cell=cell)
+        super().__init__(input_size, hidden_size, (4 * hidden_size, hidden_size))  # U^(i|f|u|o)
 
     def forward(self, x: Tensor | None, children: LSTMState, child_mask: Tensor) -> LSTMState:
         """One batched call for N nodes with up to K children each (padding masked out)."""
@@ -178,7 +190,7 @@ class ChildSumTreeLSTMCell(nn.Module):
         return LSTMState(hidden=output_gate * torch.tanh(cell), cell=cell)  # h_j
 
 
-class BinaryTreeLSTMCell(nn.Module):
+class BinaryTreeLSTMCell(_TreeLSTMCell):
     """N-ary Tree-LSTM node with N = 2 (Tai, Socher & Manning 2015, eqs. 9–14): ordered children.
 
     i_j = σ(W^(i) x_j + Σ_l U^(i)_l h_jl + b^(i))             (9)   (Tai et al. 2015)
@@ -209,29 +221,11 @@ class BinaryTreeLSTMCell(nn.Module):
         Long Short-Term Memory Networks", ACL (arXiv 1503.00075).
     """
 
-    state_type = LSTMState
     arity = 2
 
     def __init__(self, input_size: int, hidden_size: int) -> None:
-        super().__init__()
-        self.input_size = check_positive_int("input_size", input_size)
-        self.hidden_size = H = check_positive_int("hidden_size", hidden_size)
-        self.weight_ih = nn.Parameter(torch.empty(4 * H, input_size))  # W^(i|f|u|o)
-        self.weight_hh = nn.Parameter(torch.empty(5 * H, 2 * H))  # U^(i|f1|f2|u|o)_l
-        self.bias = nn.Parameter(torch.empty(4 * H))  # b^(i|f|u|o)
-        _uniform_(self, H)
-
-    def _input_part(self, x: Tensor | None, count: int) -> Tensor:
-        """W^(·) x_j + b^(·) for i|f|u|o: (N, 4H); b alone when x is None."""
-        if x is None:
-            return self.bias.expand(count, -1)
-        return F.linear(x, self.weight_ih, self.bias)
-
-    def leaf(self, x: Tensor) -> LSTMState:
-        """Eqs. 9–14 with h_jl = c_jl = 0: c_j = i_j ⊙ u_j, h_j = o_j ⊙ tanh(c_j)."""
-        input_pre, _, candidate_pre, output_pre = self._input_part(x, x.shape[0]).chunk(4, -1)
-        cell = torch.sigmoid(input_pre) * torch.tanh(candidate_pre)  # c_j = i_j ⊙ u_j
-        return LSTMState(hidden=torch.sigmoid(output_pre) * torch.tanh(cell), cell=cell)
+        H = hidden_size
+        super().__init__(input_size, hidden_size, (5 * H, 2 * H))  # U^(i|f1|f2|u|o)_l
 
     def forward(self, x: Tensor | None, children: LSTMState, child_mask: Tensor) -> LSTMState:
         """One batched call for N nodes of exactly two children each."""
