@@ -229,7 +229,9 @@ def _resume(trial: Trial, run_dir: Path, steps: int, reference: list | None) -> 
         command = torchrun("resume", str(run_dir), "--quiet")
     done = subprocess.run(command, env=RUN_ENV, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        trial.failures.append(f"resume exit {done.returncode}: {done.stdout[-300:]}")
+        trial.failures.append(
+            f"resume exit {done.returncode}: {done.stdout[-300:]}\n{done.stderr[-1500:]}"
+        )
         return
     rows = _losses(run_dir)
     latest = manager.latest()

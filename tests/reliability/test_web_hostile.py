@@ -334,14 +334,16 @@ def test_a_stream_from_a_model_that_overflows_ends_with_an_error_event(
 def test_a_run_with_non_finite_weights_is_not_served(
     runs: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    loader, adapter = models.TASKS["forecast"]
+    loader_of = models.loader_of  # the registry's task -> loader, as the server reads it
 
     def load_broken(run_dir: Path, **options: Any) -> Any:  # options: the checkpoint to read
-        loaded = loader(run_dir, **options)
+        loaded = loader_of("forecast")(run_dir, **options)
         next(loaded.model.parameters()).data[0] = float("nan")
         return loaded
 
-    monkeypatch.setitem(models.TASKS, "forecast", (load_broken, adapter))
+    monkeypatch.setattr(
+        models, "loader_of", lambda task: load_broken if task == "forecast" else loader_of(task)
+    )
     with pytest.raises(CheckpointError, match="NaN or ±inf in"):
         create_app([runs["forecast"]], LIMITS)
 

@@ -222,6 +222,8 @@ def process_group(
     context = init_distributed(device, timeout_s=timeout_s)
     try:
         yield context
+        if created and context.is_distributed:  # no process leaves while another still
+            dist.barrier()  # needs it (rank 0's last evaluation and save come after the rest)
     except RuntimeError as err:
         if context.is_distributed and is_peer_failure(err):
             raise lost_process(err, context) from err
