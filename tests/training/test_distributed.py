@@ -133,7 +133,9 @@ def _two_processes(mode: str, timeout_s: float) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("mode", "bound_s"), [("kill", 2.0), ("silent", 3.0 + 2.0)])
+# A bound against a hang (torch's default is 30 minutes), loose enough for a loaded machine;
+# the message proves the silent case ended by the 3 s collective timeout, not by chance.
+@pytest.mark.parametrize(("mode", "bound_s"), [("kill", 60.0), ("silent", 3.0 + 60.0)])
 def test_a_dead_or_silent_peer_ends_a_collective_in_one_line(mode: str, bound_s: float) -> None:
     """A dead peer fails the barrier at once; a silent one fails the all-reduce after T = 3 s.
 
