@@ -3,7 +3,7 @@ with --quality, what each buys a word-level LSTM LM in equal training time.
 
 Usage:
     python bench/regularisers.py [--repeats N] [--threads N] [--sizes 32x100x128x128 ...]
-    python bench/regularisers.py --quality [--minutes 2] [--variants plain awd-ntasgd ...]
+    python bench/regularisers.py --quality [--minutes 2] [--clock wall|cpu] [--variants ...]
                                  [--hidden-size 128] [--max-train-tokens 400000] [--threads 1]
 
 For each size (batch B, steps T, input F, hidden H) every module is built with the same weights
@@ -19,12 +19,14 @@ Ratios are against the plain rnnkit.LSTM and against torch.nn.LSTM (oneDNN on th
 `../shared/data/english_corpus`, `bench/wordlm.py`'s split and vocabulary (its `load_streams`,
 `Learner` and `evaluate`: truncated BPTT over B streams in T-step chunks, state carried), one
 model per variant (QUALITY_VARIANTS), each trained for the same --minutes of training time
-(evaluations not counted), from the same seed. The Adam variants use wordlm's schedule (linear
-warm-up, cosine decay over the budget's time to η/10); "AWD-LSTM (NT-ASGD)" uses AWD's
-optimizer: SGD at η = 30, no momentum, clipping at 0.25, weight decay 1.2e-6, validated
---evals times on the first --trigger-tokens of the valid stream, averaging once
-`rnnkit.training.averaging.nonmonotone_trigger` fires (n = --nonmono) and scored with the
-average. Printed: steps, epochs, valid and test perplexity (PPL = exp of the mean nats of the
+(evaluations not counted; --clock cpu counts this process's CPU time instead of wall-clock time,
+so that other jobs on a shared machine do not change the budget), from the same seed. The Adam
+variants use wordlm's schedule (linear warm-up, cosine decay over the budget's time to η/10);
+"AWD-LSTM (NT-ASGD)" uses AWD's optimizer: SGD at η = 30, no momentum, clipping at 0.25, weight
+decay 1.2e-6, validated --evals times on the first --trigger-tokens of the valid stream,
+averaging once `rnnkit.training.averaging.nonmonotone_trigger` fires (n = --nonmono) and scored
+with the average.
+Printed: steps, epochs, valid and test perplexity (PPL = exp of the mean nats of the
 M = N − 1 transitions, as wordlm) and, for NT-ASGD, when averaging began.
 Reference for a full-size run: AWD-LSTM (3 layers, 1150 units, 24M parameters, 750 epochs on
 a GPU) reached test PPL 57.3 on PTB and 65.8 on WikiText-2 (Merity et al. 2017, Table 1-2).
@@ -148,16 +150,17 @@ def train_variant(key: str, streams: object, args: argparse.Namespace) -> dict:
             model.parameters(), lr=AWD_SGD["lr"], weight_decay=AWD_SGD["weight_decay"]
         )
     trigger_ids = streams.ids["valid"][: args.trigger_tokens]
+    clock = time.process_time if args.clock == "cpu" else time.perf_counter
     trained, average, log, note = 0.0, None, [], ""
     for k in range(1, args.evals + 1):
-        start = time.perf_counter()
-        while trained + time.perf_counter() - start < budget * k / args.evals:
-            now = trained + time.perf_counter() - start
+        start = clock()
+        while trained + clock() - start < budget * k / args.evals:
+            now = trained + clock() - start
             lr = AWD_SGD["lr"] if ntasgd else wordlm.learning_rate(learner.steps, now, run)
             learner.step(lr)
             if average is not None:
                 average.update_parameters(model)  # w̄ over the iterates after the trigger
-        trained += time.perf_counter() - start
+        trained += clock() - start
         if ntasgd and average is None:
             value = math.log(wordlm.evaluate(model, trigger_ids, run, torch.device("cpu")))
             if nonmonotone_trigger(log, value, args.nonmono):
@@ -187,7 +190,8 @@ def run_quality(args: argparse.Namespace) -> None:
                               max_eval_tokens=args.max_eval_tokens)  # fmt: skip
     streams = wordlm.load_streams(data)
     wordlm.print_data(streams, data)
-    print(f"\ntied 2x{args.hidden_size} LSTM LM, {args.minutes:g} min of training each, "
+    print(f"\ntied 2x{args.hidden_size} LSTM LM, {args.minutes:g} min ({args.clock} clock) of "
+          f"training each, "
           f"B = {args.batch_size}, T = {args.seq_len}, seed {args.seed}\n")  # fmt: skip
     print("| variant | optimizer | steps | epochs | valid PPL | test PPL | note |")
     print("|---|---|---:|---:|---:|---:|---|")
@@ -205,6 +209,9 @@ def main() -> None:
     add("--quality", action="store_true", help="run part 2 instead of the speed table")
     add("--variants", nargs="+", choices=list(QUALITY_VARIANTS), default=list(QUALITY_VARIANTS))
     add("--minutes", type=float, default=2.0, help="training time of each variant")
+    add("--clock", choices=["wall", "cpu"], default="wall",
+        help="what --minutes counts: wall-clock time, or this process's CPU time (steadier on "
+             "a shared machine; use with --threads 1)")  # fmt: skip
     add("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data"
         / "english_corpus")  # fmt: skip
     add("--min-freq", type=int, default=5)
