@@ -9,7 +9,10 @@ import torch
 from layer_helpers import assert_close
 
 import rnnkit
+from rnnkit.cells.base import RNNState
+from rnnkit.cells.rnn import ElmanCell
 from rnnkit.errors import ShapeError
+from rnnkit.layers.fast.elman_bptt import elman_once
 
 KINDS = [("RNN", {}), ("RNN", {"nonlinearity": "relu"}), ("LSTM", {}), ("GRU", {})]
 
@@ -101,8 +104,11 @@ def test_streaming_equals_one_call_over_the_sequence(
 
 
 @pytest.mark.parametrize(("kind", "options"), KINDS)
-def test_the_final_state_is_not_a_view_of_the_output(kind: str, options: dict[str, Any]) -> None:
-    layer = _layer(kind, options)
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_the_final_state_is_not_a_view_of_the_output(
+    kind: str, options: dict[str, Any], batch_first: bool
+) -> None:
+    layer = _layer(kind, options, batch_first=batch_first)
     output, state = layer(torch.randn(1, 2, 3))
     hidden = state[0] if kind == "LSTM" else state
     before = hidden.clone()
@@ -176,3 +182,14 @@ def test_regularisers_draw_the_same_masks(kind: str, regularisers: dict[str, Any
         ours = _flat(layer(x, hx))
     for mine, reference in zip(ours, expected, strict=True):
         assert_close(mine, reference, 1e-6)
+
+
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+@pytest.mark.parametrize("bias", [True, False])
+def test_the_elman_rows_single_step_is_the_cells_step_bit_for_bit(
+    nonlinearity: str, bias: bool
+) -> None:
+    cell = ElmanCell(3, 4, nonlinearity=nonlinearity, bias=bias)
+    x, hidden = torch.randn(2, 3), torch.randn(2, 4)
+    expected = cell.step(cell.project_input(x), RNNState(hidden)).hidden
+    assert torch.equal(elman_once(cell, x, RNNState(hidden)).hidden, expected)

@@ -376,18 +376,20 @@ class RecurrentLayer(nn.Module):
             or self.check_finite
         ):
             return None
-        stack = self._modules["stack"]  # the attribute lookups of nn.Module, without their cost
+        # nn.Module's attribute lookup of a submodule or parameter costs about a microsecond a
+        # name, as much as a small kernel, so this route reads its dictionaries directly
+        stack = self._modules["stack"]
         if self.training and (stack.input_dropout or stack.output_dropout):
             return None  # locked dropout: the general path draws its masks
         loop = stack._modules["layers"]._modules["0"]  # the one Recurrent
-        weight = loop.cell.weight_ih
+        weight = loop._modules["cell"]._parameters["weight_ih"]
         B = input.shape[1 - steps_axis]
         if (
             B == 0
             or input.shape[2] != self.input_size
             or input.dtype != weight.dtype
-            or input.device != weight.device
-            or torch.is_autocast_enabled(input.device.type)
+            or not _same_device(input, weight)
+            or torch.is_autocast_enabled("cpu" if input.is_cpu else input.device.type)
         ):
             return None
         state = self._one_step_state(hx, input, B)
@@ -397,29 +399,40 @@ class RecurrentLayer(nn.Module):
         if new is None:
             return None
         output = new.hidden.unsqueeze(steps_axis)  # (1, B, H) or (B, 1, H)
-        hidden_n = torch.stack([new.hidden])  # (1, B, H), a copy: not a view of the output
+        time_major = output if steps_axis == 0 else new.hidden.unsqueeze(0)
+        hidden_n = time_major.clone()  # (1, B, H), a copy: not a view of the output
         if self.mode == "LSTM":
             return output, LSTMState(hidden_n, new.cell.unsqueeze(0))
         return output, hidden_n
 
     def _one_step_state(self, hx: Any, like: Tensor, batch_size: int) -> State | None:
         """h_0 (and c_0) of one layer and direction, fields (B, ·); None where hx does not fit."""
-        sizes = (self.state_size, self.hidden_size) if self.mode == "LSTM" else (self.state_size,)
-        state_type = LSTMState if self.mode == "LSTM" else RNNState
+        lstm = self.mode == "LSTM"
         if hx is None:
-            return state_type(*(like.new_zeros(batch_size, size) for size in sizes))
-        tensors = (hx,) if self.mode != "LSTM" else hx
-        if not isinstance(tensors, tuple | list) or len(tensors) != len(sizes):
+            hidden = like.new_zeros(batch_size, self.state_size)
+            if lstm:
+                return LSTMState(hidden, like.new_zeros(batch_size, self.hidden_size))
+            return RNNState(hidden)
+        if not lstm:
+            fits = self._fits(hx, like, batch_size, self.state_size)
+            return RNNState(hx[0]) if fits else None
+        if not isinstance(hx, tuple | list) or len(hx) != 2:
             return None
-        for tensor, size in zip(tensors, sizes, strict=True):
-            if (
-                not isinstance(tensor, Tensor)
-                or tensor.shape != (1, batch_size, size)
-                or tensor.dtype != like.dtype
-                or tensor.device != like.device
-            ):
-                return None
-        return state_type(*(tensor[0] for tensor in tensors))
+        hidden, cell = hx
+        sizes = (batch_size, self.state_size), (batch_size, self.hidden_size)
+        if self._fits(hidden, like, *sizes[0]) and self._fits(cell, like, *sizes[1]):
+            return LSTMState(hidden[0], cell[0])
+        return None
+
+    @staticmethod
+    def _fits(tensor: Any, like: Tensor, batch_size: int, size: int) -> bool:
+        """Whether one state tensor is (1, B, size) in the dtype and on the device of `like`."""
+        return (
+            isinstance(tensor, Tensor)
+            and tensor.shape == (1, batch_size, size)
+            and tensor.dtype == like.dtype
+            and _same_device(tensor, like)
+        )
 
     def _prepare_input(
         self, input: Any, lengths: Any
@@ -517,6 +530,11 @@ class RecurrentLayer(nn.Module):
         elif kind == "batch_first":
             result = outputs.transpose(0, 1)  # (B, T, D·H)
         return result, (LSTMState(*final) if self.mode == "LSTM" else final.hidden)
+
+
+def _same_device(a: Tensor, b: Tensor) -> bool:
+    """a.device == b.device, without making the two device objects in the usual CPU case."""
+    return (a.is_cpu and b.is_cpu) or a.device == b.device
 
 
 def _source(x: Tensor, kind: str) -> str:

@@ -216,19 +216,20 @@ class Recurrent(nn.Module):
         """The state after one step x (B, F), by the shortest route; no checks (the callers').
 
         The numbers and the random draws of `run` on a sequence of T = 1 (streaming, one call
-        per step) without its stacking and unstacking: the row's `once` where `run` would take
-        the row (the GRU), else the cell's own step, which `run` takes for T = 1 below the
-        row's `min_steps`. Returns None, drawing nothing, where `run` must decide: bptt="hand"
+        per step) without its stacking and unstacking: the row's `once` where it has one (the
+        GRU's, the step of the loop `run` takes; Elman's, the cell's step with its parameters
+        read once), else the cell's own step, which `run` takes for T = 1 below the row's
+        `min_steps`. Returns None, drawing nothing, where `run` must decide: bptt="hand"
         (the row's function even for one step) and under torch.compile or torch.export. The
         caller leaves autocast to `run` (`rnnkit.layers.autocast` casts the state there).
         """
         if self.bptt == "hand" or compiling():
             return None
-        cell = self.cell
+        cell = self._modules["cell"]  # nn.Module's lookup of a submodule costs about 1 µs
         masks = cell.begin_sequence(1, x.shape[0], like=x)  # None in eval (the usual case)
         if masks is None and self.bptt == "auto":
             fast = lookup(cell)
-            if fast is not None and fast.once is not None and fast.min_steps <= 1:
+            if fast is not None and fast.once is not None:
                 return fast.once(cell, x, state)
         return cell.step(cell.project_input(x), state, None if masks is None else masks.at(0))
 

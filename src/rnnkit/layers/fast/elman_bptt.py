@@ -53,9 +53,11 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 from torch.autograd.function import FunctionCtx
 
+from rnnkit.cells.base import RNNState
 from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.layers.autocast import cast_all, recurrence_dtype
 from rnnkit.layers.fast.first_order import Replay, hand_derived_backward
@@ -73,6 +75,20 @@ def _activate_(pre: Tensor, out: Tensor, nonlinearity: str) -> None:
         torch.clamp_min(pre, 0.0, out=out)
     else:
         out.copy_(pre)
+
+
+def elman_once(cell: Any, x: Tensor, state: RNNState) -> RNNState:
+    """One Elman step from x (B, F), h_t = φ(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh): the cell's
+    step (`rnnkit.cells.rnn.ElmanCell.step`, the same operations in the same order, so the same
+    numbers) with each parameter read from the cell's dictionary once.
+
+    Streaming (B = 1, one call a step) is bound by fixed costs, and nn.Module's attribute
+    lookup of a parameter costs about a microsecond, as much as one of the step's kernels.
+    """
+    weights = cell._parameters
+    recurrent = F.linear(state.hidden, weights["weight_hh"], weights["bias_hh"])  # W_hh h + b_hh
+    projected = F.linear(x, weights["weight_ih"], weights["bias_ih"])  # W_ih x_t + b_ih
+    return RNNState(cell._phi(projected + recurrent))  # h_t
 
 
 def _activation_derivative(outputs: Tensor, nonlinearity: str) -> Tensor:

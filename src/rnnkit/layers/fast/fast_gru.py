@@ -187,8 +187,8 @@ def gru_step(
     recurrent_rz, recurrent_n = F.linear(hidden, weight_hh, bias_hh).split_with_sizes(
         [gates_in.shape[-1], new_in.shape[-1]], -1
     )  # W_hh h_{t-1} + b_hh, (B, 2H) and (B, H)
-    reset, update = torch.sigmoid(gates_in + recurrent_rz).chunk(2, dim=-1)  # r_t, z_t
-    new = torch.tanh(torch.addcmul(new_in, reset, recurrent_n))  # n_t
+    reset, update = (gates_in + recurrent_rz).sigmoid_().chunk(2, dim=-1)  # r_t, z_t
+    new = torch.addcmul(new_in, reset, recurrent_n).tanh_()  # n_t
     if new.dtype != hidden.dtype:  # CPU autocast: gates in D, the state keeps h_0's dtype
         new, update = new.to(hidden.dtype), update.to(hidden.dtype)
     return torch.lerp(new, hidden, update)  # h_t = n_t + z_t ⊙ (h_{t-1} − n_t)
