@@ -9,6 +9,7 @@
     inspect.py      gate maps of every cell and ‖∂L/∂h_t‖ for the page
     limits.py       the request-body size cap
     curves.py       a run's training curves from its metrics.jsonl
+    pianoroll.py    a music run's answer: key names, the MIDI file as base64, its NLL
     docs.py         /docs with Swagger UI from local files (no CDN)
     static/         the page: index.html, app.js, style.css
 

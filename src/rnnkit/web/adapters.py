@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import torch
 import torch.nn.functional as F
 
+from rnnkit.datasets.chorales import LOWEST_PITCH, roll_notes
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.models.decoding import SamplingConfig, choose_next
 from rnnkit.models.many_to_one import SequenceClassifier
@@ -27,9 +28,10 @@ from rnnkit.tasks.ner.tagger import read_text, tag_sentences
 from rnnkit.tasks.translate.translator import attention_of, source_marks, translate
 from rnnkit.text.tags import entity_spans
 from rnnkit.web import schemas
-from rnnkit.web.generation import beam_of, sampling_of
+from rnnkit.web.generation import GREEDY_BELOW, beam_of, sampling_of
 from rnnkit.web.handlers import finite
 from rnnkit.web.inspect import classifier_gradient_norms, next_token_gradient_norms, record_maps
+from rnnkit.web.pianoroll import checkpoint_metric, key_names, midi_base64
 
 
 def _fresh_seed(seed: int | None) -> int:
@@ -341,6 +343,48 @@ class ForecasterAdapter(Adapter):
         )
 
 
+class MusicAdapter(Adapter):
+    """A next-frame model of piano rolls (`rnnkit train music`): a sampled roll and its MIDI.
+
+    The roll is `LoadedMusicModel.generate`'s, as `rnnkit generate RUN --out x.mid` samples
+    it: x_0 = 0, then x_{t,p} ~ Bernoulli(σ(a_{t,p} / τ)) fed back frame by frame
+    (`PianoRollModel.sample`); a τ below GREEDY_BELOW takes its limit τ → 0, [σ(a) > 1/2].
+    `info` adds the validation NLL per frame (nats) recorded with the served checkpoint.
+    """
+
+    capabilities = ("compose",)
+
+    def __init__(self, loaded: Any) -> None:
+        super().__init__(loaded)
+        self.valid_nll = checkpoint_metric(loaded.checkpoint, "val_loss")  # read once
+
+    def info(self) -> dict[str, Any]:
+        config, model = self.loaded.config, self.loaded.model.config
+        info: dict[str, Any] = {
+            "cell": model.cell,
+            "hidden_size": model.hidden_size,
+            "num_layers": model.num_layers,
+            "pitches": model.num_pitches,
+            "frame": f"{config.step} note",
+            "transpose": "to C major / C minor" if config.transpose == "c" else "as written",
+        }
+        if self.valid_nll is not None:
+            info["valid_nll_per_frame"] = round(self.valid_nll, 3)  # nats, as the report prints
+        return info
+
+    def compose(self, frames: int, temperature: float, seed: int | None) -> schemas.ComposeResponse:
+        if seed is None:  # below 2^53: the page's JavaScript numbers hold it exactly, to repeat it
+            seed = secrets.randbits(53)
+        temperature = temperature if temperature >= GREEDY_BELOW else 0.0
+        roll = self.loaded.generate(frames, temperature=temperature, seed=seed)  # (T, P) bool
+        step = self.loaded.config.step_quarters
+        return schemas.ComposeResponse(
+            frames=len(roll), step_quarters=step, lowest_pitch=LOWEST_PITCH, pitches=key_names(),
+            roll=roll.astype(int).tolist(), notes=len(roll_notes(roll)), seed=seed,
+            midi=midi_base64(roll, step),
+        )  # fmt: skip
+
+
 __all__ = [
     "Adapter",
     "CaptionerAdapter",
@@ -348,6 +392,7 @@ __all__ = [
     "ClassifierAdapter",
     "CondLMAdapter",
     "ForecasterAdapter",
+    "MusicAdapter",
     "TaggerAdapter",
     "TranslatorAdapter",
 ]

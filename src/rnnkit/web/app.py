@@ -11,6 +11,7 @@ Routes (the OpenAPI schema is at /openapi.json, its pages at /docs, made from lo
     GET  /api/models/{id}/generate/stream         the same as server-sent events, token by token
     POST /api/models/{id}/classify | tag | translate | forecast | inspect | gradients
     POST /api/models/{id}/caption                 multipart form: image (file), beam
+    POST /api/models/{id}/compose                 a piano roll sampled by a music run, its MIDI
 
 Every error is a 4xx JSON body {"detail": …} (`rnnkit.web.handlers`): an unknown id 404, a
 capability the run does not offer 400, a request over a limit of `ServeSettings` 422 (pydantic's
@@ -257,6 +258,22 @@ def forecast(
     schemas.check_limits(body, settings_of(request))
     with torch.no_grad():
         return adapter.forecast(body.horizon, body.history)
+
+
+@api.post(
+    "/models/{model_id}/compose",
+    response_model=schemas.ComposeResponse,
+    responses={**ERRORS, **BUSY},
+)
+def compose(
+    request: HTTPRequest, model_id: str, body: schemas.ComposeRequest
+) -> schemas.ComposeResponse:
+    """`frames` piano-roll frames sampled one by one from x_0 = 0 (a music run), with the
+    roll as a MIDI file (base64). It holds a generation slot while it samples."""
+    adapter = adapter_for(request, model_id, "compose")
+    schemas.check_limits(body, settings_of(request))
+    with request.app.state.generations.take(model_id), torch.no_grad():
+        return adapter.compose(body.frames, body.temperature, body.seed)
 
 
 @api.post("/models/{model_id}/inspect", response_model=schemas.InspectResponse, responses=ERRORS)

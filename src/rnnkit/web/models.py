@@ -13,6 +13,7 @@ This module adds only the adapter of each served task:
     chat        translate                     TranslatorAdapter
     caption     caption                       CaptionerAdapter
     forecast    forecast                      ForecasterAdapter
+    music       compose (a piano roll, MIDI)  MusicAdapter
 
 A model's id is its run folder's name, made unique with a suffix -2, -3 … when two folders
 share a name; no request names a file. Every run also has its training curves (/curves),
@@ -38,6 +39,7 @@ from rnnkit.web.adapters import (
     ClassifierAdapter,
     CondLMAdapter,
     ForecasterAdapter,
+    MusicAdapter,
     TaggerAdapter,
     TranslatorAdapter,
 )
@@ -53,6 +55,7 @@ ADAPTERS: dict[str, type[Adapter]] = {
     "chat": TranslatorAdapter,
     "caption": CaptionerAdapter,
     "forecast": ForecasterAdapter,
+    "music": MusicAdapter,
 }
 
 

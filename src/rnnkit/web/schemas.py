@@ -31,8 +31,9 @@ from pydantic_core import PydanticCustomError
 from rnnkit.web.settings import ServeSettings
 
 Capability = Literal[
-    "generate", "classify", "tag", "translate", "caption", "forecast", "inspect", "gradients"
-]
+    "generate", "classify", "tag", "translate", "caption", "forecast", "inspect", "gradients",
+    "compose",
+]  # fmt: skip
 Stopped = Literal["length", "time_limit", "eos"]
 MAX_SEED = 2**63 - 1  # torch.Generator.manual_seed takes 64-bit seeds
 FLOAT32_MAX = 3.4028234663852886e38  # the largest finite float32: the models compute in float32
@@ -164,6 +165,20 @@ class ForecastRequest(Request):
     limits: ClassVar[dict[str, str]] = {"horizon": "max_horizon", "history": "max_history_points"}
 
 
+class ComposeRequest(Request):
+    """Sample `frames` piano-roll frames from a music run, from x_0 = 0, at temperature τ."""
+
+    frames: int = Field(64, ge=1, description="frames to sample (64 quarter notes: 16 bars of 4/4)")
+    temperature: FiniteFloat = Field(
+        1.0, ge=0.0, description="τ: key p on with probability σ(a_p / τ); 0: on when σ(a_p) > 1/2"
+    )
+    seed: int | None = Field(None, ge=0, le=MAX_SEED, description="same seed, same piano roll")
+    limits: ClassVar[dict[str, str]] = {
+        "frames": "max_music_frames",
+        "temperature": "max_temperature",
+    }
+
+
 class ModelInfo(BaseModel):
     """One served run: its id, task, folder name, what it can do and facts about it."""
 
@@ -238,6 +253,24 @@ class TranslateResponse(BaseModel):
     score: float
     unknown: list[bool]
     unknown_share: float
+
+
+class ComposeResponse(BaseModel):
+    """A sampled piano roll and its MIDI file.
+
+    roll[t][p] = 1 when key p (MIDI pitch lowest_pitch + p, named pitches[p]) sounds in frame t;
+    a frame lasts step_quarters quarter notes. `notes` counts the runs of on-frames of a key
+    (each one MIDI note); `midi` is the standard MIDI file, base64; `seed` repeats the roll.
+    """
+
+    frames: int
+    step_quarters: float
+    lowest_pitch: int
+    pitches: list[str]
+    roll: list[list[Literal[0, 1]]]
+    notes: int
+    seed: int
+    midi: str = Field(description="the roll as a standard MIDI file (format 0), base64")
 
 
 class CaptionResponse(BaseModel):
@@ -377,4 +410,6 @@ def limit_error(where: str, field: str, value: Any, limit: int | float) -> Reque
     return RequestValidationError([_limit_error(where, field, value, limit)])
 
 
-REQUEST_MODELS = (GenerateRequest, TextRequest, TranslateRequest, InspectRequest, ForecastRequest)
+REQUEST_MODELS = (
+    GenerateRequest, TextRequest, TranslateRequest, InspectRequest, ForecastRequest, ComposeRequest
+)  # fmt: skip

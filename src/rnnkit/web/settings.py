@@ -34,6 +34,7 @@ class ServeSettings:
     max_horizon: int = 500  # furthest forecast, in steps
     max_history_points: int = 10_000  # longest history sent to a forecaster, in points
     max_temperature: float = 5.0  # τ of sampling lies in [0, max_temperature]
+    max_music_frames: int = 512  # longest piano roll of /compose, in frames (128 bars of 4/4)
     generation_seconds: float = 10.0  # a generation stops after this long: "time_limit"
     max_inspect_units: int = 64  # U, units per map of /inspect
     max_inspect_chars: int = 500  # longest text of /inspect: its answer grows as T × U × maps

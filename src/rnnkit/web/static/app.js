@@ -26,6 +26,10 @@
  *            translate-source (source tokens), translate-notes, translate-attention (canvas)
  * caption:   caption-file, caption-beam, caption-run, caption-preview (img), caption-output
  * forecast:  forecast-horizon, forecast-history, forecast-run, forecast-plot (canvas)
+ * compose:   compose-frames, compose-temperature, compose-seed, compose-run, compose-roll (canvas:
+ *            the piano roll, pitch names on its axis; data-frames, data-notes, data-seed),
+ *            compose-readout (the frame and key under the pointer), compose-summary,
+ *            compose-download (a link to the MIDI file, hidden until a roll is drawn)
  * inspect:   inspect-text, inspect-units (per page), inspect-first (first unit), inspect-run,
  *            inspect-prev, inspect-next, inspect-page ("units a–b of H"), inspect-layer,
  *            inspect-map, inspect-from, inspect-to (absolute unit numbers), inspect-single,
@@ -58,6 +62,7 @@
     maxTemperature: 5.0,
     maxInspectUnits: 64,
     maxInspectChars: 500,
+    maxMusicFrames: 512,
   };
   // LIMITS key <- [request schema, property, schema keyword] in /openapi.json.
   const SCHEMA_LIMITS = {
@@ -69,12 +74,13 @@
     maxHistoryPoints: ["ForecastRequest", "history", "maxItems"],
     maxInspectUnits: ["InspectRequest", "units", "maximum"],
     maxInspectChars: ["InspectRequest", "text", "maxLength"],
+    maxMusicFrames: ["ComposeRequest", "frames", "maximum"],
   };
   const IMAGE_TYPES = ["image/jpeg", "image/png", "image/webp", "image/bmp", "image/gif"];
   const TAB_TITLES = {
     generate: "Generate", classify: "Classify", tag: "Tag entities", translate: "Translate",
     caption: "Caption", forecast: "Forecast", inspect: "Inside the network",
-    gradients: "Gradients through time", curves: "Training curves",
+    gradients: "Gradients through time", curves: "Training curves", compose: "Compose music",
   };
   const MAP_TITLES = {
     hidden: "hidden state h_t", cell: "cell state c_t", input_gate: "input gate i_t",
@@ -914,6 +920,155 @@
     return panel;
   }
 
+  const BLACK_KEYS = new Set([1, 3, 6, 8, 10]); // pitch classes C♯ D♯ F♯ G♯ A♯
+
+  /**
+   * The keys a roll plays, and two on each side, with at least an octave shown (around C4 when
+   * the roll is silent): [lo, hi] as key indices p of roll[t][p].
+   */
+  function playedRange(roll, keys) {
+    let lo = keys;
+    let hi = -1;
+    for (const frame of roll) {
+      frame.forEach((on, p) => { if (on) { lo = Math.min(lo, p); hi = Math.max(hi, p); } });
+    }
+    if (hi < 0) [lo, hi] = [39, 39]; // C4, MIDI 60
+    lo = Math.max(0, lo - 2);
+    hi = Math.min(keys - 1, Math.max(hi + 2, lo + 11));
+    return [lo, hi];
+  }
+
+  /** Runs of on-frames of key p: [first frame, frames held], one MIDI note each. */
+  function noteRuns(roll, p) {
+    const runs = [];
+    let start = -1;
+    for (let t = 0; t <= roll.length; t += 1) {
+      const on = t < roll.length && roll[t][p] === 1;
+      if (on && start < 0) start = t;
+      if (!on && start >= 0) { runs.push([start, t - start]); start = -1; }
+    }
+    return runs;
+  }
+
+  /**
+   * A piano roll (ComposeResponse): time left to right, one row per key (high keys on top, black
+   * keys' rows shaded), a bar for each note, bar lines every 4 quarter notes, key names on the
+   * left (every C, or every key when the rows are tall enough), bar numbers below.
+   */
+  function drawPianoRoll(canvas, result) {
+    const { roll, pitches } = result;
+    const frames = roll.length;
+    const [lo, hi] = playedRange(roll, pitches.length);
+    const rows = hi - lo + 1;
+    const midiOf = (p) => result.lowest_pitch + p;
+    measure.font = FONT;
+    const left = Math.ceil(Math.max(...pitches.slice(lo, hi + 1).map((n) => measure.measureText(n).width))) + 10;
+    const top = 8;
+    const cellW = clamp((availableWidth(canvas) - left - 10) / Math.max(frames, 1), 3, 24);
+    const cellH = clamp(380 / rows, 5, 14);
+    const width = Math.ceil(left + frames * cellW + 10);
+    const height = Math.ceil(top + rows * cellH + 22);
+    const ctx = prepareCanvas(canvas, width, height);
+    const yOf = (p) => top + (hi - p) * cellH; // the top of key p's row
+    for (let p = lo; p <= hi; p += 1) {
+      if (BLACK_KEYS.has(midiOf(p) % 12)) {
+        ctx.fillStyle = "#f0f2f5";
+        ctx.fillRect(left, yOf(p), frames * cellW, cellH);
+      }
+      if (midiOf(p) % 12 === 0) { // a line under each C
+        ctx.fillStyle = "#c8ced6";
+        ctx.fillRect(left, yOf(p) + cellH - 1, frames * cellW, 1);
+      }
+    }
+    const perBar = Math.max(1, Math.round(4 / (result.step_quarters || 1))); // frames in 4/4
+    ctx.fillStyle = "#d5d9df";
+    for (let t = 0; t <= frames; t += perBar) ctx.fillRect(Math.round(left + t * cellW), top, 1, rows * cellH);
+    let notes = 0;
+    ctx.fillStyle = "#3a6ea5";
+    ctx.strokeStyle = "#1d3f66";
+    for (let p = lo; p <= hi; p += 1) {
+      for (const [start, held] of noteRuns(roll, p)) {
+        notes += 1;
+        const x = left + start * cellW + 0.5;
+        const y = yOf(p) + 0.5;
+        ctx.fillRect(x, y, held * cellW - 1, cellH - 1);
+        ctx.strokeRect(x, y, held * cellW - 1, cellH - 1);
+      }
+    }
+    ctx.strokeStyle = "#555555";
+    ctx.strokeRect(left + 0.5, top + 0.5, frames * cellW, rows * cellH);
+    ctx.fillStyle = "#222222";
+    ctx.textAlign = "right";
+    ctx.textBaseline = "middle";
+    for (let p = lo; p <= hi; p += 1) {
+      if (cellH >= 11 || midiOf(p) % 12 === 0) ctx.fillText(pitches[p], left - 4, yOf(p) + cellH / 2);
+    }
+    ctx.textAlign = "left";
+    ctx.textBaseline = "top";
+    const barStep = Math.ceil(24 / (perBar * cellW));
+    for (let bar = 0; bar * perBar < frames; bar += barStep) {
+      ctx.fillText(String(bar + 1), left + bar * perBar * cellW + 2, top + rows * cellH + 4);
+    }
+    canvas.dataset.drawn = "true";
+    canvas.dataset.frames = String(frames);
+    canvas.dataset.notes = String(notes);
+    canvas.dataset.seed = String(result.seed);
+    canvas.setAttribute("aria-label", `piano roll: ${notes} notes over ${frames} frames, `
+      + `keys ${pitches[lo]} to ${pitches[hi]}`);
+    canvas.heatmap = { left, top, cellW, cellH, rows, cols: frames,
+      describe: (r, c) => `frame ${c} (bar ${Math.floor(c / perBar) + 1}) · ${pitches[hi - r]}`
+        + ` (MIDI ${midiOf(hi - r)}) ${roll[c][hi - r] ? "sounds" : "is silent"}` };
+  }
+
+  /** The MIDI file of a ComposeResponse (base64) as a Blob a link can download. */
+  function midiBlob(base64) {
+    const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+    return new Blob([bytes], { type: "audio/midi" });
+  }
+
+  function buildCompose(model, make) {
+    const { panel, error } = panelShell(make, "compose");
+    const frames = field(make, "compose-frames", "Length (frames)",
+      numberInput({ min: 1, max: LIMITS.maxMusicFrames, step: 1, value: 64 }),
+      `one frame is a ${model.info.frame || "quarter note"}; 64 quarter notes are 16 bars of 4/4`);
+    const temperature = field(make, "compose-temperature", "Temperature τ",
+      numberInput({ min: 0, max: LIMITS.maxTemperature, step: 0.1, value: 1 }),
+      "each key sounds with probability σ(a/τ); 0: the keys the model thinks likelier than not");
+    const seed = field(make, "compose-seed", "Seed",
+      numberInput({ step: 1, placeholder: "random" }), "same seed, same piano roll");
+    const run = make("compose-run", "button", { type: "button", class: "primary", text: "Compose" });
+    const canvas = make("compose-roll", "canvas", { role: "img", "aria-label": "piano roll" });
+    const readout = make("compose-readout", "p", { class: "hint", "aria-live": "polite" });
+    const summary = make("compose-summary", "p", { class: "result", "aria-live": "polite" });
+    const download = make("compose-download", "a", { class: "download", hidden: true });
+    attachReadout(canvas, readout);
+    panel.append(el("div", { class: "controls" }, frames.wrapper, temperature.wrapper, seed.wrapper),
+      el("div", { class: "actions" }, run), error, summary, el("div", { class: "figure" }, canvas),
+      readout, el("p", {}, download));
+    let link = null;
+    run.addEventListener("click", () => guarded(panel, run, async () => {
+      const body = {
+        frames: readNumber(frames.control, "length", { lo: 1, hi: LIMITS.maxMusicFrames, integer: true }),
+        temperature: readNumber(temperature.control, "temperature", { lo: 0, hi: LIMITS.maxTemperature }),
+      };
+      const s = readNumber(seed.control, "seed", { lo: 0, hi: Number.MAX_SAFE_INTEGER, integer: true, optional: true });
+      if (s !== null) body.seed = s;
+      const result = await postJSON(`/api/models/${encodeURIComponent(model.id)}/compose`, body);
+      drawPianoRoll(canvas, result);
+      const bars = (result.frames * result.step_quarters) / 4;
+      summary.textContent = `${result.notes} notes in ${result.frames} frames (${formatEnd(bars)} bars of 4/4), `
+        + `τ = ${body.temperature}, seed ${result.seed}`;
+      if (link) URL.revokeObjectURL(link);
+      link = URL.createObjectURL(midiBlob(result.midi));
+      download.href = link;
+      download.download = `${model.id}-seed${result.seed}.mid`;
+      download.textContent = `Download MIDI (${download.download})`;
+      download.hidden = false;
+      readout.textContent = "Point at the roll to read a frame and a key.";
+    }));
+    return panel;
+  }
+
   /**
    * A colour scale fitted to the values of one map: a signed map diverges from white at 0 to
    * ±max |v| (symmetric, so the sign reads at a glance); an unsigned one runs from its own
@@ -1218,7 +1373,7 @@
   const BUILDERS = {
     generate: buildGenerate, classify: buildClassify, tag: buildTag, translate: buildTranslate,
     caption: buildCaption, forecast: buildForecast, inspect: buildInspect, gradients: buildGradients,
-    curves: buildCurves,
+    curves: buildCurves, compose: buildCompose,
   };
 
   // ---------------------------------------------------------------- models and tabs
