@@ -1,13 +1,13 @@
 """BiLSTM sequence classifiers on real DNA and speech data that registry packages ship.
 
 Usage:
-    python bench/dna_speech.py [--quick] [--seeds N] [--epochs N] [--hidden H] [--threads N]
+    python -m bench.dna_speech [--quick] [--seeds N] [--epochs N] [--hidden H] [--threads N]
                                [--pooling last|mean|max] [--dna PATH/TO/DNA.rda] [--out FILE]
 
 Data (issue 21, item 7; bench/README.md "DNA and speech data"):
     splice   UCI/StatLog primate splice junctions, from Debian's r-cran-mlbench (DNA.rda, read
              by rnnkit.datasets.splice_junctions): 60 bases → ei / ie / n. No split ships;
-             split_splice_junctions(seed=0) gives 2,000 train / 1,186 test, class-stratified,
+             split_splice_junctions(seed=0) gives 2,003 train / 1,183 test, class-stratified,
              repeated sequences kept on one side
     vowels   UCI Japanese Vowels, from the sktime wheel (rnnkit.datasets.japanese_vowels):
              7-29 frames of 12 LPC cepstrum coefficients → which of 9 speakers; UCI's split,
@@ -19,8 +19,9 @@ epoch; Adam, η = 3e-3, batch 32, cross-entropy):
     logreg     scikit-learn logistic regression: one-hot bases (splice, 240 inputs) or the mean
                and standard deviation of each coefficient over the frames (vowels, 24 inputs)
     lstm       x_t (one-hot base via SequenceClassifier(representation="onehot"), or the 12
-               coefficients standardised with the training set's mean and sd) → LSTM (H) →
-               max over the real steps (--pooling last|mean|max) → linear
+               coefficients standardised with the training set's mean and sd, by
+               rnnkit.models.FrameClassifier's fitted scaler) → LSTM (H) → max over the real
+               steps (--pooling last|mean|max) → linear
     bilstm     the same with both directions (D = 2; Schuster & Paliwal 1997; Graves &
                Schmidhuber 2005 for BiLSTM on speech)
 
@@ -53,9 +54,9 @@ from rnnkit.datasets.splice_junctions import (
     read_splice_junctions,
     split_splice_junctions,
 )
-from rnnkit.layers import LSTM
 from rnnkit.models.configs.sequence_classifier import SequenceClassifierConfig
-from rnnkit.models.many_to_one import SequenceClassifier, pool_states
+from rnnkit.models.frame_classifier import FrameClassifier, FrameClassifierConfig
+from rnnkit.models.many_to_one import SequenceClassifier
 
 
 @dataclass(frozen=True)
@@ -71,23 +72,6 @@ class BenchConfig:
 
 
 QUICK = BenchConfig(hidden=32, epochs=8, seeds=2)  # a smoke run: minutes, not figures
-
-
-class FrameClassifier(nn.Module):
-    """Real-valued frames (B, T, F) and lengths → logits (B, C): LSTM, pooled over real steps."""
-
-    def __init__(
-        self, features: int, hidden: int, classes: int, *, bidirectional: bool, pooling: str
-    ) -> None:
-        super().__init__()
-        self.pooling, self.bidirectional = pooling, bidirectional
-        self.recurrent = LSTM(features, hidden, batch_first=True, bidirectional=bidirectional)
-        self.output = nn.Linear(hidden * (2 if bidirectional else 1), classes)
-
-    def forward(self, x: Tensor, lengths: Tensor) -> Tensor:
-        outputs, _ = self.recurrent(x, lengths=lengths)  # (B, T, D·H), zero past len
-        pooled = pool_states(outputs, lengths, self.pooling, bidirectional=self.bidirectional)
-        return self.output(pooled)  # z = W s + b
 
 
 def train_and_test(
@@ -173,8 +157,7 @@ def splice_rows(config: BenchConfig, dna: str | None) -> list[dict]:
 def vowels_rows(config: BenchConfig) -> list[dict]:
     train, test = read_japanese_vowels("train"), read_japanese_vowels("test")
     (train_x, train_len, train_y), (test_x, test_len, test_y) = train.padded(), test.padded()
-    frames = np.concatenate(train.series)  # standardise with the training frames only
-    mean, sd = frames.mean(0), frames.std(0)
+    frames = torch.from_numpy(np.concatenate(train.series))  # the scaler sees these only
 
     def summary(series: list[np.ndarray]) -> np.ndarray:
         return np.stack([np.concatenate([s.mean(0), s.std(0)]) for s in series])
@@ -191,21 +174,23 @@ def vowels_rows(config: BenchConfig) -> list[dict]:
     ]
 
     def tensors(x: np.ndarray, lengths: np.ndarray, y: np.ndarray) -> tuple[Tensor, ...]:
-        mask = np.arange(x.shape[1])[None, :, None] < lengths[:, None, None]
-        scaled = np.where(mask, (x - mean) / sd, 0.0)
-        return (
-            torch.from_numpy(scaled).float(),
-            torch.from_numpy(lengths),
-            torch.from_numpy(y),
-        )
+        # raw frames: the model standardises them (x − μ) / σ and zeroes the padding
+        return torch.from_numpy(x).float(), torch.from_numpy(lengths), torch.from_numpy(y)
 
     for name, bidirectional in (("lstm", False), ("bilstm", True)):
         accuracies, seconds = [], []
         for seed in range(config.seeds):
             torch.manual_seed(seed)
             model = FrameClassifier(
-                12, config.hidden, NUM_SPEAKERS, bidirectional=bidirectional, pooling=config.pooling
+                FrameClassifierConfig(
+                    num_features=12,
+                    num_classes=NUM_SPEAKERS,
+                    hidden_size=config.hidden,
+                    bidirectional=bidirectional,
+                    pooling=config.pooling,
+                )
             )
+            model.fit_scaler(frames)  # μ, σ of the training frames only
             acc, secs = train_and_test(
                 model,
                 tensors(train_x, train_len, train_y),  # type: ignore[arg-type]
