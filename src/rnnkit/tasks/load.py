@@ -84,8 +84,9 @@ def load(run_dir: str | Path, checkpoint: str = DEFAULT_CHECKPOINT) -> Any:
     charlm -> `LoadedModel` (.generate), condlm -> `LoadedCondLM` (.generate), sentiment and
     spam -> `LoadedClassifier` (.predict), ner -> `LoadedTagger` (.tag), translate and chat ->
     `LoadedTranslator` (.translate), caption -> `LoadedCaptioner` (.caption), forecast ->
-    `LoadedForecaster` (.forecast), music -> `LoadedMusicModel` (.generate), word2vec ->
-    `WordVectors` (gensim's KeyedVectors queries).
+    `LoadedForecaster` (.forecast), music -> `LoadedMusicModel` (.generate), sequences ->
+    `LoadedSequenceClassifier` (.predict), word2vec -> `WordVectors` (gensim's KeyedVectors
+    queries).
 
     Args:
         run_dir: a run directory made by `rnnkit train` or `rnnkit word2vec train`, or a
