@@ -1,8 +1,12 @@
 """The `rnnkit` command line: `rnnkit <verb> [task] [--flags]`, flags generated from configs.
 
-Each verb adds its parser in an `add_<verb>` function of a module of this package, listed in
-`VERBS`. The verb modules import torch, matplotlib and the task modules inside their handlers
-only, so that building the parser (`rnnkit --help`, `rnnkit train charlm --help`) stays quick;
+Each verb adds its parser in an `add_<verb>` function. The verbs shared by every task (train,
+generate, serve, …) live in this package, listed in `VERBS` and `TOOL_VERBS`; a task's own verbs
+(`rnnkit tag` of the ner task, `rnnkit word2vec …`) live in its package, `rnnkit/tasks/<task>/
+cli.py`, and come from the task's registration (`rnnkit.tasks.registry.task_verbs`), so adding a
+task touches only its folder. The verb modules import torch, matplotlib and the task modules
+inside their handlers only, so that building the parser (`rnnkit --help`, `rnnkit train charlm
+--help`) stays quick;
 `parsing.RnnkitParser` shows defaults and suggests the nearest flag or choice for a typo. A
 RnnkitError is printed as one red line and the exit status is 2; so is an OSError
 (a full or read-only disk, a missing or unreadable file), which never becomes a traceback. A
@@ -17,33 +21,23 @@ import errno
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rich.markup import escape
 
 from rnnkit import __version__
-from rnnkit.cli import (
-    analyze,
-    caption,
-    data,
-    export,
-    forecast,
-    predict,
-    runs,
-    serve,
-    summary,
-    tag,
-    tour,
-    translate,
-    word2vec,
-)
+from rnnkit.cli import analyze, data, export, runs, serve, summary, tour
 from rnnkit.cli.parsing import RnnkitParser
 from rnnkit.console import console
 from rnnkit.errors import RnnkitError
+from rnnkit.tasks.registry import task_verbs, verb_adder
 
-# Each entry adds one verb's parser; the parser stores its handler as `handler`.
-VERBS: tuple = (
+AddVerb = Callable[[argparse._SubParsersAction], None]
+
+# Each entry adds one verb's parser; the parser stores its handler as `handler`. `rnnkit --help`
+# lists the data and run verbs, then every task's own verbs, then the tools.
+VERBS: tuple[AddVerb, ...] = (
     data.add_explore,
     data.add_represent,
     runs.add_train,
@@ -53,17 +47,8 @@ VERBS: tuple = (
     runs.add_plot,
     analyze.add_analyze,
     summary.add_summary,
-    predict.add_predict,
-    word2vec.add_word2vec,
-    forecast.add_forecast,
-    tag.add_tag,
-    translate.add_translate,
-    translate.add_chat,
-    caption.add_caption,
-    export.add_export,
-    serve.add_serve,
-    tour.add_tour,
 )
+TOOL_VERBS: tuple[AddVerb, ...] = (export.add_export, serve.add_serve, tour.add_tour)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -73,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"rnnkit {__version__}")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="COMMAND")
-    for add_verb in VERBS:
+    task_adders = [verb_adder(name) for name in task_verbs()]  # torch-free modules
+    for add_verb in (*VERBS, *task_adders, *TOOL_VERBS):
         add_verb(verbs)
     return parser
 

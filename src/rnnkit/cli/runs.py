@@ -2,7 +2,9 @@
 
 Building these parsers imports no torch: the task list, help lines and config classes come from
 the tasks' torch-free config modules (`rnnkit.tasks.describe_task`); each handler imports the
-task code it runs.
+task code it runs. `generate` runs the `generate` handler a run's task registers
+(`TaskInfo.handlers`: charlm, condlm, music), and `resume` a task's own `resume` handler where it
+has one (word2vec), so no task is named here.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rnnkit import tasks
-from rnnkit.cli import music
 from rnnkit.config import add_config_flags
 from rnnkit.console import console, setup_logging
 from rnnkit.datasets.probe import from_shared
@@ -23,6 +24,8 @@ from rnnkit.tasks.registry import TaskSpec
 from rnnkit.training.config import TrainerConfig
 
 RUN_DIR_HELP = "a run directory made by `rnnkit train` (it holds config.json, checkpoints/)"
+OUT_HELP = "music runs: the MIDI file to write, a piano-roll PNG beside it (default: chorale.mid)"
+FRAMES_HELP = "music runs: frames to sample (64 quarter-note frames = 16 bars of 4/4)"
 CONFIG_HELP = "a JSON or TOML file of settings, or a run's config.json to train as that run did"
 
 if TYPE_CHECKING:
@@ -51,6 +54,21 @@ def _finish(spec: TaskSpec, run_dir: Path, result: FitResult) -> int:
     return 128 + result.signal if result.signal else 0
 
 
+def _package_hints() -> dict[str, str]:
+    """For a task package whose tasks have other names (classify: sentiment, spam), the
+    "did you mean" of `rnnkit train PACKAGE`: "'sentiment' or 'spam' (the tasks of …)"."""
+    by_package: dict[str, list[str]] = {}
+    for name in tasks.known_tasks():
+        builder = tasks.describe_task(name).builder  # "rnnkit.tasks.<package>.train"
+        if isinstance(builder, str) and builder.startswith(f"{tasks.__name__}."):
+            by_package.setdefault(builder.split(".")[2], []).append(name)
+    return {
+        package: f"{' or '.join(map(repr, names))} (the tasks of rnnkit/tasks/{package})"
+        for package, names in by_package.items()
+        if package not in names
+    }
+
+
 def add_train(verbs: argparse._SubParsersAction) -> None:
     """`rnnkit train TASK [--config FILE.json|toml] [--FIELD VALUE ...]`: train a task."""
 
@@ -61,6 +79,7 @@ def add_train(verbs: argparse._SubParsersAction) -> None:
         " directory gets config.json, metrics.jsonl and checkpoints/.",
     )
     names = parser.add_subparsers(dest="task", required=True, metavar="TASK")
+    names.choice_hints = _package_hints()  # type: ignore[attr-defined]  # RnnkitParser reads it
     for name in tasks.known_tasks():
         spec = tasks.describe_task(name)  # its config module only: no torch
         task_parser = names.add_parser(
@@ -121,64 +140,19 @@ def add_generate(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument("--condition", default=None, metavar="CLASS",
                         help="condlm runs: the class to write (no default)")  # fmt: skip
     parser.add_argument("--count", type=int, default=5, help="condlm runs: texts to write")
-    parser.add_argument("--out", type=Path, default=None, help=music.OUT_HELP)
-    parser.add_argument("--frames", type=int, default=64, help=music.FRAMES_HELP)
+    parser.add_argument("--out", type=Path, default=None, help=OUT_HELP)
+    parser.add_argument("--frames", type=int, default=64, help=FRAMES_HELP)
 
     def handle(args: argparse.Namespace) -> int:
-        from rnnkit.models.decoding import SamplingConfig  # torch loads for this verb only
-        from rnnkit.tasks.charlm import train as charlm
-        from rnnkit.tasks.charlm.generate import generate_text
-
-        if read_run_config(args.run_dir).get("task") == "condlm":
-            return generate_from_class(args)
-        if read_run_config(args.run_dir).get("task") == "music":
-            return music.generate_music(args)
-        if args.condition is not None:
-            raise ConfigError(f"--condition is for condlm runs; {args.run_dir} is a language "
-                              "model that continues --prime")  # fmt: skip
-        loaded = charlm.load_language_model(
-            args.run_dir, checkpoint=args.checkpoint, device=args.device
-        )
-        sampling = SamplingConfig(
-            temperature=0.0 if args.greedy else args.temperature,
-            top_k=args.top_k,
-            top_p=args.top_p,
-        )
-        pieces = generate_text(
-            loaded.model, loaded.vocab, args.prime, args.length, sampling,
-            seed=args.seed, beam_size=args.beam,
-        )  # fmt: skip
-        console.print(args.prime, end="", markup=False, highlight=False)
-        for piece in pieces:
-            console.print(piece, end="", markup=False, highlight=False, soft_wrap=True)
-            console.file.flush()
-        console.print()
-        return 0
+        task = read_run_config(args.run_dir).get("task")
+        generate = tasks.registry.run_handler(task, "generate")  # the task's own, imported now
+        if generate is None:
+            readers = ", ".join(tasks.registry.tasks_handling("generate"))
+            raise ConfigError(f"{args.run_dir} is a run of task {task!r}, not a language-model "
+                              f"run: `rnnkit generate` reads runs of {readers}")  # fmt: skip
+        return int(generate(args) or 0)
 
     parser.set_defaults(handler=handle)
-
-
-def generate_from_class(args: argparse.Namespace) -> int:
-    """`rnnkit generate RUN_DIR --condition CLASS` for a condlm run: one text per line."""
-    from rnnkit.tasks.condlm import train as condlm
-
-    unused = [flag for flag, value in (("--prime", args.prime), ("--top-p", args.top_p),
-                                       ("--beam", args.beam)) if value]  # fmt: skip
-    if unused:
-        raise ConfigError(f"{', '.join(unused)} do not apply to a condlm run: it samples "
-                          "from <bos> given --condition (use --temperature, --top-k, "
-                          "--count)")  # fmt: skip
-    loaded = condlm.load_condlm(args.run_dir, checkpoint=args.checkpoint)
-    if args.condition is None:
-        raise ConfigError(f"{args.run_dir} writes text given a class: pass --condition, one of "
-                          f"{list(loaded.classes)}")  # fmt: skip
-    texts = condlm.generate_conditioned(
-        loaded, args.condition, args.count, temperature=0.0 if args.greedy else args.temperature,
-        top_k=args.top_k, max_length=min(args.length, 200), seed=args.seed,
-    )  # fmt: skip
-    for text in texts:
-        console.print(text, markup=False, highlight=False)
-    return 0
 
 
 def add_resume(verbs: argparse._SubParsersAction) -> None:
@@ -208,13 +182,11 @@ def add_resume(verbs: argparse._SubParsersAction) -> None:
                         help="no progress bar or log lines (default: the run's quiet)")  # fmt: skip
 
     def handle(args: argparse.Namespace) -> int:
+        own = tasks.registry.run_handler(read_run_config(args.run_dir).get("task"), "resume")
+        if own is not None:  # a run not made by a Trainer (word2vec) resumes its own way
+            return int(own(args) or 0)
         names = ("max_steps", "device", "log_every", "checkpoint_every", "quiet")
         overrides = {k: getattr(args, k) for k in names if getattr(args, k) is not None}
-        if read_run_config(args.run_dir).get("task") == "word2vec":  # not a Trainer task
-            from rnnkit.cli.word2vec import resume_word2vec
-
-            return resume_word2vec(args.run_dir, checkpoint=args.checkpoint,
-                                   quiet=bool(args.quiet), refused=sorted(overrides))  # fmt: skip
         setup_logging(quiet=bool(args.quiet))
         result = tasks.resume(args.run_dir, checkpoint=args.checkpoint, overrides=overrides)
         task_name = read_run_config(args.run_dir)["task"]

@@ -4,6 +4,9 @@
                              defaults, the module that builds it and the function that loads a
                              run of it (torch-free, read here at import)
     tasks/<task>/train.py    build, report and (mostly) the loader; the task's helpers beside it
+    tasks/<task>/cli.py      the task's own commands (`rnnkit tag`, …) and its handlers of the
+                             shared ones (`rnnkit generate RUN` of a music run), named in
+                             TASK_INFO and added to the parser by `rnnkit.cli`
 
 Importing this package finds every task package (a sub-folder with an `__init__.py`) and
 registers the tasks its `config.py` declares, so adding a task touches one folder. A task's
@@ -38,6 +41,7 @@ from rnnkit.tasks.registry import (
     read_config_file,
     register_loader,
     register_task,
+    register_verbs,
     resume,
     split_config,
     train,
@@ -49,7 +53,8 @@ TASK_PACKAGES = tuple(sorted(info.name for info in pkgutil.iter_modules(__path__
 
 def _register_task_packages() -> None:
     """Register what each task package's config.py declares: `TASK_INFO` (the tasks `rnnkit
-    train` makes, with their loaders) and `LOADERS` (runs made by another command)."""
+    train` makes, with their loaders, commands and handlers of shared commands) and, for runs
+    made by another command (word2vec), `LOADERS`, `VERBS` and `HANDLERS` (task -> …)."""
     for package in TASK_PACKAGES:
         config = importlib.import_module(f"{__name__}.{package}.config")
         for name, info in getattr(config, "TASK_INFO", {}).items():
@@ -60,9 +65,14 @@ def _register_task_packages() -> None:
                 help=info.help,
                 trainer_defaults=info.trainer_defaults,
                 loader=info.loader,
+                verbs=info.verbs,
+                handlers=info.handlers,
             )
         for name, loader in getattr(config, "LOADERS", {}).items():
             register_loader(name, loader)
+        verbs, handlers = getattr(config, "VERBS", {}), getattr(config, "HANDLERS", {})
+        for name in {**verbs, **handlers}:
+            register_verbs(name, verbs.get(name, ()), handlers.get(name))
 
 
 _register_task_packages()
@@ -87,6 +97,7 @@ __all__ = [
     "read_config_file",
     "register_loader",
     "register_task",
+    "register_verbs",
     "resume",
     "split_config",
     "train",

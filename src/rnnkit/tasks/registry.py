@@ -12,6 +12,12 @@ their flags (`describe_task`) imports no torch; `get_task` imports the module wh
 about to run. The same declaration names the task's loader ("module:function", read by
 `rnnkit.load`); `register_loader` adds a loader for a run that `rnnkit train` does not make
 (word2vec). This module imports torch only inside the functions that train.
+
+A task's command-line verbs are declared with it too (`TaskInfo.verbs`: "module:function" names
+of `add_<verb>(verbs)` functions, `rnnkit tag` of the ner task), and so is what a shared verb
+runs for a run of the task (`TaskInfo.handlers`: {"generate": "module:function"} of the music
+task); `rnnkit.cli` builds its parser from `task_verbs` and dispatches with `run_handler`, so
+adding a task with verbs of its own touches only the task's folder.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from rnnkit.config import (
@@ -62,6 +69,10 @@ class TaskInfo(NamedTuple):
 
     `builder` is the module defining `build` (and `report`); `loader` is "module:function", the
     function `rnnkit.load` calls as `loader(run_dir, checkpoint=…)`, or None: nothing to load.
+    `verbs` are the task's own commands, "module:function" names of `add_<verb>(verbs)`
+    functions that each add one parser to `rnnkit`'s sub-commands (torch-free at import: the
+    handler imports what it runs); `handlers` maps a shared verb (`generate`, `resume`) to the
+    "module:function" that runs it, given the parsed arguments, for a run of this task.
     """
 
     config_cls: type
@@ -69,6 +80,8 @@ class TaskInfo(NamedTuple):
     trainer_defaults: Mapping[str, Any]
     builder: str
     loader: str | None = None
+    verbs: tuple[str, ...] = ()
+    handlers: Mapping[str, str] = MappingProxyType({})
 
 
 class Trained(NamedTuple):
@@ -101,16 +114,88 @@ class TaskSpec:
     trainer_defaults: Mapping[str, Any] = dataclass_field(default_factory=dict)  # under flags
     report: Callable[[Path, FitResult], None] | None = None  # printed by the CLI after training
     loader: str | None = None  # "module:function" that loads a run of the task (rnnkit.load)
+    verbs: tuple[str, ...] = ()  # "module:add_<verb>" of the task's own commands
+    handlers: Mapping[str, str] = dataclass_field(default_factory=dict)  # shared verb -> function
 
 
 _TASKS: dict[str, TaskSpec] = {}
 _LOADERS: dict[str, str] = {}  # task -> "module:function"; register_task and register_loader
+_VERBS: dict[str, tuple[str, ...]] = {}  # task -> its "module:add_<verb>"; register_verbs
+_HANDLERS: dict[str, dict[str, str]] = {}  # task -> {shared verb: "module:function"}
 
 
 def _check_loader(name: str, loader: str) -> None:
     module, _, function = loader.partition(":")
     if not module or not function.isidentifier():
         raise ConfigError(f"loader of task {name!r} must be 'module:function', got {loader!r}")
+
+
+def _check_verbs(name: str, verbs: Sequence[str], handlers: Mapping[str, str]) -> None:
+    """Each verb "module:add_<verb>", each handler "module:function" keyed by a verb's name."""
+    if isinstance(verbs, str):
+        raise ConfigError(f"verbs of task {name!r} must be a tuple of 'module:add_<verb>' names")
+    for verb in verbs:
+        module, _, function = verb.partition(":")
+        if not module or not function.isidentifier() or not function.startswith("add_"):
+            raise ConfigError(f"verb of task {name!r} must be 'module:add_<verb>', got {verb!r}")
+    for verb, handler in handlers.items():
+        module, _, function = handler.partition(":")
+        if not verb.isidentifier() or not module or not function.isidentifier():
+            raise ConfigError(
+                f"handler of task {name!r} must map a verb to 'module:function', got "
+                f"{verb!r}: {handler!r}"
+            )
+
+
+def _import_function(reference: str) -> Callable[..., Any]:
+    """The function a "module:function" name gives, its module imported now."""
+    module, _, function = reference.partition(":")
+    return getattr(importlib.import_module(module), function)
+
+
+def register_verbs(
+    name: str,
+    verbs: Sequence[str] = (),
+    handlers: Mapping[str, str] | None = None,
+    *,
+    replace: bool = False,
+) -> None:
+    """Name task `name`'s own commands and its handlers of shared verbs (`TaskInfo.verbs`,
+    `TaskInfo.handlers`); `register_task(…, verbs=…)` calls this, and a task that `rnnkit train`
+    does not make (word2vec) calls it alone. Nothing is imported until the parser is built.
+    """
+    handlers = dict(handlers or {})
+    _check_verbs(name, verbs, handlers)
+    old = (_VERBS.get(name, ()), _HANDLERS.get(name, {}))
+    if (name in _VERBS or name in _HANDLERS) and old != (tuple(verbs), handlers) and not replace:
+        raise ConfigError(f"task {name!r} already has verbs {list(old[0])} and handlers {old[1]}")
+    _VERBS[name], _HANDLERS[name] = tuple(verbs), handlers
+
+
+def task_verbs() -> list[str]:
+    """Every registered task's own verbs ("module:add_<verb>"), in registration order, each
+    once (the sentiment and spam tasks share `rnnkit predict`); `rnnkit.cli` adds them."""
+    found: dict[str, None] = {}
+    for verbs in _VERBS.values():
+        found.update(dict.fromkeys(verbs))
+    return list(found)
+
+
+def verb_adder(reference: str) -> Callable[[argparse._SubParsersAction], None]:
+    """The `add_<verb>(verbs)` function a "module:add_<verb>" name of `task_verbs` gives."""
+    return _import_function(reference)
+
+
+def run_handler(name: str | None, verb: str) -> Callable[[argparse.Namespace], int] | None:
+    """What the shared `verb` runs for a run of task `name` (its `handlers` entry), imported
+    now; None where the task has none (the verb's own behaviour applies)."""
+    reference = _HANDLERS.get(name or "", {}).get(verb)
+    return None if reference is None else _import_function(reference)
+
+
+def tasks_handling(verb: str) -> list[str]:
+    """The tasks whose runs the shared `verb` has a handler for, sorted: for error messages."""
+    return sorted(name for name, handlers in _HANDLERS.items() if verb in handlers)
 
 
 def register_loader(name: str, loader: str, *, replace: bool = False) -> None:
@@ -153,6 +238,8 @@ def register_task(
     trainer_defaults: Mapping[str, Any] | None = None,
     report: Callable[[Path, FitResult], None] | None = None,
     loader: str | None = None,
+    verbs: Sequence[str] = (),
+    handlers: Mapping[str, str] | None = None,
     replace: bool = False,
 ) -> TaskSpec:
     """Register a task under `name`; its config fields must not clash with TrainerConfig's.
@@ -161,7 +248,7 @@ def register_task(
     override them); `report(run_dir, result)` prints the task's summary after `rnnkit train`.
     `builder` may be a module name, imported by `get_task`: its `build` is the builder and its
     `report`, if any, the report. `loader` ("module:function") loads a run of the task back
-    (`register_loader`).
+    (`register_loader`); `verbs` and `handlers` are its commands (`register_verbs`).
     """
     if not name or not name.replace("-", "").replace("_", "").isalnum() or name != name.lower():
         raise ConfigError(f"task name must be lower-case letters, digits, - or _; got {name!r}")
@@ -181,10 +268,14 @@ def register_task(
     config_from_dict(TrainerConfig, dict(trainer_defaults or {}))  # refuse unknown keys now
     if loader is not None:
         _check_loader(name, loader)
-    spec = TaskSpec(name, config_cls, builder, help, dict(trainer_defaults or {}), report, loader)
+    _check_verbs(name, verbs, dict(handlers or {}))
+    spec = TaskSpec(name, config_cls, builder, help, dict(trainer_defaults or {}), report, loader,
+                    tuple(verbs), dict(handlers or {}))  # fmt: skip
     _TASKS[name] = spec
     if loader is not None:
         _LOADERS[name] = loader
+    if verbs or handlers or name in _VERBS or name in _HANDLERS:
+        register_verbs(name, verbs, handlers, replace=True)  # `replace` checked above
     return spec
 
 

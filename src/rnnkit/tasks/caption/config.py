@@ -83,5 +83,6 @@ TASK_INFO = {
         TRAINER_DEFAULTS,
         builder=BUILDER,
         loader=LOADER,
+        verbs=("rnnkit.tasks.caption.cli:add_caption",),
     ),
 }

@@ -96,5 +96,6 @@ TASK_INFO = {
         TRAINER_DEFAULTS,
         builder=BUILDER,
         loader=LOADER,
+        handlers={"generate": "rnnkit.tasks.charlm.cli:generate_language"},
     ),
 }

@@ -116,6 +116,7 @@ TASK_INFO = {
         TRAINER_DEFAULTS,
         builder=BUILDER,
         loader=LOADER,
+        verbs=("rnnkit.tasks.classify.cli:add_predict",),
     ),
     "spam": TaskInfo(
         SpamConfig,
@@ -123,5 +124,6 @@ TASK_INFO = {
         SPAM_DEFAULTS,
         builder=BUILDER,
         loader=LOADER,
+        verbs=("rnnkit.tasks.classify.cli:add_predict",),
     ),
 }

@@ -70,5 +70,6 @@ TASK_INFO = {
         TRAINER_DEFAULTS,
         builder=BUILDER,
         loader=LOADER,
+        handlers={"generate": "rnnkit.tasks.condlm.cli:generate_from_class"},
     ),
 }

@@ -79,5 +79,6 @@ TASK_INFO = {
         TRAINER_DEFAULTS,
         builder=BUILDER,
         loader=LOADER,
+        verbs=("rnnkit.tasks.forecast.cli:add_forecast",),
     ),
 }

@@ -81,5 +81,6 @@ TASK_INFO = {
         TRAINER_DEFAULTS,
         builder=BUILDER,
         loader=LOADER,
+        handlers={"generate": "rnnkit.tasks.music.cli:generate_music"},
     ),
 }

@@ -77,5 +77,6 @@ TASK_INFO = {
         TRAINER_DEFAULTS,
         builder=BUILDER,
         loader=LOADER,
+        verbs=("rnnkit.tasks.ner.cli:add_tag",),
     ),
 }

@@ -107,6 +107,7 @@ TASK_INFO = {
         TRAINER_DEFAULTS,
         builder=BUILDER,
         loader=LOADER,
+        verbs=("rnnkit.tasks.translate.cli:add_translate",),
     ),
     "chat": TaskInfo(
         ChatConfig,
@@ -114,5 +115,6 @@ TASK_INFO = {
         TRAINER_DEFAULTS,
         builder=BUILDER,
         loader=LOADER,
+        verbs=("rnnkit.tasks.translate.cli:add_chat",),
     ),
 }

@@ -105,6 +105,18 @@ def resume_word2vec(
     return 0
 
 
+# `rnnkit resume`'s options that retune a Trainer run; a word2vec run refuses them (--quiet aside)
+TRAINER_RESUME_OPTIONS = ("max_steps", "device", "log_every", "checkpoint_every")
+
+
+def resume_from_args(args: argparse.Namespace) -> int:
+    """`rnnkit resume RUN_DIR` of a word2vec run: the `resume` handler that the task's
+    config.py registers (`HANDLERS`), given `rnnkit resume`'s parsed arguments."""
+    given = [name for name in TRAINER_RESUME_OPTIONS if getattr(args, name, None) is not None]
+    return resume_word2vec(args.run_dir, checkpoint=args.checkpoint, quiet=bool(args.quiet),
+                           refused=given)  # fmt: skip
+
+
 def _resume(verbs: argparse._SubParsersAction) -> None:
     parser = verbs.add_parser(
         "resume",

@@ -1,9 +1,9 @@
 """`rnnkit generate MUSIC_RUN --out chorale.mid`: sample a piano roll, write MIDI and a PNG.
 
-`rnnkit generate` (cli/runs.py) hands a run of the `music` task to `generate_music`, which
-takes the flags that apply to a piano roll (`--frames`, `--temperature`, `--greedy`, `--seed`,
-`--checkpoint`, `--out`) and refuses the text-only ones. The PNG goes beside the MIDI file,
-with the same name.
+`rnnkit generate` hands a run of the `music` task to `generate_music` (the `generate` handler
+of the task's TASK_INFO), which takes the flags that apply to a piano roll (`--frames`,
+`--temperature`, `--greedy`, `--seed`, `--checkpoint`, `--out`) and refuses the text-only
+ones. The PNG goes beside the MIDI file, with the same name.
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ from rnnkit.errors import ConfigError
 
 TEXT_ONLY = (("--prime", "prime"), ("--top-k", "top_k"), ("--top-p", "top_p"),
              ("--beam", "beam"), ("--condition", "condition"))  # fmt: skip
-OUT_HELP = "music runs: the MIDI file to write, a piano-roll PNG beside it (default: chorale.mid)"
-FRAMES_HELP = "music runs: frames to sample (64 quarter-note frames = 16 bars of 4/4)"
 
 
 def generate_music(args: argparse.Namespace) -> int:
@@ -45,4 +43,4 @@ def generate_music(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["FRAMES_HELP", "OUT_HELP", "generate_music"]
+__all__ = ["generate_music"]
