@@ -1,7 +1,7 @@
 """Adaptive Computation Time (Graves 2016) on parity, addition and a char-LM, against no ACT.
 
 Usage:
-    python bench/act.py [--quick] [--threads N] [--out DIR] [--parts parity,addition,charlm]
+    python -m bench.act [--quick] [--threads N] [--out DIR] [--parts parity,addition,charlm]
 
 Parity (section 3.1 of the paper; `rnnkit.datasets.act_tasks`): a tanh Elman cell sees one
 vector once; with ACT it ponders N(t) steps on it. Addition (section 3.3): an LSTM reads 1 to 5
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="  %(message)s")  # a line per trained row
     print(
-        f"bench/act.py {' '.join(argv if argv is not None else sys.argv[1:])}; torch "
+        f"python -m bench.act {' '.join(argv if argv is not None else sys.argv[1:])}; torch "
         f"{torch.__version__}, {args.threads} thread(s)"
     )
     taus = tuple(float(tau) for tau in args.taus.split(","))

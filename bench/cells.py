@@ -1,8 +1,8 @@
 """Time rnnkit.RNN / LSTM / GRU against torch.nn.RNN / LSTM / GRU with identical weights.
 
 Usage:
-    python bench/cells.py [--device cpu|cuda] [--dtype float32|bfloat16] [--repeats N] [--quick]
-    python bench/cells.py --products [--repeats N]    # the per-step product alone (CPU)
+    python -m bench.cells [--device cpu|cuda] [--dtype float32|bfloat16] [--repeats N] [--quick]
+    python -m bench.cells --products [--repeats N]    # the per-step product alone (CPU)
 
 On CUDA the table adds the GPU issue's rows: (256, 100, 1024, 1024), small batches B = 1 and
 B = 8, H = 64 (the Triton kernels' range, `rnnkit.layers.fast.triton_common.MAX_HIDDEN`), and
@@ -40,6 +40,7 @@ import torch
 from torch import nn
 
 import rnnkit
+from bench import child_environment
 
 SIZES = [(32, 100, 128, 128), (64, 200, 256, 256), (16, 50, 512, 512)]  # (B, T, F, H)
 CUDA_SIZES = [(256, 100, 1024, 1024), (1, 100, 64, 64), (8, 100, 64, 64), (64, 100, 64, 64)]
@@ -147,8 +148,8 @@ def memory_case(spec: str) -> None:
 def peak_memory_cpu(kind: str, implementation: str, size: tuple[int, ...], stream: bool) -> float:
     """Run `memory_case` in a fresh process; large blocks are mmapped so freeing returns them."""
     spec = json.dumps([kind, implementation, *size, stream])
-    command = [sys.executable, __file__, "--memory-case", spec]
-    environment = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "65536"}
+    command = [sys.executable, "-m", "bench.cells", "--memory-case", spec]
+    environment = child_environment({**os.environ, "MALLOC_MMAP_THRESHOLD_": "65536"})
     done = subprocess.run(command, capture_output=True, text=True, check=True, env=environment)
     return float(done.stdout.strip().splitlines()[-1])
 

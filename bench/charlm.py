@@ -1,7 +1,7 @@
 """Char-LM benchmark: training throughput against torch.nn.LSTM, and validation loss after a budget.
 
 Usage:
-    python bench/charlm.py [--data PATH] [--device cpu|cuda] [--hidden-size 512] [--num-layers 2]
+    python -m bench.charlm [--data PATH] [--device cpu|cuda] [--hidden-size 512] [--num-layers 2]
                            [--time-budget SECONDS] [--batch-size 64] [--seq-len 100] [--lr 2e-3]
                            [--threads N] [--throughput-only | --quality-only] [--quick]
 

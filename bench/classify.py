@@ -1,12 +1,12 @@
 """Text classification benchmark: BoW + logistic regression against RNN, LSTM, GRU and BiLSTM.
 
 Usage:
-    python bench/classify.py [--datasets rt_polarity,movie_reviews,sms_spam] [--folds K]
+    python -m bench.classify [--datasets rt_polarity,movie_reviews,sms_spam] [--folds K]
                              [--models bow,rnn,lstm,gru,bilstm] [--device cpu|cuda]
                              [--word2vec VECTORS.txt | glove-6b-50d] [--freeze]
                              [--epochs N] [--lr η] [--dropout p] [--embed-dim E]
                              [--data-root ../shared/data] [--out FILE]
-    python bench/classify.py --quick     # one fold, 1-2 epochs, E = H = 64: minutes on 2 cores
+    python -m bench.classify --quick     # one fold, 1-2 epochs, E = H = 64: minutes on 2 cores
 
 Data (`../shared/data`, see its README §2a, §2b, §3), read by `rnnkit.datasets.labelled_text`:
     rt_polarity    10,662 sentences; stratified 10-fold cross-validation (split seed 0); --folds K

@@ -1,7 +1,7 @@
 """Time torch.compile(fullgraph=True) of rnnkit.RNN / LSTM / GRU against torch.nn's, and after.
 
 Usage:
-    python bench/compile.py [--sizes B,T,F,H ...] [--repeats N]
+    python -m bench.compile [--sizes B,T,F,H ...] [--repeats N]
 
 For each kind and size, in one process: torch._dynamo is reset, the module is compiled with
 fullgraph=True, and the first forward+backward (tracing, compilation and one run) is timed;

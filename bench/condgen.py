@@ -1,7 +1,7 @@
 """Generation from a vector: does the class vector change what the decoder writes?
 
 Usage:
-    python bench/condgen.py [--out DIR] [--steps N] [--samples N] [--threads N] [--quick]
+    python -m bench.condgen [--out DIR] [--steps N] [--samples N] [--threads N] [--quick]
 
 Trains, on the sentence-polarity set with the same held-out tenth (stratified, seed 0):
     condlm       `rnnkit train condlm`: an LSTM decoder conditioned on v = onehot(class) at every

@@ -1,7 +1,7 @@
 """Forecasting benchmark: LSTM and GRU forecasters against naive and seasonal-naive forecasts.
 
 Usage:
-    python bench/forecast.py [--series airline,elec_equip,sunspots,co2,nile,lynx]
+    python -m bench.forecast [--series airline,elec_equip,sunspots,co2,nile,lynx]
                              [--cells lstm,gru] [--seeds 0,1,2] [--steps 400]
                              [--data-root ../shared/data] [--out FILE.json]
 

@@ -1,7 +1,7 @@
 """Multiplicative cells on the char-LM: LSTM vs mLSTM vs mRNN at equal parameter count.
 
 Usage:
-    python bench/multiplicative.py [--data PATH] [--hidden-size 128] [--num-layers 1]
+    python -m bench.multiplicative [--data PATH] [--hidden-size 128] [--num-layers 1]
                                    [--embed-dim 32] [--steps 1000] [--batch-size 32]
                                    [--seq-len 50] [--lr 8e-3] [--seeds 2] [--threads N]
                                    [--cells lstm,mlstm,mrnn] [--quick]

@@ -1,7 +1,7 @@
 """Music benchmark: next-frame LSTM/GRU on the Bach chorales against the per-pitch marginal.
 
 Usage:
-    python bench/music.py [--cells lstm] [--seeds 0] [--steps 600] [--hidden-size 128]
+    python -m bench.music [--cells lstm] [--seeds 0] [--steps 600] [--hidden-size 128]
                           [--out FILE.json]
 
 The chorales of music21's corpus (`rnnkit.datasets.chorales`: quarter-note frames over the 88

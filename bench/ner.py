@@ -1,14 +1,14 @@
 """NER benchmark: entity F1 (seqeval) of BiLSTM-softmax and BiLSTM-CRF, ± char features, ± word2vec.
 
 Usage:
-    python bench/ner.py [--corpora conll2002_es,conll2002_nl,wnut17] [--models KEYS]
+    python -m bench.ner [--corpora conll2002_es,conll2002_nl,wnut17] [--models KEYS]
                         [--epochs N] [--lr η] [--device cpu|cuda] [--threads N]
                         [--word2vec PATH | --word2vec CORPUS=PATH ... | --word2vec glove-6b-50d]
                         [--optimizer adam|sgd] [--momentum μ] [--clip θ₀] [--dropout p]
                         [--batch-size B] [--casing] [--data-root ../shared/data] [--out FILE]
-    python bench/ner.py --corpora wnut17 --models crf+chars+w2v --word2vec glove-6b-50d \
+    python -m bench.ner --corpora wnut17 --models crf+chars+w2v --word2vec glove-6b-50d \
         --optimizer sgd --momentum 0 --lr 0.01 --clip 5 --dropout 0.5 --casing   # Lample's recipe
-    python bench/ner.py --quick     # 2 epochs, small models: minutes per corpus on 2 cores
+    python -m bench.ner --quick     # 2 epochs, small models: minutes per corpus on 2 cores
 
 Data (`../shared/data`, its README §4a, §4b), read by `rnnkit.datasets.conll`: CoNLL-2002
 Spanish and Dutch (train → testb) and WNUT-17 (train → test). Every model trains through

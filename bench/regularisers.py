@@ -2,8 +2,8 @@
 with --quality, what each buys a word-level LSTM LM in equal training time.
 
 Usage:
-    python bench/regularisers.py [--repeats N] [--threads N] [--sizes 32x100x128x128 ...]
-    python bench/regularisers.py --quality [--minutes 2] [--clock wall|cpu] [--variants ...]
+    python -m bench.regularisers [--repeats N] [--threads N] [--sizes 32x100x128x128 ...]
+    python -m bench.regularisers --quality [--minutes 2] [--clock wall|cpu] [--variants ...]
                                  [--hidden-size 128] [--max-train-tokens 400000] [--threads 1]
 
 For each size (batch B, steps T, input F, hidden H) every module is built with the same weights
@@ -12,7 +12,8 @@ least disturbed by other load; the house style of bench/cells.py). A call is one
 in training mode (the masks are drawn) and the backward of output.sum(). "path" is what runs
 the time loop (`layer.path` in training): "lstm" the fused sequence with the hand-derived
 backward of `rnnkit.layers.fast.fused_lstm` (which runs weight drop, recurrent dropout and
-zoneout), "autograd" the cell's own step under autograd (layer_norm).
+zoneout), "lstm_ln" the layer-normalised sequence of `rnnkit.layers.fast.layer_norm_lstm`, its
+backward also by hand (layer_norm; with zoneout too it would be "autograd", the cell's step).
 Ratios are against the plain rnnkit.LSTM and against torch.nn.LSTM (oneDNN on the CPU).
 
 --quality (issue 26, part 2): a tied 2-layer LSTM LanguageModel on the Gutenberg books of
@@ -124,8 +125,7 @@ AWD_SGD = {"lr": 30.0, "clip_norm": 0.25, "weight_decay": 1.2e-6}  # AWD-LSTM's 
 
 def train_variant(key: str, streams: object, args: argparse.Namespace) -> dict:
     """One model trained for the budget; its valid and test perplexity (wordlm's evaluate)."""
-    import wordlm  # bench/wordlm.py, beside this file
-
+    from bench import wordlm
     from rnnkit.models.many_to_many import LanguageModel, LanguageModelConfig
     from rnnkit.seeding import seed_everything
     from rnnkit.training.averaging import nonmonotone_trigger, start_average
@@ -183,7 +183,7 @@ def train_variant(key: str, streams: object, args: argparse.Namespace) -> dict:
 
 def run_quality(args: argparse.Namespace) -> None:
     """Part 2: every variant on the same data, for the same training time."""
-    import wordlm
+    from bench import wordlm
 
     data = argparse.Namespace(data=args.data, cased=False, min_freq=args.min_freq,
                               max_vocab=None, max_train_tokens=args.max_train_tokens,

@@ -1,9 +1,9 @@
 """Encoder–decoder benchmark: Multi30k test BLEU of plain, reversed-source and attention models.
 
 Usage:
-    python bench/seq2seq.py [--out DIR] [--configs plain,reverse,attention] [--steps N]
+    python -m bench.seq2seq [--out DIR] [--configs plain,reverse,attention] [--steps N]
                             [--beam 5] [--threads N] [--device cpu|cuda] [--data DIR]
-    python bench/seq2seq.py --quick      # 300 updates of small models: minutes on 2 cores
+    python -m bench.seq2seq --quick      # 300 updates of small models: minutes on 2 cores
 
 Every row trains `rnnkit train translate` (Multi30k English → German, 29,000 training pairs,
 vocabularies of words seen twice, GRU cells, E = H = 256, Adam 1e-3, clipping at 1, dropout

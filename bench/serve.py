@@ -1,9 +1,9 @@
 """Load test of the web API (`rnnkit serve`) on 127.0.0.1: throughput, latency, errors, memory.
 
 Usage:
-    python bench/serve.py [--runs RUN_DIR ...] [--requests 200] [--concurrency 8]
+    python -m bench.serve [--runs RUN_DIR ...] [--requests 200] [--concurrency 8]
                           [--length 200] [--train-steps 5] [--port 0]
-    python bench/serve.py --quick      # a smoke run: a few dozen requests per workload
+    python -m bench.serve --quick      # a smoke run: a few dozen requests per workload
 
 Without --runs it first trains two runs into a temporary folder, briefly (--train-steps), at
 their task's default sizes, since serving speed depends on the sizes and not on how well the
@@ -53,6 +53,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from bench import child_environment
 
 WARM_UP = 4  # requests per workload before timing
 REVIEW = "the acting was great and the story really good, a fun film"
@@ -158,14 +160,15 @@ def serve(run_dirs: list[Path], port: int) -> None:
 def start_server(run_dirs: list[Path], port: int) -> subprocess.Popen:
     command = [
         sys.executable,
-        __file__,
+        "-m",
+        "bench.serve",
         "--serve",
         "--port",
         str(port),
         "--runs",
         *map(str, run_dirs),
     ]
-    return subprocess.Popen(command)
+    return subprocess.Popen(command, env=child_environment())
 
 
 def wait_until_ready(url: str, server: subprocess.Popen, timeout: float = 120.0) -> dict:

@@ -1,7 +1,7 @@
 """Start-up time of the command line: wall time of `rnnkit … --help` in a fresh interpreter.
 
 Usage:
-    python bench/startup.py [--runs 11] [--python PATH]
+    python -m bench.startup [--runs 11] [--python PATH]
 
 Each command runs as `PYTHON -m rnnkit ARGS` (what the `rnnkit` console script runs: it imports
 `rnnkit` and calls `rnnkit.cli.main`) in a subprocess with its output discarded, and the wall

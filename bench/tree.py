@@ -1,7 +1,7 @@
 """Tree-structured networks on ListOps: Tree-LSTMs and the recursive net against a sequential LSTM.
 
 Usage:
-    python bench/tree.py [--quick] [--steps 2000] [--batch-size 64] [--hidden-size 64]
+    python -m bench.tree [--quick] [--steps 2000] [--batch-size 64] [--hidden-size 64]
                          [--lr 2e-3] [--num-train 20000] [--num-test 2000] [--max-tokens 100]
                          [--seed 0] [--threads N] [--models child_sum,binary,recursive,lstm]
                          [--out DIR]

@@ -1,7 +1,7 @@
 """word2vec benchmark: rnnkit's skip-gram and CBOW against gensim, same corpus, same settings.
 
 Usage:
-    python bench/word2vec.py [--data DIR] [--max-words N] [--models skipgram,cbow]
+    python -m bench.word2vec [--data DIR] [--max-words N] [--models skipgram,cbow]
                              [--threads 2] [--epochs 5] [--batch-size SLOTS] [--repeats 1]
                              [--cbow-negative-group G] [--device cpu|cuda]
 

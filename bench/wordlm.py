@@ -1,10 +1,10 @@
 """Word-level LM benchmark on the Gutenberg books: unigram, Kneser-Ney bigram and a 2-layer LSTM.
 
 Usage:
-    python bench/wordlm.py [--data DIR] [--device cpu|cuda] [--time-budget SECONDS]
+    python -m bench.wordlm [--data DIR] [--device cpu|cuda] [--time-budget SECONDS]
                            [--min-freq 5] [--max-vocab N] [--cased] [--hidden-size 512]
                            [--max-train-tokens N] [--max-eval-tokens N] [--recurrent rnnkit|torch]
-    python bench/wordlm.py --quick     # about a minute on 2 CPU cores: small caps, small model
+    python -m bench.wordlm --quick     # about a minute on 2 CPU cores: small caps, small model
 
 Data: `../shared/data/english_corpus` beside the repository (196 public-domain Project
 Gutenberg books, split by book in its manifest: 174 train, 14 valid, 8 test), read with

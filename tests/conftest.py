@@ -17,7 +17,7 @@ import torch
 
 from rnnkit.datasets.shared import locate_shared
 from rnnkit.seeding import seed_everything
-from tiny_runs import tiny_runs  # noqa: F401  (session fixture: a tiny run of every task)
+from tiny_runs import runs, tiny_runs  # noqa: F401  (session fixtures: a tiny run of every task)
 
 REQUIRE_SHARED_DATA = "RNNKIT_REQUIRE_SHARED_DATA"  # "1" turns a shared_data skip into a failure
 

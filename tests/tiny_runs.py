@@ -26,6 +26,7 @@ from rnnkit.tasks.charlm.config import CharLMConfig
 from rnnkit.tasks.classify.config import ClassifyConfig
 from rnnkit.tasks.condlm.config import CondLMConfig
 from rnnkit.tasks.forecast.config import ForecastConfig
+from rnnkit.tasks.music.config import MusicConfig
 from rnnkit.tasks.ner.config import NerConfig
 from rnnkit.tasks.translate.config import TranslateConfig
 from rnnkit.training import TrainerConfig
@@ -151,6 +152,14 @@ def tiny_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Pa
             "forecast": train_run(root, "forecast-run", "forecast", make_config(ForecastConfig,
                 series="csv", value_column="load", season=6, window=12, horizon=6,
                 hidden_size=4, batch_size=8), 2, series_csv(data / "load.csv")),
+            "music": train_run(root, "music-run", "music", make_config(MusicConfig,
+                max_pieces=8, hidden_size=4, batch_size=3), 2),  # real chorales (music21)
         }  # fmt: skip
     finally:
         torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
+def runs(tiny_runs: dict[str, Path]) -> dict[str, Path]:
+    """`tiny_runs` under the name the web tests give it (tests/web, tests/reliability)."""
+    return tiny_runs

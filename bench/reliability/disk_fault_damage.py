@@ -14,9 +14,16 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from disk_fault_checks import COMMANDS, clear_error, fingerprint, intact, run_cli, succeeded
 from safetensors.torch import save as save_tensors
 
+from bench.reliability.disk_fault_checks import (
+    COMMANDS,
+    clear_error,
+    fingerprint,
+    intact,
+    run_cli,
+    succeeded,
+)
 from rnnkit.training import read_checkpoint
 from rnnkit.training.checkpoint import state_digest
 

@@ -17,7 +17,7 @@ Full disks are small tmpfs mounts (`size=`, `nr_inodes=`) and read-only runs a t
 RLIMIT_FSIZE with SIGXFSZ ignored (writes past the limit fail with EFBIG) and read-only runs
 chmod 0555; the table names the method that ran.
 
-Run: `python bench/reliability/disk_faults.py` (`--quick`: damages under resume only;
+Run: `python -m bench.reliability.disk_faults` (`--quick`: damages under resume only;
 `--cases full-disk,read-only`: those case groups; `--rlimit`: the fallbacks even as root).
 References: issue 14; bench/reliability/kill_resume.py; tests/reliability/test_disk_faults.py.
 Helpers: disk_fault_checks.py (running and judging commands, mounts), disk_fault_damage.py.
@@ -37,7 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from disk_fault_checks import (
+from bench.reliability.disk_fault_checks import (
     COMMANDS,
     Watched,
     can_mount,
@@ -54,7 +54,7 @@ from disk_fault_checks import (
     tmpfs,
     train_argv,
 )
-from disk_fault_damage import DAMAGES, Trials, damage_trial, other_task
+from bench.reliability.disk_fault_damage import DAMAGES, Trials, damage_trial, other_task
 
 # Defects the campaign found, by case group; each now has a regression test.
 FIXED = {

@@ -23,7 +23,7 @@ a lost machine, which only the collective timeout T ends. A trial then measures:
 Exact resume is promised for one CPU process only (`rnnkit.training.distributed`), so the
 resumed losses are compared with an unbroken two-process run for information, not as a pass.
 
-Run: `python bench/reliability/distributed_kill.py --trials 16 --stopped 4` (`--quick`: 3 + 1).
+Run: `python -m bench.reliability.distributed_kill --trials 16 --stopped 4` (`--quick`: 3 + 1).
 References: issue 22; `bench/reliability/kill_resume.py` (the single-process campaign).
 """
 
@@ -42,8 +42,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kill_resume import ENV, _charlm, _losses, _lost, _steps_on_disk  # this folder
-
+from bench.reliability.kill_resume import ENV, _charlm, _losses, _lost, _steps_on_disk
 from rnnkit.training import CheckpointManager, read_checkpoint
 from rnnkit.training.distributed import TIMEOUT_ENV
 from rnnkit.training.run_guard import LOCK_FILE

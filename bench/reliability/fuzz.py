@@ -1,10 +1,10 @@
 """Coverage-guided fuzzing of rnnkit's file readers and loaders with atheris (libFuzzer).
 
 Usage:
-    python bench/reliability/fuzz.py --target vocab --runs 5000 [--seed 1] [--out artifacts/fuzz]
-    python bench/reliability/fuzz.py --target all --runs 2000     # every target, one process
-    python bench/reliability/fuzz.py --target coco --replay artifacts/fuzz/coco/crash-….bin
-    python bench/reliability/fuzz.py --list
+    python -m bench.reliability.fuzz --target vocab --runs 5000 [--seed 1] [--out artifacts/fuzz]
+    python -m bench.reliability.fuzz --target all --runs 2000     # every target, one process
+    python -m bench.reliability.fuzz --target coco --replay artifacts/fuzz/coco/crash-….bin
+    python -m bench.reliability.fuzz --list
 
 Each target (bench/reliability/harnesses.py) writes the fuzzed bytes to a file and calls one
 reader or loader; only the target's documented rnnkit error may come out. With several
@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     import atheris  # after argument parsing, so --help works without it
 
     with atheris.instrument_imports(include=["rnnkit"]):
-        from harnesses import TARGETS, run_one
+        from bench.reliability.harnesses import TARGETS, run_one
     if args.list:
         print("\n".join(TARGETS))
         return 0

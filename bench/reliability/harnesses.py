@@ -19,10 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import fuzz_checkpoints as checkpoints  # this folder: the tiny real checkpoints
-import fuzz_seeds as seeds  # this folder: a few valid inputs per target
 import torch
 
+from bench.reliability import fuzz_checkpoints as checkpoints  # tiny real checkpoints
+from bench.reliability import fuzz_seeds as seeds  # a few valid inputs per target
 from rnnkit.datasets.captions import read_coco_captions, read_flickr8k_tokens
 from rnnkit.datasets.conll import read_conll, write_conll
 from rnnkit.datasets.labelled_text import load_labelled_file

@@ -14,7 +14,7 @@ checkpoint after every chunk (`--checkpoint-every 1`, threads=1, `--steps`/2 epo
 byte; a run killed before its first checkpoint is resumed too (it starts again from the
 beginning, counted as restarted).
 
-Run: `python bench/reliability/kill_resume.py --trials 20` (`--quick`: 3 trials, 12 steps).
+Run: `python -m bench.reliability.kill_resume --trials 20` (`--quick`: 3 trials, 12 steps).
 References: issue 14; tests/training/test_kill_and_resume.py (the same check for one tiny task).
 """
 

@@ -16,14 +16,13 @@ The exploding cases train an Elman RNN over T = 200 steps at η = 3: with ReLU i
 blow up in the forward pass (loss ≈ 1e22 at update 12, gradient norms below 1 until then), which
 gradient clipping cannot prevent; with tanh, the activations stay bounded and it trains.
 
-Run: `python bench/reliability/numerics.py` (`--quick`: one case of each kind, `--cases a,b`).
+Run: `python -m bench.reliability.numerics` (`--quick`: one case of each kind, `--cases a,b`).
 References: issue 14; Pascanu, Mikolov & Bengio 2013 (exploding gradients, clipping).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import math
 import os
 import subprocess
@@ -40,7 +39,6 @@ import torch
 from rnnkit.errors import RnnkitError
 from rnnkit.training import CheckpointManager, read_checkpoint
 
-HERE = Path(__file__).resolve().parent
 ENV = {**os.environ, "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 COMMON = ["--max-steps", "24", "--checkpoint-every", "4", "--eval-every", "0", "--log-every",
           "4", "--quiet", "--device", "cpu", "--seed", "3"]  # fmt: skip
@@ -55,13 +53,9 @@ EXPLODING = ["charlm", "--max-chars", "20000", "--batch-size", "4", "--seq-len",
 
 def _task_args() -> dict[str, Callable[[Path], list[str]]]:
     """The tiny task configurations of the kill-and-resume campaign (kill_resume.TASKS)."""
-    spec = importlib.util.spec_from_file_location("kill_resume_tasks", HERE / "kill_resume.py")
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {HERE / 'kill_resume.py'}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module.TASKS
+    from bench.reliability.kill_resume import TASKS
+
+    return TASKS
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -5,7 +5,7 @@ the figures are the command's alone. A case passes when it ends as the table in
 docs/RELIABILITY.md says: one `error:` line and status 2, or the run it asked for; a closed
 pipe 141 and Ctrl-C 130, with nothing on stderr.
 
-    python bench/reliability/unbounded.py [--sparse-gib 1.5] [--timeout 300]
+    python -m bench.reliability.unbounded [--sparse-gib 1.5] [--timeout 300]
 
 Run it against older code with PYTHONPATH=OLD/src to see what each case did before.
 """

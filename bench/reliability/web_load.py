@@ -1,9 +1,9 @@
 """Bounded load test of every endpoint the demo page calls, on 127.0.0.1: rate, latency, errors.
 
 Usage:
-    python bench/reliability/web_load.py [--runs RUN_DIR ...] [--requests 100] [--concurrency 8]
+    python -m bench.reliability.web_load [--runs RUN_DIR ...] [--requests 100] [--concurrency 8]
                                          [--max-seconds 60] [--length 200] [--train-steps 3]
-    python bench/reliability/web_load.py --quick     # 16 requests per workload, 20 s at most
+    python -m bench.reliability.web_load --quick     # 16 requests per workload, 20 s at most
 
 Without --runs it first trains a run of every task into a temporary folder for --train-steps
 steps at the task's default model sizes (serving cost depends on the sizes, not on how well the
@@ -46,11 +46,9 @@ from pathlib import Path
 
 import httpx
 
+from bench import serve  # the server child process and its helpers
 from rnnkit.config import make_config
 from rnnkit.web.settings import ServeSettings
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/, for serve.py
-import serve  # bench/serve.py: the server child process and its helpers
 
 WARM_UP = 2  # requests per workload before timing
 WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]

@@ -5,7 +5,7 @@ References:
 
 A package lists the names it re-exports and the module defining each; the module is imported
 when a name is first read, so `import rnnkit` and `rnnkit --help` do not import torch
-(`python bench/startup.py` measures it).
+(`python -m bench.startup` measures it).
 
     >>> import types
     >>> package = types.ModuleType("demo")

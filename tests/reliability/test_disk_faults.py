@@ -14,23 +14,18 @@ import contextlib
 import errno
 import os
 import shutil
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from bench.reliability import disk_fault_checks as checks
+from bench.reliability import disk_fault_damage as damages
+from bench.reliability import disk_faults as campaign
 from rnnkit.cli import main
 from rnnkit.training import CheckpointManager, read_checkpoint
 from rnnkit.training import checkpoint as checkpoint_module
 from rnnkit.training import runs as runs_module
-
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "reliability"
-sys.path.insert(0, str(BENCH))  # the campaign's modules import each other by name
-
-import disk_fault_checks as checks  # noqa: E402
-import disk_fault_damage as damages  # noqa: E402
-import disk_faults as campaign  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -13,18 +13,16 @@ The silent-peer half of the bound (the collective timeout) is tested without tor
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-from bench_scripts import SCRIPTS, load_script
+
+from bench.reliability import distributed_kill as campaign
 
 pytestmark = pytest.mark.slow
-sys.path.insert(0, str(SCRIPTS))  # the campaign imports kill_resume by name
 
 
 def test_a_sigkilled_rank_leaves_a_bounded_exit_and_a_run_that_resumes(tmp_path: Path) -> None:
-    campaign = load_script("distributed_kill")
     trial = campaign.run_trial(16, 9, tmp_path, reference=None)
     assert trial.failures == [], campaign.table([trial])
     assert (trial.signal, trial.rank, trial.moment) == ("KILL", 1, "write after step 5")

@@ -1,6 +1,6 @@
 """A short fuzzing run in CI: the atheris harnesses of bench/reliability, and their bodies alone.
 
-`test_atheris_run_over_the_ci_targets` runs `bench/reliability/fuzz.py` (atheris, libFuzzer)
+`test_atheris_run_over_the_ci_targets` runs `python -m bench.reliability.fuzz` (atheris, libFuzzer)
 for a fixed number of inputs in a subprocess (libFuzzer ends its process) and requires every
 target to run, load its seeds and crash nowhere. Where atheris is not installed it drives the
 same harness bodies with hypothesis instead, so nothing is skipped. The parametrised test runs
@@ -25,11 +25,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-ROOT = Path(__file__).resolve().parents[2]
-BENCH = ROOT / "bench" / "reliability"
-sys.path.insert(0, str(BENCH))  # the harnesses import their sibling modules by name
+from bench.reliability.harnesses import TARGETS, run_one
 
-from harnesses import TARGETS, run_one  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]  # `python -m bench.reliability.fuzz` runs from here
 
 CI_TARGETS = list(TARGETS)
 RUNS = 1500  # inputs of the atheris run, shared by all CI targets (the first byte picks one)
@@ -96,7 +94,7 @@ def test_atheris_run_over_the_ci_targets(tmp_path: Path) -> None:
         fallback()
         return
     targets = [arg for name in CI_TARGETS for arg in ("--target", name)]
-    command = [sys.executable, str(BENCH / "fuzz.py"), *targets, "--runs", str(RUNS),
+    command = [sys.executable, "-m", "bench.reliability.fuzz", *targets, "--runs", str(RUNS),
                "--seed", "1", "--out", str(tmp_path / "fuzz")]  # fmt: skip
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

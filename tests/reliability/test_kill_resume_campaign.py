@@ -11,14 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from bench_scripts import load_script
+
+from bench.reliability import kill_resume as campaign
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.mark.parametrize("task", ["charlm", "forecast"])
 def test_killed_runs_resume_to_the_unbroken_losses(task: str, tmp_path: Path) -> None:
-    campaign = load_script("kill_resume")
     tally = campaign._campaign(task, 2, 0, 9, tmp_path)
     assert (tally.trials, tally.differing, tally.lost) == (2, 0, 0), tally.notes
     assert tally.notes == []
@@ -29,7 +29,6 @@ def test_killed_runs_resume_to_the_unbroken_losses(task: str, tmp_path: Path) ->
 
 
 def test_a_checkpoint_gone_after_the_kill_counts_as_lost(tmp_path: Path) -> None:
-    campaign = load_script("kill_resume")
     (tmp_path / "checkpoints").mkdir()
     assert campaign._lost(tmp_path, {6}).startswith(
         "step-6 was complete before the kill and is gone"

@@ -12,12 +12,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from bench_scripts import load_script
+
+from bench.reliability import kill_resume as campaign
 
 
 @pytest.mark.slow
 def test_killed_word2vec_runs_resume_to_the_unbroken_run(tmp_path: Path) -> None:
-    campaign = load_script("kill_resume")
     tally = campaign._campaign("word2vec", 2, 0, 4, tmp_path)
     assert (tally.trials, tally.differing, tally.lost) == (2, 0, 0), tally.notes
     assert tally.notes == []

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 import torch
-from bench_scripts import load_script
 
+from bench.reliability import numerics as campaign
 from rnnkit.training import CheckpointManager, read_checkpoint, write_checkpoint
 
 CASES = ("charlm adam lr 1e30", "ReLU RNN, T=200, no clipping", "series with inf")
@@ -22,7 +22,6 @@ pytestmark = pytest.mark.slow
 
 @pytest.mark.parametrize("name", CASES)
 def test_the_case_stops_clearly_and_writes_nothing_corrupt(name: str, tmp_path: Path) -> None:
-    campaign = load_script("numerics")
     (case,) = [case for case in campaign._cases() if case.name == name]
     passed, what = campaign.run_case(case, tmp_path)
     assert passed, what
@@ -30,7 +29,6 @@ def test_the_case_stops_clearly_and_writes_nothing_corrupt(name: str, tmp_path: 
 
 
 def test_the_soundness_check_fires_on_a_nan_checkpoint(tmp_path: Path) -> None:
-    campaign = load_script("numerics")
     root = tmp_path / "run" / "checkpoints"
     root.mkdir(parents=True)
     good = {"model.safetensors": {"weight": torch.ones(2)}}

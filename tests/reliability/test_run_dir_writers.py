@@ -20,19 +20,14 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+from word2vec_helpers import planted_corpus  # tests/tasks, on pytest's pythonpath
 
+from bench.reliability import disk_fault_checks as checks
 from rnnkit.cli import main
 from rnnkit.errors import CheckpointError
 from rnnkit.tasks.charlm import load_language_model
 from rnnkit.training import CheckpointManager, read_checkpoint, read_metrics
 from rnnkit.training.run_guard import LOCK_FILE, is_run_dir
-
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "reliability"
-sys.path.insert(0, str(BENCH))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tasks"))
-
-import disk_fault_checks as checks  # noqa: E402
-from word2vec_helpers import planted_corpus  # noqa: E402
 
 
 class SimulatedKillError(Exception):

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from word2vec_helpers import make_run  # tests/tasks, on pytest's pythonpath
 
 from rnnkit.cli import main
 from rnnkit.datasets.captions import read_coco_captions, read_flickr8k_tokens
@@ -43,9 +44,6 @@ from rnnkit.models.configs import tagger as tagger_config
 from rnnkit.represent.word2vec.evaluation import read_analogies
 from rnnkit.tasks.charlm import read_text
 from rnnkit.text import files
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tasks"))
-from word2vec_helpers import make_run
 
 ADDRESS_SPACE = 3 << 30  # bytes a subprocess may map; torch and rnnkit need about 0.7 GiB
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import os
 import stat
-import sys
 import threading
 from pathlib import Path
 
 import pytest
 import torch
+from word2vec_helpers import make_run  # tests/tasks, on pytest's pythonpath
 
 from rnnkit.cli import main
 from rnnkit.errors import DataError
@@ -20,9 +20,6 @@ from rnnkit.represent.word2vec.formats import (
     load_word2vec_binary,
     save_word2vec_binary,
 )
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tasks"))
-from word2vec_helpers import make_run
 
 
 def _export(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:

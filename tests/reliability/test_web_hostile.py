@@ -33,7 +33,6 @@ from typing import Any
 
 import pytest
 import torch
-from bench_scripts import WEB_FIXTURES, load_module
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from PIL import Image
@@ -61,9 +60,6 @@ POSTS = {  # every POST route, with a valid body
     "/api/models/forecast-run/forecast": {"horizon": 3},
 }  # fmt: skip
 CAPTION = "/api/models/caption-run/caption"
-
-
-runs = load_module(WEB_FIXTURES, "rnnkit_tests_web_fixtures").runs
 
 
 @pytest.fixture(scope="module")

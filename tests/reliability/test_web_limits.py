@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 import pytest
 import uvicorn
-from bench_scripts import WEB_FIXTURES, load_module
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from PIL import Image
@@ -36,7 +35,6 @@ from rnnkit.web.server import HeaderTimeout, uvicorn_options
 from rnnkit.web.settings import ServeSettings
 
 pytestmark = pytest.mark.usefixtures("one_thread")
-runs = load_module(WEB_FIXTURES, "rnnkit_tests_web_fixtures").runs
 LM, GRU = "/api/models/charlm-lstm", "/api/models/charlm-gru"
 SMALL = 2048  # bytes: every refusal below is at most this long
 

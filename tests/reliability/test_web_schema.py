@@ -1,10 +1,10 @@
 """The web API under schemathesis: no 500, every answer's status, type and body as documented.
 
-The checks are those of bench/reliability/web_schema.py (loaded from there), with a small
+The checks are those of bench/reliability/web_schema.py (imported from there), with a small
 budget: EXAMPLES schema-valid and EXAMPLES invalid requests per operation from one fixed seed,
-sent in process to the app serving the tiny runs of every task (tests/web/conftest.py) under
-small limits (LIMITS), so every example runs the models quickly. The regression tests below pin
-each defect the checks found:
+sent in process to the app serving the tiny runs of every task (`runs`,
+tests/reliability/conftest.py) under small limits (LIMITS), so every example runs the models
+quickly. The regression tests below pin each defect the checks found:
 
     a task's 422 {"detail": "<message>"} was not in the schema (it named only pydantic's list)
     a forecast from values past float32's range answered null where the schema says number
@@ -22,11 +22,11 @@ from typing import Any
 
 import pytest
 import torch
-from bench_scripts import WEB_FIXTURES, load_module, load_script
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from schemathesis import GenerationMode
 
+from bench.reliability import web_schema
 from rnnkit.web.app import api, create_app
 from rnnkit.web.settings import ServeSettings
 
@@ -37,10 +37,6 @@ LIMITS = ServeSettings(
 )  # fmt: skip
 OPERATIONS = [(method, route.path) for route in api.routes for method in sorted(route.methods)]
 GENERATE = "/api/models/{model_id}/generate"
-
-
-web_schema = load_script("web_schema")
-runs = load_module(WEB_FIXTURES, "rnnkit_tests_web_fixtures").runs
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +57,7 @@ def client(app: FastAPI) -> TestClient:
 def test_the_schema_lists_every_route_of_the_api(schema: Any) -> None:
     listed = {(found.ok().method.upper(), found.ok().path) for found in schema.get_all_operations()}
     assert listed == set(OPERATIONS)
-    assert len(OPERATIONS) == 11  # with GET …/curves
+    assert len(OPERATIONS) == 12  # with GET …/curves and POST …/compose
 
 
 @pytest.mark.usefixtures("one_thread")

@@ -9,13 +9,14 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from rnnkit.cli import main
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.tasks import describe_task, split_config
 from rnnkit.tour import SECTION_NAMES, SECTION_TITLES
 from rnnkit.tour.apps import APPS, App, check_available, flags_command
-from rnnkit.tour.page import Figure, Number, Section, render_page
+from rnnkit.tour.page import Figure, Number, Section, render_page, time_rows
 from rnnkit.tour.run import run_tour
 from rnnkit.tour.sections import SectionSkipped, TourContext
 
@@ -58,6 +59,51 @@ def test_worked_examples_show_the_cells_numbers(worked_tour: tuple) -> None:
     assert float(numbers["held-out OOV rate (word tokens -> <unk>)"].rstrip("%")) > 0
     assert "rnnkit tour --out DIR --sections lstm-cell" in text  # each number's command
     assert "0.0e+00" in text  # the cell's c_t equals f_t c_{t−1} + i_t c̃_t
+
+
+def test_the_page_says_where_the_time_went(worked_tour: tuple) -> None:
+    _, text, manifest = worked_tour
+    sections = manifest["sections"]
+    assert all(s["cpu_seconds"] >= 0 and s["seconds"] >= 0 for s in sections)
+    assert manifest["cpu_seconds"] == pytest.approx(sum(s["cpu_seconds"] for s in sections),
+                                                    abs=0.1 * len(sections))  # fmt: skip
+    assert manifest["cpu_seconds"] > 0  # representations trains word2vec: CPU time is spent
+    timing = text[text.index('<section id="time">') :]
+    assert "Where the time went" in timing
+    for name in WORKED:
+        assert f'<td class="text">{name}</td>' in timing
+    assert "--quick numbers" in text  # tiny runs say their budgets are the quick ones
+
+
+def test_time_rows_share_the_cpu_time_and_mark_skipped_sections() -> None:
+    sections = [
+        Section("", name="a", seconds=4.0, cpu_seconds=3.0),
+        Section("", name="b", seconds=2.0, cpu_seconds=1.0),
+        Section("", name="c", skipped="needs ../shared/data/x (absent)"),
+    ]
+    assert time_rows(sections) == [
+        ["a", "4.0", "3.0", "75%"],
+        ["b", "2.0", "1.0", "25%"],
+        ["c", "0.0", "0.0", "skipped"],
+        ["total", "6.0", "4.0", "100%"],
+    ]
+    assert time_rows([Section("", name="a")])[-1] == ["total", "0.0", "0.0", "-"]
+    full = render_page(sections, command="rnnkit tour", seconds=6.0)
+    assert "--quick numbers" not in full
+    assert "4 s CPU" in full
+    assert "--quick numbers" in render_page(sections, command="x", seconds=6.0, quick=True)
+
+
+def test_threads_are_set_for_the_sections_and_restored(tmp_path: Path) -> None:
+    seen: list[int] = []
+    before = torch.get_num_threads()
+    run_tour(tmp_path / "t", tiny=True, sections=["one-hot"], threads=1,
+             progress=lambda section: seen.append(torch.get_num_threads()))  # fmt: skip
+    assert seen == [1]
+    assert torch.get_num_threads() == before
+    with pytest.raises(ConfigError, match="--threads must be at least 1, got 0"):
+        run_tour(tmp_path / "u", tiny=True, sections=["one-hot"], threads=0)
+    assert not (tmp_path / "u").exists()  # refused before anything was written
 
 
 def test_text_from_data_is_escaped(worked_tour: tuple) -> None:
@@ -130,7 +176,14 @@ def test_cli_writes_the_page_and_reruns_into_its_own_folder(
     for _ in range(2):  # the second run replaces the first tour's files
         assert main(["tour", "--quick", "--out", str(out), "--sections", "one-hot"]) == 0
     assert "Worked example: one-hot vectors" in (out / "index.html").read_text(encoding="utf-8")
-    assert f"rnnkit serve --tour {out}" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert f"rnnkit serve --tour {out}" in printed
+    assert "s CPU)" in printed  # each section's wall and CPU time
+    table = printed[printed.index("share of CPU") :]
+    assert "one-hot" in table
+    assert "total" in table
+    assert main(["tour", "--out", str(tmp_path / "t0"), "--sections", "one-hot",
+                 "--threads", "0"]) == 2  # fmt: skip
     (tmp_path / "file").write_text("x", encoding="utf-8")
     assert main(["tour", "--out", str(tmp_path / "file"), "--sections", "one-hot"]) == 2
 

@@ -1,4 +1,4 @@
-"""The app serving the tiny trained runs of every task (`tiny_runs`, tests/tiny_runs.py)."""
+"""The app serving the tiny trained runs of every task (`runs`, tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from rnnkit.web.app import create_app
-
-
-@pytest.fixture(scope="session")
-def runs(tiny_runs: dict[str, Path]) -> dict[str, Path]:
-    """One tiny run per task (and charlm in each cell), by name (tests/tiny_runs.py)."""
-    return tiny_runs
 
 
 @pytest.fixture(scope="session")

@@ -73,6 +73,7 @@ def test_models_lists_every_run_with_its_capabilities(
         "charlm": ["generate", "inspect", "gradients"], "condlm": ["generate"],
         "sentiment": ["classify", "inspect", "gradients"], "ner": ["tag"],
         "translate": ["translate"], "caption": ["caption"], "forecast": ["forecast"],
+        "music": ["compose"],
     }  # fmt: skip
     assert listed["charlm-lstm"]["info"]["cell"] == "lstm"
     assert listed["charlm-lstm"]["run"] == "charlm-lstm"

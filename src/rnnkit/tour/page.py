@@ -58,7 +58,8 @@ class Figure:
 class Section:
     """What one section of the tour shows: escaped `html`, its figures and its numbers.
 
-    `skipped` holds why a section did not run (data or an extra absent); `seconds` its time.
+    `skipped` holds why a section did not run (data or an extra absent); `seconds` its wall
+    time and `cpu_seconds` the CPU time of the process meanwhile (user + system, every thread).
     """
 
     title: str
@@ -68,6 +69,7 @@ class Section:
     name: str = ""
     skipped: str | None = None
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
 
 
 def esc(value: object) -> str:
@@ -103,7 +105,7 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]], *, caption: 
 
 def _align(cell: object, *, header: bool = False) -> str:
     if header:
-        return ' class="text"' if cell in ("word", "token", "speaker", "text") else ""
+        return ' class="text"' if cell in ("word", "token", "speaker", "text", "section") else ""
     if isinstance(cell, str):
         try:
             float(cell.replace(",", "").replace("%", "").replace("×", "e").split()[0])
@@ -128,7 +130,9 @@ def _section_html(index: int, section: Section) -> str:
         parts.append("<h3>Numbers</h3>")
         rows = [[number.label, number.value, number.command] for number in section.numbers]
         parts.append(_numbers_table(rows))
-    parts.append(f'<p class="meta">{section.seconds:.1f} s</p>')
+    parts.append(
+        f'<p class="meta">{section.seconds:.1f} s wall, {section.cpu_seconds:.1f} s CPU</p>'
+    )
     return "\n".join([*parts, "</section>"])
 
 
@@ -142,8 +146,41 @@ def _numbers_table(rows: list[list[str]]) -> str:
     return "\n".join(lines) + "\n</table>"
 
 
-def render_page(sections: Sequence[Section], *, command: str, seconds: float) -> str:
-    """The whole page: title, how it was made, the contents in lecture order, the sections."""
+def time_rows(sections: Sequence[Section]) -> list[list[str]]:
+    """Where the time went: [name, wall s, CPU s, share of the CPU] per section, then the total.
+
+    CPU time is user + system time of the whole process (every thread), the figure to judge a
+    run by on shared cores; wall time also counts the waits for a core.
+
+    >>> time_rows([Section("", name="a", seconds=2.0, cpu_seconds=1.5),
+    ...            Section("", name="b", seconds=1.0, cpu_seconds=0.5)])[-1]
+    ['total', '3.0', '2.0', '100%']
+    """
+    cpu = sum(s.cpu_seconds for s in sections)
+    rows = [
+        [s.name, f"{s.seconds:.1f}", f"{s.cpu_seconds:.1f}",
+         "skipped" if s.skipped is not None else f"{s.cpu_seconds / cpu:.0%}" if cpu else "-"]
+        for s in sections
+    ]  # fmt: skip
+    total = sum(s.seconds for s in sections)
+    return [*rows, ["total", f"{total:.1f}", f"{cpu:.1f}", "100%" if cpu else "-"]]
+
+
+def _budget_note(quick: bool) -> str:
+    if quick:
+        return (
+            "These are --quick numbers: small budgets (few updates, small models, the start of "
+            "the longer texts), so the models are far from trained; <code>rnnkit tour</code> "
+            "without --quick keeps the larger budgets."
+        )
+    return "The budgets are small, so the models are far from trained."
+
+
+def render_page(
+    sections: Sequence[Section], *, command: str, seconds: float, quick: bool = False
+) -> str:
+    """The whole page: title, how it was made, the contents in lecture order, the sections,
+    then where the time went (`time_rows`)."""
     contents = "\n".join(
         f'<li><a href="#{esc(s.name or f"section-{i}")}">{esc(s.title)}</a>'
         + (" (skipped)" if s.skipped is not None else "")
@@ -151,6 +188,8 @@ def render_page(sections: Sequence[Section], *, command: str, seconds: float) ->
         for i, s in enumerate(sections, start=1)
     )
     body = "\n".join(_section_html(i, s) for i, s in enumerate(sections, start=1))
+    cpu = sum(s.cpu_seconds for s in sections)
+    timing = table(["section", "wall s", "CPU s", "share of CPU"], time_rows(sections))
     made = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     return (
         '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -158,25 +197,32 @@ def render_page(sections: Sequence[Section], *, command: str, seconds: float) ->
         f"<title>rnnkit tour</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
         "<h1>rnnkit: a guided tour of the lectures</h1>\n"
         f'<p class="meta">Made by <code>{esc(command)}</code> with rnnkit {esc(__version__)} '
-        f"on {esc(made)} in {seconds:.0f} s. Every number below was measured in that run; "
-        "the budgets are small, so the models are far from trained.</p>\n"
-        f"<nav><h2>Contents</h2>\n<ol>\n{contents}\n</ol></nav>\n{body}\n</body>\n</html>\n"
+        f"on {esc(made)} in {seconds:.0f} s ({cpu:.0f} s CPU). Every number below was "
+        f"measured in that run. {_budget_note(quick)}</p>\n"
+        f"<nav><h2>Contents</h2>\n<ol>\n{contents}\n</ol></nav>\n{body}\n"
+        f'<section id="time"><h2>Where the time went</h2>\n{timing}</section>\n'
+        "</body>\n</html>\n"
     )
 
 
-def write_page(out_dir: Path, sections: Sequence[Section], *, command: str, seconds: float) -> Path:
-    """Write index.html and tour.json (sections, their numbers and status) into `out_dir`."""
+def write_page(
+    out_dir: Path, sections: Sequence[Section], *, command: str, seconds: float, quick: bool = False
+) -> Path:
+    """Write index.html and tour.json (sections, their numbers, status and times) into `out_dir`."""
     page = out_dir / PAGE_NAME
-    page.write_text(render_page(sections, command=command, seconds=seconds), encoding="utf-8")
+    page.write_text(render_page(sections, command=command, seconds=seconds, quick=quick),
+                    encoding="utf-8")  # fmt: skip
     manifest = {
         "command": command,
         "seconds": round(seconds, 1),
+        "cpu_seconds": round(sum(s.cpu_seconds for s in sections), 1),
         "sections": [
             {
                 "name": s.name,
                 "title": s.title,
                 "skipped": s.skipped,
                 "seconds": round(s.seconds, 1),
+                "cpu_seconds": round(s.cpu_seconds, 1),
                 "figures": [f.path for f in s.figures],
                 "numbers": [vars(n) for n in s.numbers],
             }

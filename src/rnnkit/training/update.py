@@ -13,7 +13,7 @@ where n_m is the number of predictions of micro-batch m, N = Σ n_m over all pro
 number of processes (DDP averages gradients, so W/N turns the averaged sums into the mean).
 L_max = divergence_ratio × L_1, the first update's loss: a learning rate far too large sends L
 to huge but finite values (a tiny charlm, SGD at η = 1e30: L ≈ 2e27 at the second update,
-`python bench/reliability/numerics.py --cases "charlm sgd lr 1e30"`), which the nan/inf check
+`python -m bench.reliability.numerics --cases "charlm sgd lr 1e30"`), which the nan/inf check
 alone lets through.
 
 References:

@@ -6,7 +6,7 @@ References:
 A recurrent layer multiplies by the same W_hh at every step, T times forwards and T times
 backwards. `torch.addmm` (MKL) packs W_hh again on every call, which costs most when W_hh is
 large and the batch small; oneDNN's product takes W_hh packed once per pass. On the two CPUs
-measured (bench/README.md, `python bench/cells.py --products`) the packed product won clearly
+measured (bench/README.md, `python -m bench.cells --products`) the packed product won clearly
 for H ≥ 512 or for small batches and was about even or behind at (B, H) = (64, 256), and behind
 for H = 128 or B = 1. So oneDNN is used in float32 on CPU for H ≥ 256 and 4 ≤ B ≤ 32, and only
 when torch has these private operators (`torch.ops.mkldnn`); everywhere else the product is

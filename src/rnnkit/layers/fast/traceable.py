@@ -7,7 +7,7 @@ References:
 A compiler traces Python: the time loop of a fast path (`fused_lstm`, `elman_bptt`, `fast_gru`)
 would be unrolled into T copies of its step, forwards and backwards (compiling took 77 s for
 `rnnkit.RNN` and 187 s for GRU at 32×100×128×128 before this module; 1–2 s a layer with it,
-`python bench/compile.py`, bench/README.md), and the in-place
+`python -m bench.compile`, bench/README.md), and the in-place
 buffers of the hand-derived backward cannot be traced at all. Here each sequence is one operator
 of the `rnnkit` namespace, with
 
