@@ -49,6 +49,7 @@ def test_the_table_has_one_row_per_configuration() -> None:
         (ElmanCell, "relu"): "elman",
         (ElmanCell, "identity"): "elman",
         (LSTMCell, "torch"): "lstm",
+        (LSTMCell, "layer_norm"): "lstm_ln",
         (GRUCell, "reset_after"): "gru",
     }
     variants = [

@@ -337,7 +337,7 @@ def test_the_layers_switch_selects_the_kernels(kind: str, monkeypatch: pytest.Mo
     from rnnkit.layers.fast import TABLE
 
     calls: list[str] = []
-    for row in {id(row): row for row in TABLE.values()}.values():
+    for row in {id(row): row for row in TABLE.values() if row.kernel is not None}.values():
         module_name, function = row.kernel.split(":")
         module = importlib.import_module(f"rnnkit.layers.fast.{module_name}")
         original = getattr(module, function)

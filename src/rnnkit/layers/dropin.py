@@ -239,8 +239,8 @@ class RecurrentLayer(nn.Module):
 
     @property
     def path(self) -> str:
-        """What runs a sequence of T > 1 steps: "elman", "lstm", "gru" (rnnkit.layers.fast) or
-        "autograd" (the cell's own step)."""
+        """What runs a sequence of T > 1 steps: "elman", "lstm", "lstm_ln", "gru"
+        (rnnkit.layers.fast) or "autograd" (the cell's own step)."""
         return self.stack.directions(0)[0].path
 
     @property

@@ -22,8 +22,9 @@ starts at its own last real step, exactly as reversing each sequence within its 
 
 The regularisers of the cell (`rnnkit.cells.base`) draw their masks once per forward pass,
 here: `masks = cell.begin_sequence(T, B, like=x)`, and step t gets `masks.at(t)`. An option
-that changes the step (layer_norm; zoneout, recurrent_dropout in training, except in the LSTM
-row, which runs them) takes the cell's step; weight_drop keeps the fast rows. A row is given
+that changes the step (zoneout, recurrent_dropout in training, except in the LSTM rows, which
+run recurrent dropout, and zoneout without layer_norm; layer_norm except in the LSTM's lstm_ln
+row) takes the cell's step; weight_drop keeps the fast rows. A row is given
 the cell with the pass's masks and W̃_hh in place of W_hh (`rnnkit.layers.fast.MaskedCell`).
 
 `Recurrent.run` is the one place that chooses how the loop runs: the cell's own step
@@ -155,8 +156,9 @@ class Recurrent(nn.Module):
             raise ConfigError(
                 f"Recurrent({type(cell).__name__}): bptt='hand' exists for ElmanCell and for "
                 f"LSTMCell with torch's options (no peephole, coupling, projection or other "
-                f"activations, and no layer_norm; for ElmanCell no zoneout or recurrent "
-                f"dropout in training); got {cell!r}. Use bptt='autograd' or 'auto'."
+                f"activations, and no zoneout with layer_norm; for ElmanCell no layer_norm, "
+                f"zoneout or recurrent dropout in training); got {cell!r}. Use bptt='autograd' "
+                f"or 'auto'."
             )
         self.bptt = bptt
 

@@ -21,7 +21,8 @@ The regularisers, keyword-only and off by default (equations in the cells' docst
     input_dropout=p, output_dropout=p  locked masks over time on the input / output sequence
 They act in training mode; eval mode is deterministic (zoneout: its expectation). Weight drop
 and the locked masks keep every fast row; the LSTM's fused row also runs recurrent dropout and
-zoneout; layer_norm (and, for RNN and GRU, recurrent dropout and zoneout) runs the cell's step.
+zoneout, and its lstm_ln row layer_norm with recurrent dropout; layer_norm with zoneout (and,
+for RNN and GRU, layer_norm, recurrent dropout and zoneout) runs the cell's step.
 
 Shapes (the legend of `rnnkit.cells.base`; D = 2 if bidirectional else 1, H_out = proj_size or
 hidden_size):

@@ -10,22 +10,28 @@ looked up by the cell's configuration:
 
     (ElmanCell, "tanh" | "relu" | "identity")  elman  hand-derived BPTT (`elman_bptt`)
     (LSTMCell, "torch")                          lstm   hand-derived BPTT (`fused_lstm`)
+    (LSTMCell, "layer_norm")                     lstm_ln hand-derived BPTT (`layer_norm_lstm`)
     (GRUCell, "reset_after")                     gru    a lean autograd loop (`fast_gru`)
 
 Every other configuration (a peephole or coupled LSTM, a projection, other activations, a
 reset-before GRU, any other cell class, and a cell whose regularisers change its step:
-layer_norm, and for Elman and GRU zoneout and recurrent_dropout in training) has no row and
-runs the cell's step. The LSTM row runs recurrent_dropout and zoneout itself (`fused_lstm`, on
-the CPU; the Triton kernel does not, so on CUDA such a cell takes the row's CPU-style function).
+layer_norm except in the lstm_ln row, an LSTM with layer_norm and zoneout, and for Elman and
+GRU zoneout and recurrent_dropout in training) has no row and runs the cell's step. The LSTM
+row runs recurrent_dropout and zoneout itself (`fused_lstm`, on the CPU; the Triton kernel does
+not, so on CUDA such a cell takes the row's CPU-style function). The lstm_ln row is a
+torch-like LSTMCell with layer_norm=True and no zoneout; it runs recurrent_dropout itself, has
+no Triton kernel (its function runs on every device) and sends autocast to the cell's step.
 Weight drop keeps every row. A row is given `MaskedCell`, the cell with this forward pass's
 masks (`rnnkit.cells.regularisers.SequenceMasks`) and W̃_hh in place of W_hh, and so are its
 second-derivative replays. A row applies for
 T ≥ its `min_steps`, the one-step rule: for the two hand-derived rows a single step (streaming)
 takes the cell's step, which is faster there than the fixed cost of a custom autograd Function;
 the GRU row is a plain autograd loop and runs every T, a single step as its `once` (the loop's
-step without the loop). A one-layer drop-in layer called with T = 1 goes straight to that step
-(`Recurrent.one_step`), past the stacking of the general path (`python bench/cells.py --quick`,
-the "stream" rows, compares both against torch.nn).
+step without the loop); the Elman row's `once` is the cell's step with each parameter read once
+(nn.Module's attribute lookup costs about a microsecond a name). A one-layer drop-in layer
+called with T = 1 goes straight to that step (`Recurrent.one_step`), past the stacking of the
+general path (`python -m bench.cells --quick`, the "stream" rows, compares both against
+torch.nn).
 
 The CPU loops avoid torch.tanh, several times slower than σ per element on CPU, by
 tanh(a) = 2σ(2a) − 1 = 1 − 2σ(−2a) (the LSTM's c̃ and tanh(c_t), Elman's φ = tanh, the GRU's
@@ -60,9 +66,10 @@ from rnnkit.cells.lstm import LSTMCell
 from rnnkit.cells.regularisers import SequenceMasks
 from rnnkit.cells.rnn import ElmanCell
 from rnnkit.layers.autocast import autocast_dtype
-from rnnkit.layers.fast.elman_bptt import elman_sequence
+from rnnkit.layers.fast.elman_bptt import elman_once, elman_sequence
 from rnnkit.layers.fast.fast_gru import gru_sequence, gru_step
 from rnnkit.layers.fast.fused_lstm import lstm_sequence
+from rnnkit.layers.fast.layer_norm_lstm import ln_lstm_sequence
 from rnnkit.layers.lengths import SequenceLengths, flip_sequences, last_valid
 
 SequenceFunction = Callable[
@@ -135,6 +142,47 @@ def lstm(
     return outputs, LSTMState(hidden, memory)
 
 
+def lstm_ln(
+    cell: Any, x: Tensor, state: State, lengths: SequenceLengths | None, reverse: bool
+) -> tuple[Tensor, State]:
+    """A layer-normalised LSTM direction with the hand-derived backward of `layer_norm_lstm`.
+
+    Sorts an unsorted batch as `lstm` does. Under autocast the cell's step runs instead (the
+    normalisations run in float32 there, which the one-dtype loop does not reproduce).
+    """
+    from rnnkit.layers.recurrent import run_cell  # recurrent imports this module
+
+    if autocast_dtype(x.device.type) is not None:
+        masks = getattr(cell, "sequence_masks", None)
+        return run_cell(cell, x, state, lengths, reverse=reverse, masks=masks)
+    sorting = None if lengths is None else lengths.sorting
+    hidden0, cell0 = state.hidden, state.cell
+    real = None if lengths is None else lengths.lengths
+    if sorting is not None:
+        real, order, _ = sorting
+        order = order.to(x.device)
+        x = x.index_select(1, order)  # (T, B, F), longest first
+        hidden0, cell0 = hidden0.index_select(0, order), cell0.index_select(0, order)
+    masks, regularisers = _lstm_masks(cell, x, sorting)  # zoneout is off in this row
+
+    def replay(x: Tensor, hidden0: Tensor, cell0: Tensor, *_: Any) -> tuple[Tensor, ...]:
+        padding = None if real is None else SequenceLengths.build(real, len(x), x.device)
+        initial = LSTMState(hidden0, cell0)
+        outputs, final = run_cell(cell, x, initial, padding, reverse=reverse, masks=masks)
+        return outputs, final.hidden, final.cell  # second derivatives, on the sorted batch
+
+    norms = (cell.gain_ih, cell.gain_hh, cell.gain_cell, cell.bias_cell)
+    outputs, hidden, memory = ln_lstm_sequence(
+        x, (hidden0, cell0), _weights(cell), norms, lengths=real, reverse=reverse,
+        replay=replay, mask=None if regularisers is None else regularisers[0],
+    )  # fmt: skip
+    if sorting is not None:
+        inverse = sorting[2].to(x.device)
+        outputs = outputs.index_select(1, inverse)  # (T, B, H), the caller's order
+        hidden, memory = hidden.index_select(0, inverse), memory.index_select(0, inverse)
+    return outputs, LSTMState(hidden, memory)
+
+
 def _lstm_masks(
     cell: Any, x: Tensor, sorting: Any
 ) -> tuple[SequenceMasks | None, tuple[Tensor | None, ...] | None]:
@@ -174,9 +222,11 @@ def gru(
 
 def gru_once(cell: Any, x: Tensor, state: State) -> State:
     """One reset-after GRU step from x (B, F): the step of `gru`'s loop, without the loop."""
-    H = cell.hidden_size
-    gates_in, new_in = F.linear(x, cell.weight_ih, cell.bias_ih).split_with_sizes([2 * H, H], -1)
-    return RNNState(gru_step(gates_in, new_in, state.hidden, cell.weight_hh, cell.bias_hh))
+    H, weights = cell.hidden_size, cell._parameters  # nn.Module's lookup costs ~1 µs a name
+    projected = F.linear(x, weights["weight_ih"], weights["bias_ih"])  # W_ih x_t + b_ih
+    gates_in, new_in = projected.split_with_sizes([2 * H, H], -1)
+    hidden = gru_step(gates_in, new_in, state.hidden, weights["weight_hh"], weights["bias_hh"])
+    return RNNState(hidden)
 
 
 @dataclass(frozen=True)
@@ -189,7 +239,8 @@ class FastSequence:
     min_steps: int = 2  # below this T the cell's own step is faster (streaming)
     kernel: str | None = None  # "module:function" in this package: the Triton kernel's
     once: Callable[[Any, Tensor, State], State] | None = None  # (cell, x_t (B, F), state)
-    """A single step (T = 1, streaming) for rows with min_steps = 1; None: the cell's step."""
+    """A single step (T = 1, streaming), the numbers of what `run` does for T = 1 (the row's
+    loop for min_steps = 1, else the cell's step) in fewer calls; None: the cell's step."""
 
     def for_input(self, cell: Any, x: Tensor) -> SequenceFunction:
         """The row's Triton kernel where it applies to x (module docstring), else `run`."""
@@ -208,12 +259,15 @@ class FastSequence:
         return getattr(importlib.import_module(f"{__name__}.{module}"), function)
 
 
-ELMAN = FastSequence("elman", elman, hand_derived=True, kernel="triton_elman:elman_triton")
+ELMAN = FastSequence(
+    "elman", elman, hand_derived=True, kernel="triton_elman:elman_triton", once=elman_once
+)
 TABLE: dict[tuple[type, str], FastSequence] = {
     (ElmanCell, "tanh"): ELMAN,
     (ElmanCell, "relu"): ELMAN,
     (ElmanCell, "identity"): ELMAN,
     (LSTMCell, "torch"): FastSequence("lstm", lstm, True, kernel="triton_lstm:lstm_triton"),
+    (LSTMCell, "layer_norm"): FastSequence("lstm_ln", lstm_ln, hand_derived=True),
     (GRUCell, "reset_after"): FastSequence(
         "gru", gru, hand_derived=False, min_steps=1, kernel="triton_gru:gru_triton", once=gru_once
     ),
@@ -229,8 +283,12 @@ def configuration(cell: Any) -> tuple[type, str]:
         ((<class 'rnnkit.cells.lstm.LSTMCell'>, 'torch'), (<class 'rnnkit.cells.lstm.LSTMCell'>, 'variant'))
     """  # noqa: E501
     kind = type(cell)
-    fused = kind is LSTMCell and not cell.layer_norm  # the LSTM row runs m and d_t itself
+    if kind is LSTMCell and cell.layer_norm:  # the lstm_ln row runs m itself, not d_t
+        normalised = cell.is_torch_like and cell.zoneout_pair == (0.0, 0.0)
+        return kind, "layer_norm" if normalised else "regularised"
+    fused = kind is LSTMCell  # the LSTM row runs m and d_t itself
     if getattr(cell, "changes_step", False) and not fused:  # layer_norm, zoneout, dropout of h
+        # (of an Elman or GRU cell, or any other class: the LSTM's are decided above)
         return kind, "regularised"
     if kind is ElmanCell:
         return kind, cell.nonlinearity
@@ -282,4 +340,5 @@ __all__ = [
     "gru_once",
     "lookup",
     "lstm",
+    "lstm_ln",
 ]

@@ -350,16 +350,26 @@ def _weight_grads(
 ) -> tuple[Tensor, Tensor]:
     """∂L/∂W_ih = Σ_t δa_tᵀ x_t and ∂L/∂W_hh = Σ_t δa_tᵀ h_{t-1}, each one matrix product
     (h_{t-1} read as m ⊙ h_{t-1} under recurrent dropout)."""
+    T, B, G = delta.shape
+    grad_weight_ih = delta.view(T * B, G).t() @ x.reshape(T * B, x.shape[-1])  # B = 0 works
+    return grad_weight_ih, _recurrent_weight_grad(delta, hiddens, hidden0, reverse, mask)
+
+
+def _recurrent_weight_grad(
+    delta: Tensor, hiddens: Tensor, hidden0: Tensor, reverse: bool, mask: Tensor | None = None
+) -> Tensor:
+    """∂L/∂W_hh = Σ_t δ_tᵀ h_{t-1} (m ⊙ h_{t-1} under recurrent dropout) in two products, δ_t
+    (T, B, G) the gradient of the recurrent product W_hh h_{t-1} (δa_t here; `layer_norm_lstm`
+    passes the gradient under its normalisation)."""
     if mask is not None:
         hiddens, hidden0 = hiddens * mask, hidden0 * mask  # m ⊙ h_{t-1}, (T, B, H), (B, H)
     T, B, G = delta.shape
-    grad_weight_ih = delta.view(T * B, G).t() @ x.reshape(T * B, x.shape[-1])  # B = 0 works
     first, later = (T - 1, slice(0, T - 1)) if reverse else (0, slice(1, T))
     previous = slice(1, T) if reverse else slice(0, T - 1)  # h_{t-1} of the later steps
-    grad_weight_hh = delta[first].t() @ hidden0  # δa_1ᵀ h_0
+    grad_weight_hh = delta[first].t() @ hidden0  # δ_1ᵀ h_0
     rows, H = (T - 1) * B, hiddens.shape[-1]
     grad_weight_hh.addmm_(delta[later].reshape(rows, G).t(), hiddens[previous].reshape(rows, H))
-    return grad_weight_ih, grad_weight_hh
+    return grad_weight_hh
 
 
 def _final_states(
@@ -373,6 +383,15 @@ def _final_states(
     steps = (lengths - 1).to(hiddens.device)  # len_b − 1
     rows = torch.arange(B, device=hiddens.device)
     return hiddens[steps, rows], cells[steps, rows]
+
+
+def batch_sizes(lengths: Tensor, steps: int) -> tuple[Tensor, list[int]]:
+    """(len_b on the CPU as int64, [b_t for t < T]): b_t = #{b : len_b > t}, the rows still
+    running at step t of a batch sorted longest first (torch's PackedSequence batch_sizes)."""
+    lengths = lengths.to("cpu", torch.int64)
+    counts = torch.bincount(lengths, minlength=steps + 1)  # sequences of each length
+    active = lengths.numel() - torch.cumsum(counts, 0)[:-1]  # b_t
+    return lengths, active.tolist()
 
 
 def _mask(lengths: Tensor, like: Tensor) -> Tensor:
@@ -560,12 +579,7 @@ def lstm_sequence(
         >>> outputs.shape, bool(torch.equal(outputs[-1], hidden_n))  # (T, B, H)
         (torch.Size([6, 2, 4]), True)
     """
-    sizes = None
-    if lengths is not None:
-        lengths = lengths.to("cpu", torch.int64)
-        counts = torch.bincount(lengths, minlength=x.shape[0] + 1)  # sequences of each length
-        active = lengths.numel() - torch.cumsum(counts, 0)[:-1]  # b_t = #{b : len_b > t}
-        sizes = (lengths, active.tolist())
+    sizes = None if lengths is None else batch_sizes(lengths, x.shape[0])
     if autocast_dtype(x.device.type) is not None:  # one dtype for the in-place loop
         # D where torch.nn.LSTM runs in D; else (CPU, packed) the state's dtype, as torch keeps
         low = recurrence_dtype("LSTM", x.device.type, packed=lengths is not None)
@@ -579,4 +593,11 @@ def lstm_sequence(
         return FusedLSTM.apply(x, *state0, *weights, sizes, reverse, replay, regularisers)
 
 
-__all__ = ["FusedLSTM", "Regularisers", "lstm_backward", "lstm_forward", "lstm_sequence"]
+__all__ = [
+    "FusedLSTM",
+    "Regularisers",
+    "batch_sizes",
+    "lstm_backward",
+    "lstm_forward",
+    "lstm_sequence",
+]
