@@ -6,6 +6,11 @@ backbone, computed beforehand.
     stage s:  z ← max-pool₂ₓ₂(ReLU(BN(conv₃ₓ₃(z))))   (one or more conv → BN → ReLU before the pool)
     g = (1 / H'W') Σ_{i,j} z[:, :, i, j]              global average pooling  (Lin et al. 2014)
     v = W_f dropout(g) + b_f                          (B, F)
+    v ← LN(v) = a ⊙ (v − μ_v) / σ_v + b              feature_norm "layer" (Ba et al. 2016)
+
+`freeze_features()` fixes the convolution stages (no gradient, BatchNorm in eval mode) after
+they were pretrained elsewhere, as a Keras user sets `base_model.trainable = False`; W_f and the
+LayerNorm stay trainable.
 
 References:
     Simonyan & Zisserman. Very Deep Convolutional Networks for Large-Scale Image Recognition.
@@ -14,12 +19,15 @@ References:
         Covariate Shift. ICML 2015. https://arxiv.org/abs/1502.03167
     Lin, Chen & Yan. Network In Network. ICLR 2014. https://arxiv.org/abs/1312.4400 (global
         average pooling)
+    Ba, Kiros & Hinton. Layer Normalization. 2016. https://arxiv.org/abs/1607.06450
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
+import torch
 from torch import Tensor, nn
 
 from rnnkit.errors import ConfigError, ShapeError
@@ -36,8 +44,11 @@ class ImageEncoderConfig:
     image_size: int = 64  # the side S of the (S, S) images the encoder expects, in pixels
     feature_size: int = 256  # F, the size of v
     dropout: float = 0.0  # on the pooled features g, before W_f
+    feature_norm: Literal["none", "layer"] = "none"  # "layer": v ← LayerNorm(v), unit scale
 
     def __post_init__(self) -> None:
+        if self.feature_norm not in ("none", "layer"):
+            raise ConfigError(f"feature_norm must be none or layer, got {self.feature_norm!r}")
         if not self.channels or any(c < 1 for c in self.channels):
             raise ConfigError(f"channels must be positive integers, one per stage; "
                               f"got {self.channels!r}")  # fmt: skip
@@ -111,6 +122,31 @@ class ImageEncoder(nn.Module):
         self.pool = nn.AdaptiveAvgPool2d(1)  # g, global average pooling
         self.dropout = nn.Dropout(config.dropout)
         self.project = nn.Linear(previous, config.feature_size)  # W_f, b_f
+        # Identity holds no parameters, so checkpoints written before feature_norm still load.
+        self.norm = nn.LayerNorm(config.feature_size) if config.feature_norm == "layer" else (
+            nn.Identity())  # fmt: skip
+        self.frozen = False  # set by freeze_features
+
+    def freeze_features(self) -> ImageEncoder:
+        """Fix the convolution stages: no gradient, BatchNorm statistics kept (eval mode) even
+        when the model trains; the projection W_f (and the LayerNorm) still learn. Returns self.
+
+        >>> encoder = ImageEncoder(ImageEncoderConfig(channels=(4,), image_size=2, feature_size=3))
+        >>> encoder.freeze_features().train().features.training, encoder.project.training
+        (False, True)
+        """
+        self.frozen = True
+        for parameter in self.features.parameters():
+            parameter.requires_grad_(False)
+        self.features.eval()
+        return self
+
+    def train(self, mode: bool = True) -> ImageEncoder:
+        """As nn.Module.train, but frozen convolution stages stay in eval mode."""
+        super().train(mode)
+        if self.frozen:
+            self.features.eval()
+        return self
 
     def forward(self, images: Tensor) -> Tensor:
         """The vector v of each image.
@@ -131,9 +167,10 @@ class ImageEncoder(nn.Module):
         if tuple(images.shape[1:]) != (config.in_channels, config.image_size, config.image_size):
             raise ShapeError(f"images must be {expected}; got {tuple(images.shape)}. Resize "
                              f"the images, or set in_channels / image_size")  # fmt: skip
-        maps = self.features(images)  # (B, C_last, S / 2^stages, S / 2^stages)
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.frozen):
+            maps = self.features(images)  # (B, C_last, S / 2^stages, S / 2^stages)
         pooled = self.pool(maps).flatten(1)  # g, (B, C_last)
-        return self.project(self.dropout(pooled))  # v = W_f dropout(g) + b_f, (B, F)
+        return self.norm(self.project(self.dropout(pooled)))  # v = W_f dropout(g) + b_f, (B, F)
 
 
 class FeatureInput(nn.Module):

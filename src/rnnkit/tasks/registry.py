@@ -28,7 +28,8 @@ import dataclasses
 import importlib
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from pathlib import Path
@@ -119,9 +120,27 @@ class TaskSpec:
 
 
 _TASKS: dict[str, TaskSpec] = {}
+_RESTORING: ContextVar[bool] = ContextVar("rnnkit_restoring", default=False)
 _LOADERS: dict[str, str] = {}  # task -> "module:function"; register_task and register_loader
 _VERBS: dict[str, tuple[str, ...]] = {}  # task -> its "module:add_<verb>"; register_verbs
 _HANDLERS: dict[str, dict[str, str]] = {}  # task -> {shared verb: "module:function"}
+
+
+def restoring() -> bool:
+    """Whether the task being built will have its weights replaced by a checkpoint's (`resume`,
+    `evaluate`): a builder may then skip work that only sets initial weights, such as the
+    caption task's pretraining of its CNN. The model it returns must have the same shapes."""
+    return _RESTORING.get()
+
+
+@contextlib.contextmanager
+def _restoring() -> Iterator[None]:
+    """`restoring()` is True inside: the builds of `resume` and `evaluate`."""
+    token = _RESTORING.set(True)
+    try:
+        yield
+    finally:
+        _RESTORING.reset(token)
 
 
 def _check_loader(name: str, loader: str) -> None:
@@ -548,7 +567,7 @@ def _resume(
     from rnnkit.training.distributed import process_group
     from rnnkit.training.run_guard import check_same_data
 
-    with process_group(trainer_config.device) as context:
+    with process_group(trainer_config.device) as context, _restoring():
         trainer = _make_trainer(
             spec, task_config, trainer_config, data=data, run_dir=run_dir, context=context,
             callbacks=callbacks,
@@ -576,9 +595,10 @@ def evaluate(
     )()
     if path is None:
         raise CheckpointError(f"{run_dir / 'checkpoints'} has no {checkpoint!r} checkpoint")
-    trainer = _make_trainer(
-        spec, task_config, trainer_config, data=data, run_dir=None, handle_signals=False
-    )
+    with _restoring():
+        trainer = _make_trainer(
+            spec, task_config, trainer_config, data=data, run_dir=None, handle_signals=False
+        )
     trainer.load_checkpoint(path)
     if trainer.eval_data is None:
         raise ConfigError(f"task {spec.name!r} builds no evaluation data")

@@ -1,19 +1,20 @@
 """The runs `rnnkit serve` serves: each loaded once at start-up, read-only, by the loader its
 task registered (`rnnkit.tasks.loader_of`, declared in `tasks/<task>/config.py`), at the
 checkpoint every command uses (`DEFAULT_CHECKPOINT`: the best on validation, else the latest).
-This module adds only the adapter of each served task:
+This module adds only the adapter of each kind of object the loaders return, so a new task
+whose loader returns one of these kinds is served with no change here (the tasks that use each
+kind today in brackets):
 
-    task        capabilities                  adapter
-    charlm      generate, inspect, gradients  CharLMAdapter
-    condlm      generate (with a condition)   CondLMAdapter
-    sentiment   classify, inspect, gradients  ClassifierAdapter (bow: classify)
-    spam        classify, inspect, gradients  ClassifierAdapter (bow: classify)
-    ner         tag                           TaggerAdapter
-    translate   translate                     TranslatorAdapter
-    chat        translate                     TranslatorAdapter
-    caption     caption                       CaptionerAdapter
-    forecast    forecast                      ForecasterAdapter
-    music       compose (a piano roll, MIDI)  MusicAdapter
+    loaded object      capabilities                  adapter
+    LoadedModel        generate, inspect, gradients  CharLMAdapter      (charlm)
+    LoadedCondLM       generate (with a condition)   CondLMAdapter      (condlm)
+    LoadedClassifier   classify, inspect, gradients  ClassifierAdapter  (sentiment, spam; bow:
+                                                                         classify only)
+    LoadedTagger       tag                           TaggerAdapter      (ner)
+    LoadedTranslator   translate                     TranslatorAdapter  (translate, chat)
+    LoadedCaptioner    caption                       CaptionerAdapter   (caption, image runs)
+    LoadedForecaster   forecast                      ForecasterAdapter  (forecast)
+    LoadedMusicModel   compose (a piano roll, MIDI)  MusicAdapter       (music)
 
 A model's id is its run folder's name, made unique with a suffix -2, -3 … when two folders
 share a name; no request names a file. Every run also has its training curves (/curves),
@@ -22,14 +23,25 @@ read from the run folder it was loaded from.
 
 from __future__ import annotations
 
+import typing
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 
 from rnnkit.errors import CheckpointError, ConfigError
 from rnnkit.tasks import loader_of
+from rnnkit.tasks.caption.captioner import LoadedCaptioner
+from rnnkit.tasks.charlm.train import LoadedModel
+from rnnkit.tasks.classify.train import LoadedClassifier
+from rnnkit.tasks.condlm.train import LoadedCondLM
+from rnnkit.tasks.forecast.train import LoadedForecaster
+from rnnkit.tasks.music.train import LoadedMusicModel
+from rnnkit.tasks.ner.tagger import LoadedTagger
 from rnnkit.tasks.registry import DEFAULT_CHECKPOINT
+from rnnkit.tasks.translate.translator import LoadedTranslator
 from rnnkit.training.runs import read_run_config
 from rnnkit.web import schemas
 from rnnkit.web.adapters import (
@@ -44,18 +56,16 @@ from rnnkit.web.adapters import (
     TranslatorAdapter,
 )
 
-# task name -> the adapter that serves what its registered loader returns
-ADAPTERS: dict[str, type[Adapter]] = {
-    "charlm": CharLMAdapter,
-    "condlm": CondLMAdapter,
-    "sentiment": ClassifierAdapter,
-    "spam": ClassifierAdapter,
-    "ner": TaggerAdapter,
-    "translate": TranslatorAdapter,
-    "chat": TranslatorAdapter,
-    "caption": CaptionerAdapter,
-    "forecast": ForecasterAdapter,
-    "music": MusicAdapter,
+# the kind of object a task's loader returns (what rnnkit.load gives) -> the adapter serving it
+ADAPTERS: dict[type, type[Adapter]] = {
+    LoadedModel: CharLMAdapter,
+    LoadedCondLM: CondLMAdapter,
+    LoadedClassifier: ClassifierAdapter,
+    LoadedTagger: TaggerAdapter,
+    LoadedTranslator: TranslatorAdapter,
+    LoadedCaptioner: CaptionerAdapter,
+    LoadedForecaster: ForecasterAdapter,
+    LoadedMusicModel: MusicAdapter,
 }
 
 
@@ -96,17 +106,36 @@ def unique_ids(names: list[str]) -> list[str]:
     return ids
 
 
-def load_run(run_dir: Path, model_id: str) -> ServedModel:
-    """Load one run with its task's loader; ConfigError for a task the server cannot serve,
-    CheckpointError for weights that are not all finite."""
-    task = read_run_config(run_dir).get("task")
-    if task not in ADAPTERS:
+def _returned_kind(loader: Callable[..., Any]) -> type | None:
+    """The class a loader's return annotation names (every registered loader has one)."""
+    try:
+        kind = typing.get_type_hints(loader).get("return")
+    except (NameError, TypeError):  # an annotation that cannot be resolved: check after loading
+        return None
+    return kind if isinstance(kind, type) else None
+
+
+def _check_servable(run_dir: Path, task: str | None, kind: type | None) -> type[Adapter]:
+    """The adapter of `kind`; ConfigError naming the kinds served where there is none."""
+    adapter = ADAPTERS.get(kind) if kind is not None else None
+    if adapter is None and kind is not None:
+        kinds = ", ".join(served.__name__ for served in ADAPTERS)
         raise ConfigError(
-            f"{run_dir} is a {task!r} run; rnnkit serve serves {sorted(ADAPTERS)} runs"
+            f"{run_dir} is a {task!r} run; rnnkit serve serves runs whose loader returns one of "
+            f"{kinds}, and this one returns {kind.__name__}"
         )
-    adapter = ADAPTERS[task]
-    loaded = loader_of(task)(run_dir, checkpoint=DEFAULT_CHECKPOINT)  # the rule of every command
-    if task == "caption" and loaded.model.config.encoder != "cnn":
+    return adapter  # type: ignore[return-value]  # None only before loading, kind unknown
+
+
+def load_run(run_dir: Path, model_id: str) -> ServedModel:
+    """Load one run with its task's loader; ConfigError for a run whose loaded object has no
+    adapter (or one its adapter refuses), CheckpointError for weights that are not all finite."""
+    task = read_run_config(run_dir).get("task")
+    loader = loader_of(task)
+    _check_servable(run_dir, task, _returned_kind(loader))  # before reading any weights
+    loaded = loader(run_dir, checkpoint=DEFAULT_CHECKPOINT)  # the rule of every command
+    adapter = _check_servable(run_dir, task, type(loaded))
+    if isinstance(loaded, LoadedCaptioner) and loaded.model.config.encoder != "cnn":
         raise ConfigError(
             f"{run_dir} captions precomputed features, not images; the web page "
             "uploads images: serve a run trained on image files"

@@ -29,12 +29,20 @@ class CaptionConfig:
     `decoder` is the ConditionedDecoder's own config (`--decoder.hidden-size`, alias
     `--hidden-size`); its vocabulary comes from the captions, its condition size from
     `feature_size`. The CNN's stages are `cnn_width` × 1, 2, 4, 8.
+
+    With `pretrain_steps` > 0 the CNN is first trained to predict the `pretrain_words` most
+    common content words of each training image's captions (multi-label, BCE; random crops and
+    flips: `rnnkit.tasks.caption.pretrain`), on the training split and, with `pretrain_extra`,
+    on the other shared corpus (Flickr8k runs: all 159 COCO-mini images; COCO-mini runs:
+    Flickr8k's training images). The held-out split is never read for it. `freeze_cnn` then
+    keeps its convolutions fixed while the captioner trains.
     """
 
     FLAG_GROUPS: ClassVar[dict[str, tuple[str, ...]]] = {  # help groups of the flags
         "data": ("corpus", "eval_split", "features", "image_size", "flip", "min_freq", "max_tokens",
                  "batch_size"),
-        "model": ("cnn_width", "feature_size", "decoder", "eval_beam", "max_length"),
+        "model": ("cnn_width", "feature_size", "feature_norm", "pretrain_steps", "pretrain_words",
+                  "pretrain_extra", "freeze_cnn", "decoder", "eval_beam", "max_length"),
     }  # fmt: skip
 
     corpus: Corpus = "auto"  # auto: from --data, else flickr8k; coco: --data DIR, COCO layout
@@ -44,6 +52,11 @@ class CaptionConfig:
     cnn_width: int = 16  # channels of the first CNN stage (then ×2 per stage, 4 stages)
     flip: bool = True  # mirror training images left–right with probability ½
     feature_size: int = 256  # F, the size of v
+    feature_norm: Literal["none", "layer"] = "none"  # layer: v ← LayerNorm(v) (Ba et al. 2016)
+    pretrain_steps: int = 0  # multi-label pretraining updates of the CNN first (0: none)
+    pretrain_words: int = 300  # K, caption words the pretraining predicts per image
+    pretrain_extra: bool = True  # pretrain also on the other shared corpus's images
+    freeze_cnn: bool = False  # keep the pretrained convolutions fixed while captioning
     decoder: ConditionedDecoderConfig = field(default_factory=_decoder)  # LSTM, H 256, init
     min_freq: int = 2  # rarer caption words become <unk>
     max_tokens: int = 25  # longer training captions are cut (their <eos> is kept)
@@ -57,6 +70,15 @@ class CaptionConfig:
         for name in sizes:
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)}")
+        if self.pretrain_steps < 0 or self.pretrain_words < 1:
+            raise ConfigError(f"pretrain_steps must be ≥ 0 and pretrain_words ≥ 1, got "
+                              f"{self.pretrain_steps}, {self.pretrain_words}")  # fmt: skip
+        if self.features is not None and (self.pretrain_steps or self.freeze_cnn):
+            raise ConfigError("pretrain_steps and freeze_cnn are for the CNN; a --features run "
+                              "has none (its vectors come from a backbone already)")  # fmt: skip
+        if self.freeze_cnn and not self.pretrain_steps:
+            raise ConfigError("freeze_cnn would keep a random CNN fixed; pretrain it first "
+                              "with --pretrain-steps N")  # fmt: skip
 
 
 # 30 epochs of the Flickr8k subset (2,100 training captions, B = 32: 65 batches per epoch).

@@ -10,7 +10,9 @@ Data: the Flickr8k subset (`captioning_flickr8k`, train / dev / test), the COCO 
 (`captioning_coco_mini`, train / val), or `--corpus coco --data DIR` with a COCO captions file
 `annotations/captions_{train,val}2017.json` and images in `{train,val}2017/`. With
 `--features FILE` (.safetensors or .npy, one vector per image file name) the CNN is replaced by
-a projection of those vectors, so a pretrained backbone's features plug in.
+a projection of those vectors, so a pretrained backbone's features plug in. With
+`--pretrain-steps N` the CNN is first pretrained on the training images to predict their
+caption words (`rnnkit.tasks.caption.pretrain`; never on the held-out split).
 
 References:
     Vinyals, Toshev, Bengio, Erhan. Show and Tell: A Neural Image Caption Generator. CVPR 2015.
@@ -40,10 +42,12 @@ from rnnkit.datasets.shared import find_shared
 from rnnkit.errors import DataError
 from rnnkit.losses.sequence import perplexity, sequence_cross_entropy
 from rnnkit.models.captioner import Captioner, CaptionerConfig
-from rnnkit.models.image_encoder import FeatureInputConfig, ImageEncoderConfig
+from rnnkit.models.image_encoder import FeatureInputConfig, ImageEncoder, ImageEncoderConfig
 from rnnkit.tasks.caption.config import TRAINER_DEFAULTS as TRAINER_DEFAULTS  # re-exported
 from rnnkit.tasks.caption.config import CaptionConfig
+from rnnkit.tasks.caption.pretrain import PretrainConfig, PretrainResult, pretrain_encoder
 from rnnkit.tasks.datapath import choose_reader
+from rnnkit.tasks.registry import restoring
 from rnnkit.text.batching import pad_sequences, shift_right
 from rnnkit.text.vocab import Vocab
 from rnnkit.training import (
@@ -192,6 +196,47 @@ class CaptionObjective(Objective):
                 **caption_bleu(outputs, references)}  # fmt: skip
 
 
+# -- pretraining ----------------------------------------------------------------------------------
+EXTRA_CORPUS = {"flickr8k": ("coco_mini", ("train", "val")), "coco_mini": ("flickr8k", ("train",))}
+
+
+def pretrain_sets(config: CaptionConfig, data: Path | None) -> list[CaptionSet]:
+    """The image sets besides the run's training split that pretraining may read.
+
+    With `pretrain_extra`: a Flickr8k run adds all of COCO-mini (train and val, 159 images), a
+    COCO-mini run adds Flickr8k's training images only; a `--corpus coco` run adds nothing.
+    The run's own held-out split is never among them. A missing shared folder is skipped.
+    """
+    config, data = resolve_corpus(config, data)
+    if not config.pretrain_extra or config.corpus not in EXTRA_CORPUS:
+        return []
+    corpus, splits = EXTRA_CORPUS[config.corpus]
+    try:
+        root = find_shared(DATA_DIRS[corpus])
+    except DataError:
+        console.print(f"pretraining without {corpus}: {DATA_DIRS[corpus]} not found",
+                      markup=False)  # fmt: skip
+        return []
+    extra = replace(config, corpus=corpus)
+    return [load_split(extra, root, split) for split in splits]
+
+
+def pretrain_cnn(model: Captioner, config: CaptionConfig, train_set: CaptionSet,
+                 train_inputs: Tensor, data: Path | None, seed: int) -> PretrainResult:  # fmt: skip
+    """Pretrain the captioner's CNN in place on the training images (and `pretrain_sets`)."""
+    extra = pretrain_sets(config, data)
+    items = [*train_set.items, *(item for found in extra for item in found.items)]
+    pixels = torch.cat([train_inputs, *(load_inputs(config, found) for found in extra)])
+    settings = PretrainConfig(steps=config.pretrain_steps, words=config.pretrain_words, seed=seed)
+    with torch.random.fork_rng():  # the caption run's own random numbers stay as without it
+        result = pretrain_encoder(model.encoder, pixels, [item.captions for item in items],
+                                  settings)  # fmt: skip
+    console.print(f"pretrained the CNN on {result.images} images, {len(result.words)} words, "
+                  f"{settings.steps} updates: BCE {result.first_loss:.4f} → "
+                  f"{result.last_loss:.4f} ({result.seconds:.0f} s)", markup=False)  # fmt: skip
+    return result
+
+
 # -- the run --------------------------------------------------------------------------------------
 def model_config(config: CaptionConfig, vocab: Vocab, feature_input: int) -> CaptionerConfig:
     """The captioner of a run: CNN or feature projection, and the conditioned decoder."""
@@ -200,7 +245,8 @@ def model_config(config: CaptionConfig, vocab: Vocab, feature_input: int) -> Cap
         encoder="cnn" if config.features is None else "features",
         image=ImageEncoderConfig(channels=(width, 2 * width, 4 * width, 8 * width),
                                  image_size=config.image_size,
-                                 feature_size=config.feature_size),
+                                 feature_size=config.feature_size,
+                                 feature_norm=config.feature_norm),
         features=FeatureInputConfig(input_size=feature_input, feature_size=config.feature_size),
         decoder=replace(
             config.decoder, vocab_size=len(vocab), condition_size=config.feature_size,
@@ -239,6 +285,15 @@ def build(config: CaptionConfig, *, data: Path | None, seed: int) -> TrainingSet
         return collate_rows(train_inputs[rows], local, (), vocab)
 
     model = Captioner(model_config(config, vocab, int(train_inputs.shape[-1])))
+    pretrained: dict[str, Any] = {}
+    if config.pretrain_steps and not restoring():  # resume, evaluate: the checkpoint's weights
+        result = pretrain_cnn(model, config, train_set, train_inputs, data, seed)
+        pretrained = {"pretrain": {"images": result.images, "words": len(result.words),
+                                   "first_loss": result.first_loss,
+                                   "last_loss": result.last_loss,
+                                   "seconds": round(result.seconds, 1)}}  # fmt: skip
+    if config.freeze_cnn and isinstance(model.encoder, ImageEncoder):
+        model.encoder.freeze_features()
     return TrainingSetup(
         model,
         CaptionObjective(config, vocab),
@@ -246,7 +301,7 @@ def build(config: CaptionConfig, *, data: Path | None, seed: int) -> TrainingSet
         eval_batches(eval_inputs, eval_set, vocab, config),
         artifacts={"vocab": vocab.to_dict(), "captioner": captioner_to_dict(model.config),
                    "split": {"train_images": len(train_set), "train_captions": len(examples),
-                             held_out_split: len(eval_set)}},
+                             held_out_split: len(eval_set)}, **pretrained},
     )  # fmt: skip
 
 
