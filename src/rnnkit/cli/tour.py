@@ -1,6 +1,6 @@
 """`rnnkit tour [--quick] [--out DIR] [--sections NAME ...]`: the guided tour of the lectures.
 
-    $ rnnkit tour --quick --out tour       # 2 min wall, 61 s CPU on 2 cores at load 8–9
+    $ rnnkit tour --quick --out tour       # 2 min wall, 86 s CPU on 2 cores at load 1–3
     tour section representations: 1.9 s (1.2 s CPU)
     …
     section           wall s   CPU s  share of CPU

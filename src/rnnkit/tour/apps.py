@@ -87,7 +87,7 @@ APPS: dict[str, App] = {
             "char_embed_dim": 16,
             "char_hidden_size": 16,
             "batch_size": 32,
-            "max_steps": 100,
+            "max_steps": 300,
         },
         full={"embed_dim": 64, "hidden_size": 128, "batch_size": 32, "max_steps": 500},
         tiny={"embed_dim": 8, "char_embed_dim": 4, "char_hidden_size": 4},
@@ -105,7 +105,7 @@ APPS: dict[str, App] = {
         "translate",
         "Many to many, encoder–decoder: an English sentence of Multi30k read by the encoder, "
         "its German translation written by the decoder with attention.",
-        quick={"embed_dim": 64, "hidden_size": 64, "batch_size": 64, "max_steps": 80},
+        quick={"embed_dim": 64, "hidden_size": 64, "batch_size": 64, "max_steps": 160},
         full={"embed_dim": 128, "hidden_size": 256, "batch_size": 64, "max_steps": 800},
         needs=("translation_multi30k",),
         tiny={"embed_dim": 8},
