@@ -9,7 +9,8 @@ The frames are what the data gives: LPC cepstra of speech (Japanese Vowels), one
 DNA, any multivariate series. μ and σ (F,) are buffers, fitted on the training frames only
 (`fit_scaler`) and saved with the weights, so a loaded model standardises new series as it
 was trained; left unfitted (μ = 0, σ = 1) they change nothing, as one-hot input needs.
-Pooling is `many_to_one.pool_states` (the bidirectional `last` takes [h→_len ; h←_1]).
+The stack, pooling and output are `many_to_one.PooledClassifier`'s, as the token classifier's
+(`pool_states`: the bidirectional `last` takes [h→_len ; h←_1]).
 
 References:
     Schuster & Paliwal. Bidirectional Recurrent Neural Networks. IEEE TSP 45(11), 1997.
@@ -25,15 +26,14 @@ import torch
 from torch import Tensor, nn
 
 from rnnkit.errors import DataError, ShapeError
-from rnnkit.layers import GRU, LSTM, RNN
 from rnnkit.layers.lengths import check_lengths, lengths_mask
 from rnnkit.models.configs.frame_classifier import (
     FrameClassifierConfig,  # torch-free: the sequences task nests it
 )
-from rnnkit.models.many_to_one import pool_states
+from rnnkit.models.many_to_one import PooledClassifier, build_recurrent
 
 
-class FrameClassifier(nn.Module):
+class FrameClassifier(PooledClassifier):
     """Frames (B, T, F) and lengths (B,) -> class logits (B, C); `predict_proba` gives y.
 
     Shapes: frames (B, T, F) float, right-padded (padding is ignored); lengths (B,) in [1, T];
@@ -54,15 +54,7 @@ class FrameClassifier(nn.Module):
         F = config.num_features
         self.register_buffer("mean", torch.zeros(F))  # μ
         self.register_buffer("scale", torch.ones(F))  # σ
-        layer = {"rnn": RNN, "lstm": LSTM, "gru": GRU}[config.cell]
-        self.recurrent = layer(
-            F,
-            config.hidden_size,
-            num_layers=config.num_layers,
-            batch_first=True,
-            dropout=config.dropout if config.num_layers > 1 else 0.0,
-            bidirectional=config.bidirectional,
-        )
+        self.recurrent = build_recurrent(config, F)
         self.dropout = nn.Dropout(config.dropout)
         self.output = nn.Linear(config.features, config.num_classes)
 
@@ -101,22 +93,7 @@ class FrameClassifier(nn.Module):
             )
         B, T, _ = frames.shape
         lengths = check_lengths(lengths, batch_size=B, steps=T)
-        x = self.dropout(self.standardize(frames, lengths))  # (B, T, F)
-        outputs, _ = self.recurrent(x, lengths=lengths)  # (B, T, D·H), zero past len
-        pooled = pool_states(
-            outputs, lengths, self.config.pooling, bidirectional=self.config.bidirectional
-        )  # s, (B, D·H)
-        return self.output(self.dropout(pooled))  # z, (B, C)
-
-    @torch.no_grad()
-    def predict_proba(self, frames: Tensor, lengths: Tensor) -> Tensor:
-        """y = softmax(z) (B, C), in eval mode (no dropout)."""
-        was_training = self.training
-        self.eval()
-        try:
-            return torch.softmax(self(frames, lengths), dim=-1)
-        finally:
-            self.train(was_training)
+        return self.classify(self.dropout(self.standardize(frames, lengths)), lengths)
 
 
 def pad_frames(series: list[Tensor], num_features: int) -> tuple[Tensor, Tensor]:

@@ -28,6 +28,8 @@ References:
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -69,11 +71,12 @@ def hashing_table(vocab: Vocab, n: int = 3) -> tuple[Tensor, int]:
     return table, D
 
 
-def build_recurrent(config: SequenceClassifierConfig) -> nn.Module:
-    """The batch-first rnnkit layer (RNN / LSTM / GRU) named by `config.cell`."""
+def build_recurrent(config: Any, input_size: int) -> nn.Module:
+    """The batch-first rnnkit layer (RNN / LSTM / GRU) named by `config.cell`, reading x_t of
+    `input_size` features; `config` has cell, hidden_size, num_layers, dropout, bidirectional."""
     layer = {"rnn": RNN, "lstm": LSTM, "gru": GRU}[config.cell]
     return layer(
-        config.input_size,
+        input_size,
         config.hidden_size,
         num_layers=config.num_layers,
         batch_first=True,
@@ -107,7 +110,38 @@ def pool_states(
     raise ConfigError(f"pooling must be last, mean or max, got {pooling!r}")
 
 
-class SequenceClassifier(nn.Module):
+class PooledClassifier(nn.Module):
+    """The many-to-one head of the classifiers: s = pool(h_1 … h_len), z = W_s dropout(s) + b_s.
+
+    A subclass makes `recurrent` (`build_recurrent`), `dropout` and `output` (Linear D·H → C)
+    and its `forward` turns its input into x (B, T, F) and calls `classify`.
+    """
+
+    config: Any
+    recurrent: nn.Module
+    dropout: nn.Dropout
+    output: nn.Linear
+
+    def classify(self, x: Tensor, lengths: Tensor) -> Tensor:
+        """Logits (B, C) from x (B, T, F), padded past each checked length (B,)."""
+        outputs, _ = self.recurrent(x, lengths=lengths)  # (B, T, D·H), zero past len
+        pooled = pool_states(
+            outputs, lengths, self.config.pooling, bidirectional=self.config.bidirectional
+        )  # s, (B, D·H)
+        return self.output(self.dropout(pooled))  # z, (B, C)
+
+    @torch.no_grad()
+    def predict_proba(self, inputs: Tensor, lengths: Tensor) -> Tensor:
+        """y = softmax(z) (B, C), in eval mode (no dropout)."""
+        was_training = self.training
+        self.eval()
+        try:
+            return torch.softmax(self(inputs, lengths), dim=-1)
+        finally:
+            self.train(was_training)
+
+
+class SequenceClassifier(PooledClassifier):
     """Token ids (B, T) and lengths (B,) -> class logits (B, C); `predict_proba` gives y.
 
     Shapes: token_ids (B, T) int64 right-padded with pad_id; lengths (B,) in [1, T];
@@ -143,7 +177,7 @@ class SequenceClassifier(nn.Module):
                     f"ngram_table must be (V, G) = {shape}; got {tuple(ngram_table.shape)}"
                 )
             self.register_buffer("ngram_table", ngram_table.clone())
-        self.recurrent = build_recurrent(config)
+        self.recurrent = build_recurrent(config, config.input_size)
         self.dropout = nn.Dropout(config.dropout)
         self.output = nn.Linear(config.features, config.num_classes)
 
@@ -179,19 +213,4 @@ class SequenceClassifier(nn.Module):
             raise ShapeError(f"token ids must lie in [0, {V}); got max {int(token_ids.max())}")
         B, T = token_ids.shape
         lengths = check_lengths(lengths, batch_size=B, steps=T)
-        x = self.dropout(self.represent(token_ids))  # (B, T, F)
-        outputs, _ = self.recurrent(x, lengths=lengths)  # (B, T, D·H), zero past len
-        pooled = pool_states(
-            outputs, lengths, self.config.pooling, bidirectional=self.config.bidirectional
-        )  # s, (B, D·H)
-        return self.output(self.dropout(pooled))  # z, (B, C)
-
-    @torch.no_grad()
-    def predict_proba(self, token_ids: Tensor, lengths: Tensor) -> Tensor:
-        """y = softmax(z) (B, C), in eval mode (no dropout)."""
-        was_training = self.training
-        self.eval()
-        try:
-            return torch.softmax(self(token_ids, lengths), dim=-1)
-        finally:
-            self.train(was_training)
+        return self.classify(self.dropout(self.represent(token_ids)), lengths)  # x (B, T, F)
