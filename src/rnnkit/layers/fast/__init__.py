@@ -104,14 +104,29 @@ def elman(
     return outputs, RNNState(final)
 
 
-def lstm(
-    cell: Any, x: Tensor, state: State, lengths: SequenceLengths | None, reverse: bool
-) -> tuple[Tensor, State]:
-    """A standard LSTM direction with the hand-derived backward; sorts an unsorted batch.
+LSTMSequence = Callable[
+    [Tensor, tuple[Tensor, Tensor], Tensor | None, Callable[..., Any], Any],
+    tuple[Tensor, Tensor, Tensor],
+]
+"""(x, (h_0, c_0), lengths, replay, (m, d^h, d^c)) -> (outputs, h_n, c_n) on a sorted batch."""
 
-    `lstm_sequence` needs the sequences longest first: the batch is put in that order
-    (`SequenceLengths.sorting`, computed once per call) and the results back in the caller's.
+
+def _sorted_lstm(
+    cell: Any,
+    x: Tensor,
+    state: State,
+    lengths: SequenceLengths | None,
+    reverse: bool,
+    sequence: LSTMSequence,
+) -> tuple[Tensor, State]:
+    """Run an LSTM `sequence` function on the batch sorted longest first, with the cell's
+    step as the replay of its second derivatives, and give the results in the caller's order.
+
+    The hand-derived LSTM loops need the sequences longest first: the batch is put in that
+    order (`SequenceLengths.sorting`, computed once per call) and the results put back.
     """
+    from rnnkit.layers.recurrent import run_cell  # recurrent imports this module
+
     sorting = None if lengths is None else lengths.sorting
     hidden0, cell0 = state.hidden, state.cell
     real = None if lengths is None else lengths.lengths
@@ -124,22 +139,29 @@ def lstm(
     masks, regularisers = _lstm_masks(cell, x, sorting)
 
     def replay(x: Tensor, hidden0: Tensor, cell0: Tensor, *_: Any) -> tuple[Tensor, ...]:
-        from rnnkit.layers.recurrent import run_cell  # recurrent imports this module
-
         padding = None if real is None else SequenceLengths.build(real, len(x), x.device)
         initial = LSTMState(hidden0, cell0)
         outputs, final = run_cell(cell, x, initial, padding, reverse=reverse, masks=masks)
         return outputs, final.hidden, final.cell  # second derivatives, on the sorted batch
 
-    outputs, hidden, memory = lstm_sequence(
-        x, (hidden0, cell0), _weights(cell), lengths=real, reverse=reverse, replay=replay,
-        regularisers=regularisers,
-    )  # fmt: skip
+    outputs, hidden, memory = sequence(x, (hidden0, cell0), real, replay, regularisers)
     if sorting is not None:
         inverse = sorting[2].to(x.device)
         outputs = outputs.index_select(1, inverse)  # (T, B, H), the caller's order
         hidden, memory = hidden.index_select(0, inverse), memory.index_select(0, inverse)
     return outputs, LSTMState(hidden, memory)
+
+
+def lstm(
+    cell: Any, x: Tensor, state: State, lengths: SequenceLengths | None, reverse: bool
+) -> tuple[Tensor, State]:
+    """A standard LSTM direction with the hand-derived backward of `fused_lstm`."""
+
+    def sequence(x: Tensor, state0: Any, real: Any, replay: Any, regularisers: Any) -> Any:
+        return lstm_sequence(x, state0, _weights(cell), lengths=real, reverse=reverse,
+                             replay=replay, regularisers=regularisers)  # fmt: skip
+
+    return _sorted_lstm(cell, x, state, lengths, reverse, sequence)
 
 
 def lstm_ln(
@@ -147,40 +169,22 @@ def lstm_ln(
 ) -> tuple[Tensor, State]:
     """A layer-normalised LSTM direction with the hand-derived backward of `layer_norm_lstm`.
 
-    Sorts an unsorted batch as `lstm` does. Under autocast the cell's step runs instead (the
-    normalisations run in float32 there, which the one-dtype loop does not reproduce).
+    Under autocast the cell's step runs instead (the normalisations run in float32 there,
+    which the one-dtype loop does not reproduce). Zoneout is off in this row.
     """
     from rnnkit.layers.recurrent import run_cell  # recurrent imports this module
 
     if autocast_dtype(x.device.type) is not None:
         masks = getattr(cell, "sequence_masks", None)
         return run_cell(cell, x, state, lengths, reverse=reverse, masks=masks)
-    sorting = None if lengths is None else lengths.sorting
-    hidden0, cell0 = state.hidden, state.cell
-    real = None if lengths is None else lengths.lengths
-    if sorting is not None:
-        real, order, _ = sorting
-        order = order.to(x.device)
-        x = x.index_select(1, order)  # (T, B, F), longest first
-        hidden0, cell0 = hidden0.index_select(0, order), cell0.index_select(0, order)
-    masks, regularisers = _lstm_masks(cell, x, sorting)  # zoneout is off in this row
-
-    def replay(x: Tensor, hidden0: Tensor, cell0: Tensor, *_: Any) -> tuple[Tensor, ...]:
-        padding = None if real is None else SequenceLengths.build(real, len(x), x.device)
-        initial = LSTMState(hidden0, cell0)
-        outputs, final = run_cell(cell, x, initial, padding, reverse=reverse, masks=masks)
-        return outputs, final.hidden, final.cell  # second derivatives, on the sorted batch
-
     norms = (cell.gain_ih, cell.gain_hh, cell.gain_cell, cell.bias_cell)
-    outputs, hidden, memory = ln_lstm_sequence(
-        x, (hidden0, cell0), _weights(cell), norms, lengths=real, reverse=reverse,
-        replay=replay, mask=None if regularisers is None else regularisers[0],
-    )  # fmt: skip
-    if sorting is not None:
-        inverse = sorting[2].to(x.device)
-        outputs = outputs.index_select(1, inverse)  # (T, B, H), the caller's order
-        hidden, memory = hidden.index_select(0, inverse), memory.index_select(0, inverse)
-    return outputs, LSTMState(hidden, memory)
+
+    def sequence(x: Tensor, state0: Any, real: Any, replay: Any, regularisers: Any) -> Any:
+        mask = None if regularisers is None else regularisers[0]  # m; d^h, d^c are off
+        return ln_lstm_sequence(x, state0, _weights(cell), norms, lengths=real, reverse=reverse,
+                                replay=replay, mask=mask)  # fmt: skip
+
+    return _sorted_lstm(cell, x, state, lengths, reverse, sequence)
 
 
 def _lstm_masks(
