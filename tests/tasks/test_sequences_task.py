@@ -184,3 +184,26 @@ def test_splice_trains_a_few_steps_and_reads_bases(tmp_path: Path) -> None:
         loaded.predict("N" * 60)
     with pytest.raises(DataError, match="has 59 bases; the model reads windows of 60"):
         loaded.predict("A" * 59)
+
+
+def test_rnnkit_predict_reads_csv_frames_of_a_vowels_run(
+    toy_vowels: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = tmp_path / "run"
+    config = make_config(SequencesConfig, corpus="vowels", hidden_size=6, batch_size=16)
+    tasks.train("sequences", config, _trainer(max_steps=4), data=toy_vowels, run_dir=run)
+    test = read_corpus(config, toy_vowels).test.sequences[:2]
+    files = []
+    for k, series in enumerate(test):
+        files.append(tmp_path / f"utterance{k}.csv")
+        np.savetxt(files[-1], np.asarray(series), delimiter=",")
+    capsys.readouterr()
+    assert main(["predict", str(run), *map(str, files)]) == 0
+    printed = capsys.readouterr().out
+    expected = rnnkit.load(run).predict(test)
+    for path, row in zip(files, expected, strict=True):
+        assert f'"{path}"' in printed
+        best = max(row, key=row.__getitem__)
+        assert f"{row[best]:.4f}  {best}  ←" in printed
+    (tmp_path / "bad.csv").write_text("1,2,x\n")
+    assert main(["predict", str(run), str(tmp_path / "bad.csv")]) == 2

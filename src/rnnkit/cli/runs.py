@@ -59,9 +59,10 @@ def _package_hints() -> dict[str, str]:
     "did you mean" of `rnnkit train PACKAGE`: "'sentiment' or 'spam' (the tasks of …)"."""
     by_package: dict[str, list[str]] = {}
     for name in tasks.known_tasks():
-        builder = tasks.describe_task(name).builder  # "rnnkit.tasks.<package>.train"
-        if isinstance(builder, str) and builder.startswith(f"{tasks.__name__}."):
-            by_package.setdefault(builder.split(".")[2], []).append(name)
+        builder = tasks.describe_task(name).builder  # "rnnkit.tasks.<package>.train", or its
+        module = builder if isinstance(builder, str) else getattr(builder, "__module__", "")
+        if module.startswith(f"{tasks.__name__}."):  # `build` once the task has been built
+            by_package.setdefault(module.split(".")[2], []).append(name)
     return {
         package: f"{' or '.join(map(repr, names))} (the tasks of rnnkit/tasks/{package})"
         for package, names in by_package.items()

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from rnnkit.console import console
 from rnnkit.errors import ConfigError, DataError
-from rnnkit.tasks.registry import CHECKPOINT_HELP, DEFAULT_CHECKPOINT
+from rnnkit.tasks.registry import CHECKPOINT_HELP, DEFAULT_CHECKPOINT, run_handler
 
 if TYPE_CHECKING:  # torch and the task load inside the functions that use them
     from rnnkit.text.normalization import UnknownMarks
@@ -57,12 +57,17 @@ def add_predict(verbs: argparse._SubParsersAction) -> None:
     """`rnnkit predict RUN_DIR [TEXT ...] [--threshold θ]`: classify texts with a trained run."""
     parser = verbs.add_parser(
         "predict",
-        help="class probabilities of texts from a trained sentiment/spam run",
+        help="class probabilities of texts from a trained sentiment/spam (or sequences) run",
         description="Print y (one probability per class) for each TEXT; with no TEXT, read one"
         " text per line from standard input.",
     )
-    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a sentiment or spam run")
-    parser.add_argument("texts", nargs="*", metavar="TEXT", help="texts to classify, quoted")
+    parser.add_argument(
+        "run_dir", type=Path, metavar="RUN_DIR", help="a sentiment, spam or sequences run"
+    )
+    parser.add_argument(
+        "texts", nargs="*", metavar="TEXT",
+        help="texts to classify, quoted (a sequences run: 60-base strings or CSV files of frames)",
+    )  # fmt: skip
     parser.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT, help=CHECKPOINT_HELP)
     parser.add_argument(
         "--threshold", type=float, default=None,
@@ -71,7 +76,11 @@ def add_predict(verbs: argparse._SubParsersAction) -> None:
 
     def handle(args: argparse.Namespace) -> int:
         from rnnkit.tasks.classify.train import load_classifier, predict_proba, unknown_marks
+        from rnnkit.training.runs import read_run_config
 
+        own = run_handler(read_run_config(args.run_dir).get("task"), "predict")
+        if own is not None:  # a run of another task that `rnnkit predict` reads (sequences)
+            return int(own(args) or 0)
         loaded = load_classifier(args.run_dir, checkpoint=args.checkpoint)
         texts = args.texts or [line.rstrip("\n") for line in sys.stdin if line.strip()]
         if not texts:

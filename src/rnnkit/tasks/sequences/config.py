@@ -91,5 +91,6 @@ TASK_INFO = {
         TRAINER_DEFAULTS,
         builder=BUILDER,
         loader=LOADER,
+        handlers={"predict": "rnnkit.tasks.sequences.cli:predict_sequences"},
     ),
 }
