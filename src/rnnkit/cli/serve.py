@@ -6,7 +6,7 @@
     open http://127.0.0.1:8000 (Ctrl-C stops)
 
 With RUN_DIR arguments it serves those runs (any of charlm, condlm, sentiment, spam, ner,
-translate, chat, caption, forecast); `--tour DIR` also serves the page of `rnnkit tour --out
+translate, chat, caption, forecast, music); `--tour DIR` also serves the page of `rnnkit tour --out
 DIR` at /tour/ and links it from the demo page. It listens on 127.0.0.1, this machine only, unless
 --host says otherwise; --port 0 takes any free port. Needs the web extra: pip install
 'rnnkit[web]'.
