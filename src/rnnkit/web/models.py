@@ -112,7 +112,7 @@ def _returned_kind(loader: Callable[..., Any]) -> type | None:
         kind = typing.get_type_hints(loader).get("return")
     except (NameError, TypeError):  # an annotation that cannot be resolved: check after loading
         return None
-    return kind if isinstance(kind, type) else None
+    return kind if isinstance(kind, type) and kind not in (Any, object) else None  # Any: a class
 
 
 def _check_servable(run_dir: Path, task: str | None, kind: type | None) -> type[Adapter]:
