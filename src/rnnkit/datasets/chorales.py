@@ -294,7 +294,18 @@ def _variable_length(value: int) -> bytes:
 
 
 def write_midi(roll: np.ndarray, path: str | Path, step: float = 1.0, *, tempo: int = 80) -> Path:
-    """Write a piano roll (T, 88) as a standard MIDI file (format 0, one track, piano).
+    """Write a piano roll (T, 88) as a standard MIDI file (`midi_bytes`); returns the path.
+
+    The file's folder is created.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(midi_bytes(roll, step, tempo=tempo))
+    return path
+
+
+def midi_bytes(roll: np.ndarray, step: float = 1.0, *, tempo: int = 80) -> bytes:
+    """A piano roll (T, 88) as the bytes of a standard MIDI file (format 0, one track, piano).
 
     Each run of consecutive on-frames of a pitch is one note (`roll_notes`), so a repeated
     note comes out held. The file is written byte by byte: header chunk MThd (format 0, one
@@ -303,12 +314,8 @@ def write_midi(roll: np.ndarray, path: str | Path, step: float = 1.0, *, tempo: 
 
     Args:
         roll: binary frames (T, 88), pitch index p being MIDI pitch 21 + p.
-        path: the .mid file to write (its folder is created).
         step: Δ, quarter notes per frame.
         tempo: quarter notes per minute.
-
-    Returns:
-        The path written.
 
     References:
         The MIDI Association. Standard MIDI Files 1.0 (RP-001), 1996.
@@ -329,10 +336,7 @@ def write_midi(roll: np.ndarray, path: str | Path, step: float = 1.0, *, tempo: 
     track += b"\x00\xff\x2f\x00"  # end of track
     header = b"MThd" + (6).to_bytes(4, "big") + (0).to_bytes(2, "big") + (1).to_bytes(2, "big")
     header += ticks.to_bytes(2, "big")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(header + b"MTrk" + len(track).to_bytes(4, "big") + bytes(track))
-    return path
+    return header + b"MTrk" + len(track).to_bytes(4, "big") + bytes(track)
 
 
 def read_midi_roll(path: str | Path, step: float = 1.0) -> np.ndarray:
@@ -373,6 +377,7 @@ __all__ = [
     "chorale_paths",
     "default_cache_dir",
     "load_chorales",
+    "midi_bytes",
     "piano_roll",
     "read_chorale",
     "read_midi_roll",

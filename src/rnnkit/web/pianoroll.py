@@ -2,9 +2,9 @@
 
 A music run's answer (`rnnkit.web.adapters.MusicAdapter`) carries the sampled roll (T, 88), the
 names of its 88 keys for the page's axis (scientific pitch notation: MIDI 60 is C4, 21 is A0),
-and the roll as a standard MIDI file, written by the reader's own `write_midi`
-(`rnnkit.datasets.chorales`) and sent base64 in the JSON, so the page offers it for download
-without a second request or a file kept on the server.
+and the roll as a standard MIDI file, made by the reader's own `midi_bytes`
+(`rnnkit.datasets.chorales`, which `write_midi` writes to disk) and sent base64 in the JSON,
+so the page offers it for download without a second request or a file kept on the server.
 
 References:
     The MIDI Association. Standard MIDI Files 1.0 (RP-001), 1996.
@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import base64
 import math
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from rnnkit.datasets.chorales import LOWEST_PITCH, NUM_PITCHES, write_midi
+from rnnkit.datasets.chorales import LOWEST_PITCH, NUM_PITCHES, midi_bytes
 from rnnkit.errors import CheckpointError
 from rnnkit.training.checkpoint import read_checkpoint
 
@@ -42,11 +41,9 @@ def key_names() -> list[str]:
 
 
 def midi_base64(roll: np.ndarray, step_quarters: float) -> str:
-    """The roll (T, 88) as a standard MIDI file (`write_midi`: one note per run of on-frames,
-    Δ = `step_quarters` quarter notes a frame), base64-encoded."""
-    with tempfile.TemporaryDirectory(prefix="rnnkit-midi-") as folder:
-        data = write_midi(roll, Path(folder) / "roll.mid", step_quarters).read_bytes()
-    return base64.b64encode(data).decode("ascii")
+    """The roll (T, 88) as a standard MIDI file (`midi_bytes`: one note per run of on-frames,
+    Δ = `step_quarters` quarter notes a frame), base64-encoded; nothing is written to disk."""
+    return base64.b64encode(midi_bytes(roll, step_quarters)).decode("ascii")
 
 
 def checkpoint_metric(checkpoint: Path, name: str) -> float | None:
