@@ -207,3 +207,16 @@ def test_rnnkit_predict_reads_csv_frames_of_a_vowels_run(
         assert f"{row[best]:.4f}  {best}  ←" in printed
     (tmp_path / "bad.csv").write_text("1,2,x\n")
     assert main(["predict", str(run), str(tmp_path / "bad.csv")]) == 2
+
+
+def test_an_exported_run_loads_with_its_scaler_and_predicts_the_same(
+    toy_vowels: Path, tmp_path: Path
+) -> None:
+    run, out = tmp_path / "run", tmp_path / "export"
+    config = make_config(SequencesConfig, corpus="vowels", hidden_size=6, batch_size=16)
+    tasks.train("sequences", config, _trainer(max_steps=4), data=toy_vowels, run_dir=run)
+    assert main(["export", str(run), str(out)]) == 0
+    original, exported = rnnkit.load(run), rnnkit.load(out)
+    torch.testing.assert_close(exported.model.mean, original.model.mean)  # the scaler travels
+    test = read_corpus(config, toy_vowels).test.sequences[:4]
+    torch.testing.assert_close(exported.predict_proba(test), original.predict_proba(test))
