@@ -3,6 +3,7 @@ writer and reader agree on the longest word (`rnnkit.represent.word2vec.formats`
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import threading
@@ -40,9 +41,11 @@ def test_export_to_a_fifo_writes_into_it(
     reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
     reader.start()
     status, _ = _export(capsys, str(tmp_path / "run"), str(fifo), "--format", fmt)
-    if reader.is_alive():  # nothing opened the FIFO for writing: unblock the reader
-        with open(fifo, "wb"):
-            pass
+    if reader.is_alive():  # nothing opened the FIFO for writing: unblock a waiting reader
+        # non-blocking: a reader that just got its bytes and is leaving is not waited for (the
+        # open then fails with ENXIO, no reader having the FIFO open any more)
+        with contextlib.suppress(OSError):
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
     reader.join(10)
     assert status == 0
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)  # not replaced by a regular file
