@@ -231,6 +231,7 @@ def main() -> int:
                         help="η over the steps (TrainerConfig.schedule)")  # fmt: skip
     parser.add_argument("--unk-rate", type=float, default=None, help="p of singleton → <unk>")
     parser.add_argument("--char-hidden", type=int, default=None, help="H_c per direction")
+    parser.add_argument("--seed", type=int, default=None, help="training seed (init, order)")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     parser.add_argument("--word2vec", action="append", default=[], metavar="[CORPUS=]PATH",
@@ -247,7 +248,8 @@ def main() -> int:
     changes = {"optimizer": args.optimizer, "momentum": args.momentum, "clip_norm": args.clip,
                "dropout": args.dropout, "batch_size": args.batch_size, "select": args.select,
                "average_from": args.average, "schedule": args.lr_schedule,
-               "unk_rate": args.unk_rate, "char_hidden_size": args.char_hidden}  # fmt: skip
+               "unk_rate": args.unk_rate, "char_hidden_size": args.char_hidden,
+               "seed": args.seed}  # fmt: skip
     bench = replace(bench, **{k: v for k, v in changes.items() if v is not None})
     bench = replace(bench, casing=True) if args.casing else bench
     if bench.average_from is not None and not 0 <= bench.average_from < bench.epochs:

@@ -130,21 +130,25 @@ def _constants(like: Tensor, *values: float) -> tuple[Tensor, ...]:
     return tuple(like.new_full((), value) for value in values)
 
 
-def _plain_steps(
+def _full_batch_steps(
     gates: Tensor,
     cells: Tensor,
     hiddens: Tensor,
     state0: tuple[Tensor, Tensor],
     recurrent: RecurrentProduct,
     reverse: bool,
+    regularisers: Regularisers | None = None,
 ) -> None:
-    """The forward loop without lengths or regularisers: every step fills all B rows.
+    """The forward loop without lengths: every step fills all B rows.
 
     The same equations as `_run_forward`'s loop, with every per-step view (gate chunks, h_t,
-    c_t, c_{t-1}) taken for all T steps at once before the loop, so each step runs only its
-    seven kernels: the product, σ, s − ½, f ⊙ c_{t-1}, + i ⊙ c̃, and o ⊙ tanh(c_t) in
-    `_output_hidden`'s three.
+    c_t, c_{t-1}, the zoneout masks) taken for all T steps at once before the loop, so a plain
+    step runs only its seven kernels: the product, σ, s − ½, f ⊙ c_{t-1}, + i ⊙ c̃, and
+    o ⊙ tanh(c_t) in `_output_hidden`'s three. Recurrent dropout adds m ⊙ h_{t-1} (into a
+    buffer of its own), zoneout one lerp for h_t and one for c_t (ĉ_t is made in a scratch
+    buffer, c_t written from it).
     """
+    mask, keep_h, keep_c = regularisers or (None, None, None)
     T = gates.shape[0]
     steps = list(_step_order(T, reverse))
     blocks = gates.unbind(0)  # T × (B, 4H)
@@ -152,15 +156,25 @@ def _plain_steps(
         part.unbind(0) for part in gates.chunk(4, dim=-1)
     )  # each T × (B, H)
     cell_steps, hidden_steps = cells.unbind(0), hiddens.unbind(0)
+    keeps_h = None if keep_h is None else keep_h.unbind(0)  # T × (B, H): d^h_t
+    keeps_c = None if keep_c is None else keep_c.unbind(0)  # d^c_t
     half, minus_two = _constants(gates, 0.5, -2.0)
     hidden_prev, cell_prev = state0
+    dropped = None if mask is None else torch.empty_like(hidden_prev)  # m ⊙ h_{t-1}, (B, H)
+    hat = None if keeps_c is None else torch.empty_like(cell_prev)  # ĉ_t, (B, H)
     for t in steps:
-        recurrent.add_to(blocks[t], hidden_prev).sigmoid_()  # i, f, s, o
+        hidden_in = hidden_prev if dropped is None else torch.mul(hidden_prev, mask, out=dropped)
+        recurrent.add_to(blocks[t], hidden_in).sigmoid_()  # i, f, s, o
         half_candidate = half_candidates[t].sub_(half)  # s − ½ = c̃ / 2
-        cell = torch.mul(forget_gates[t], cell_prev, out=cell_steps[t])  # f ⊙ c_{t-1}
-        cell.addcmul_(input_gates[t], half_candidate, value=2.0)  # c_t = f ⊙ c_{t-1} + i ⊙ c̃
-        hidden_prev = _output_hidden(cell, output_gates[t], hidden_steps[t], minus_two)  # h_t
-        cell_prev = cell
+        out = cell_steps[t] if hat is None else hat
+        cell = torch.mul(forget_gates[t], cell_prev, out=out)  # f ⊙ c_{t-1}
+        cell.addcmul_(input_gates[t], half_candidate, value=2.0)  # c_t (ĉ_t) = f ⊙ c_{t-1} + i ⊙ c̃
+        hidden = _output_hidden(cell, output_gates[t], hidden_steps[t], minus_two)  # h_t (ĥ_t)
+        if keeps_h is not None:  # h_t = d^h ⊙ h_{t-1} + (1 − d^h) ⊙ ĥ_t = lerp(ĥ_t, h_{t-1}, d^h)
+            hidden.lerp_(hidden_prev, keeps_h[t])
+        if keeps_c is not None:  # c_t = lerp(ĉ_t, c_{t-1}, d^c)
+            cell = torch.lerp(cell, cell_prev, keeps_c[t], out=cell_steps[t])
+        hidden_prev, cell_prev = hidden, cell
 
 
 def _run_forward(
@@ -188,10 +202,10 @@ def _run_forward(
     if lengths is not None and reverse:  # a sequence starts at its own end from h_0, c_0
         _place_initial_state((hiddens, cells), state0, lengths[0])
     recurrent = RecurrentProduct(weight_hh, B, onednn_ready(weight_hh, B))
-    mask, keep_h, keep_c = regularisers or (None, None, None)
-    if lengths is None and mask is None and keep_h is None and keep_c is None:
-        _plain_steps(gates, cells, hiddens, state0, recurrent, reverse)
+    if lengths is None:
+        _full_batch_steps(gates, cells, hiddens, state0, recurrent, reverse, regularisers)
         return gates, cells, hiddens
+    mask, keep_h, keep_c = regularisers or (None, None, None)
     previous = -1
     for t in _step_order(T, reverse):
         b = B if lengths is None else lengths[1][t]
@@ -260,39 +274,62 @@ def _local_factors(
     return factors, through_cell  # A = o − o ⊙ tanh²(c_t)
 
 
-def _plain_backward_steps(
+def _full_batch_backward_steps(
     grads: tuple[Tensor, Tensor, Tensor],
     factors: tuple[Tensor, Tensor, Tensor],
     recurrent: RecurrentProduct,
     reverse: bool,
+    regularisers: Regularisers | None = None,
 ) -> tuple[Tensor, Tensor]:
-    """`_run_backward` without lengths or regularisers: the same equations, every row real.
+    """`_run_backward` without lengths: the same equations, every row real.
 
     Every per-step view is taken for all T steps before the loop, and the gradient arriving
     at output t − 1 is added by the recurrent product itself (δh_{t-1} = g_{t-1} + δa_t W_hh,
-    one addmm), so a step runs five kernels.
+    one addmm), so a plain step runs five kernels. Zoneout of h_t adds one (d^h ⊙ δh_t, the
+    product written into a second buffer, as δh_t is still read), of c_t two (δĉ_t apart from
+    δc_t), recurrent dropout two (m ⊙ after the product, then + g_{t-1}).
     """
     grad_outputs, grad_hidden, grad_cell = grads
     delta, through_cell, forget_gate = factors  # Q (T, B, 4H), A (T, B, H), f (T, B, H)
+    mask, keep_h, keep_c = regularisers or (None, None, None)
     H = delta.shape[-1] // 4
     order = list(reversed(_step_order(delta.shape[0], reverse)))  # the backward's visit order
     deltas = delta.unbind(0)  # T × (B, 4H): Q_t, becomes δa_t
     cell_rows = delta[..., : 3 * H].unflatten(-1, (3, H)).unbind(0)  # T × (B, 3, H): i, f, g
     output_rows = delta[..., 3 * H :].unbind(0)  # T × (B, H): o
     through, forget = through_cell.unbind(0), forget_gate.unbind(0)  # T × (B, H): A_t, f_t
+    keeps_h = None if keep_h is None else keep_h.unbind(0)  # T × (B, H): d^h_t
+    keeps_c = None if keep_c is None else keep_c.unbind(0)  # d^c_t
     arriving = grad_outputs.unbind(0)  # T × (B, H): g_t
     carried_hidden = grad_hidden + arriving[order[0]]  # δh_T = ∂L/∂h_n + g_T, (B, H)
+    spare = None if keeps_h is None else torch.empty_like(carried_hidden)  # δh_{t-1} under d^h
     carried_cell = grad_cell.clone()  # δc_{t+1} ⊙ f_{t+1}, or ∂L/∂c_n, (B, H)
-    cell_column = carried_cell.unsqueeze(1)  # (B, 1, H), a view that follows the updates
+    hat = carried_cell if keeps_c is None else torch.empty_like(carried_cell)  # δĉ_t
+    hat_column = hat.unsqueeze(1)  # (B, 1, H), a view that follows the updates
     for index, t in enumerate(order):
-        carried_cell.addcmul_(carried_hidden, through[t])  # δc_t
-        cell_rows[t].mul_(cell_column)  # δa_i, δa_f, δa_g
+        if keeps_c is not None:  # (1 − d^c) ⊙ δc_t enters δĉ_t, d^c ⊙ δc_t skips the step
+            torch.addcmul(carried_cell, carried_cell, keeps_c[t], value=-1.0, out=hat)
+            carried_cell.mul_(keeps_c[t])
+        hat.addcmul_(carried_hidden, through[t])  # δĉ_t (δc_t without zoneout of c_t)
+        cell_rows[t].mul_(hat_column)  # δa_i, δa_f, δa_g
         output_rows[t].mul_(carried_hidden)  # δa_o
-        carried_cell.mul_(forget[t])  # δc_t ⊙ f_t, sent to step t − 1
-        if index + 1 < len(order):  # δh_{t-1} = g_{t-1} + δa_t W_hh
-            recurrent.write_sum(carried_hidden, arriving[order[index + 1]], deltas[t])
-        else:  # ∂L/∂h_0 = δa_1 W_hh
-            recurrent.write(carried_hidden, deltas[t])
+        if keeps_c is None:
+            carried_cell.mul_(forget[t])  # δc_t ⊙ f_t, sent to step t − 1
+        else:
+            carried_cell.addcmul_(hat, forget[t])  # δc_{t-1} = d^c ⊙ δc_t + f ⊙ δĉ_t
+        following = arriving[order[index + 1]] if index + 1 < len(order) else None  # g_{t-1}
+        target = carried_hidden if spare is None else spare  # becomes δh_{t-1}
+        if following is not None and mask is None:  # g_{t-1} + δa_t W_hh
+            recurrent.write_sum(target, following, deltas[t])
+        else:  # δa_t W_hh (∂L/∂h_0 after the last step), m ⊙ it, + g_{t-1}
+            recurrent.write(target, deltas[t])
+            if mask is not None:
+                target.mul_(mask)
+                if following is not None:
+                    target.add_(following)
+        if spare is not None and keeps_h is not None:  # + d^h ⊙ δh_t
+            target.addcmul_(carried_hidden, keeps_h[t])
+            carried_hidden, spare = target, carried_hidden
     return carried_hidden, carried_cell
 
 
@@ -304,34 +341,38 @@ def _run_backward(
     reverse: bool,
     regularisers: Regularisers | None = None,
 ) -> tuple[Tensor, Tensor]:
-    """Turn Q into δa_t in place, t = T…1 (six operations a step); return δh_0, δc_0."""
+    """Turn Q into δa_t in place, t = T…1 (six operations a step); return δh_0, δc_0.
+
+    Under zoneout of h_t, `factors` hold A ⊙ (1 − d^h) and Q_o ⊙ (1 − d^h) (`lstm_backward`
+    folds δĥ_t = (1 − d^h) ⊙ δh_t into them), so δh_t itself multiplies them here.
+    """
+    if batch_sizes is None:
+        return _full_batch_backward_steps(grads, factors, recurrent, reverse, regularisers)
     grad_outputs, grad_hidden, grad_cell = grads
     delta, through_cell, forget_gate = factors  # Q (T, B, 4H), A (T, B, H), f (T, B, H)
     mask, keep_h, keep_c = regularisers or (None, None, None)
-    if batch_sizes is None and mask is None and keep_h is None and keep_c is None:
-        return _plain_backward_steps(grads, factors, recurrent, reverse)
     T, B, G = delta.shape
     H = G // 4
     carried_hidden = grad_hidden.clone()  # δh from later steps and from h_n, (B, H)
     carried_cell = grad_cell.clone()  # δc_{t+1} ⊙ f_{t+1}, or ∂L/∂c_n, (B, H)
-    release_h = None if keep_h is None else 1.0 - keep_h  # 1 − d^h, (T, B, H), once
-    release_c = None if keep_c is None else 1.0 - keep_c  # 1 − d^c
     for t in reversed(_step_order(T, reverse)):
-        b = B if batch_sizes is None else batch_sizes[t]
+        b = batch_sizes[t]
         grad_h = carried_hidden[:b].add_(grad_outputs[t, :b])  # δh_t
-        kept_h, kept_c, grad_out = None, None, grad_h
-        if keep_h is not None and release_h is not None:  # δĥ_t = (1 − d^h) ⊙ δh_t
-            kept_h, grad_out = grad_h * keep_h[t, :b], grad_h * release_h[t, :b]
-        if keep_c is not None and release_c is not None:  # d^c ⊙ δc_t goes to c_{t-1}
-            kept_c = carried_cell[:b] * keep_c[t, :b]
-            carried_cell[:b].mul_(release_c[t, :b])  # (1 − d^c) ⊙ δc_t enters δĉ_t
-        grad_c = carried_cell[:b].addcmul_(grad_out, through_cell[t, :b])  # δc_t (δĉ_t)
+        kept_h = None if keep_h is None else grad_h * keep_h[t, :b]  # d^h ⊙ δh_t, to h_{t-1}
+        cell_grad = carried_cell[:b]  # δc_t
+        if keep_c is not None:  # (1 − d^c) ⊙ δc_t enters δĉ_t, d^c ⊙ δc_t skips the step
+            hat = torch.addcmul(cell_grad, cell_grad, keep_c[t, :b], value=-1.0)
+            cell_grad.mul_(keep_c[t, :b])
+        else:
+            hat = cell_grad
+        hat.addcmul_(grad_h, through_cell[t, :b])  # δĉ_t (δc_t without zoneout of c_t)
         step_delta = delta[t, :b]  # Q_t, becomes δa_t
-        step_delta[:, : 3 * H].unflatten(1, (3, H)).mul_(grad_c.unsqueeze(1))  # δa_i, δa_f, δa_g
-        step_delta[:, 3 * H :].mul_(grad_out)  # δa_o
-        grad_c.mul_(forget_gate[t, :b])  # δc_t ⊙ f_t, sent to step t − 1
-        if kept_c is not None:
-            grad_c.add_(kept_c)  # δc_{t-1} = d^c ⊙ δc_t + f ⊙ δĉ_t
+        step_delta[:, : 3 * H].unflatten(1, (3, H)).mul_(hat.unsqueeze(1))  # δa_i, δa_f, δa_g
+        step_delta[:, 3 * H :].mul_(grad_h)  # δa_o
+        if keep_c is not None:
+            cell_grad.addcmul_(hat, forget_gate[t, :b])  # δc_{t-1} = d^c ⊙ δc_t + f ⊙ δĉ_t
+        else:
+            cell_grad.mul_(forget_gate[t, :b])  # δc_t ⊙ f_t, sent to step t − 1
         recurrent.write(carried_hidden[:b], step_delta)  # δa_t W_hh, sent to h_{t-1}
         if mask is not None:
             carried_hidden[:b].mul_(mask[:b])  # m ⊙ (δa_t W_hh)
@@ -448,6 +489,11 @@ def lstm_backward(
     recurrent_mask, _, keep_c = regularisers or (None, None, None)  # m, d^c
     hats = None if keep_c is None else _candidate_cells(gates, cells, cell0, reverse)  # ĉ_t
     delta, through_cell = _local_factors(gates, cells, cell0, reverse, hats)
+    keep_h = None if regularisers is None else regularisers[1]
+    if keep_h is not None:  # δĥ_t = (1 − d^h) ⊙ δh_t reaches δa only through A and Q_o
+        through_cell.addcmul_(through_cell, keep_h, value=-1.0)  # A ⊙ (1 − d^h)
+        output_factor = delta[..., 3 * (G // 4) :]
+        output_factor.addcmul_(output_factor, keep_h, value=-1.0)  # Q_o ⊙ (1 − d^h)
     if lengths is not None:  # padded rows of Q hold unused gates; δa must be 0 there
         mask = _mask(lengths[0], x)  # (T, B, 1)
         delta.masked_fill_(~mask, 0.0)
