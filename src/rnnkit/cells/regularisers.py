@@ -78,9 +78,9 @@ def bernoulli(shape: tuple[int, ...], probability: float, like: Tensor) -> Tenso
     """0/1 entries, 1 with `probability`, in the dtype and device of `like`.
 
     Drawn as [u < p] with u ~ U[0, 1) (`torch.rand`, in float64 for a float64 `like`, else
-    float32, whose u are multiples of 2⁻²⁴: the probability is p rounded up to one of them). On one CPU
-    thread this is twice as fast as `Tensor.bernoulli_(p)` (1.17 ms against 2.35 for 409,600
-    entries, the zoneout masks of `python -m bench.regularisers`' small size).
+    float32, whose u are multiples of 2⁻²⁴: the probability is p rounded up to one of them).
+    On one CPU thread this is twice as fast as `Tensor.bernoulli_(p)` (1.17 ms against 2.35 for
+    409,600 entries, the zoneout masks of `python -m bench.regularisers`' small size).
     """
     dtype = torch.float64 if like.dtype == torch.float64 else torch.float32
     draws = torch.rand(shape, dtype=dtype, device=like.device)  # u

@@ -351,7 +351,7 @@ def _run_backward(
     grad_outputs, grad_hidden, grad_cell = grads
     delta, through_cell, forget_gate = factors  # Q (T, B, 4H), A (T, B, H), f (T, B, H)
     mask, keep_h, keep_c = regularisers or (None, None, None)
-    T, B, G = delta.shape
+    T, G = delta.shape[0], delta.shape[-1]
     H = G // 4
     carried_hidden = grad_hidden.clone()  # δh from later steps and from h_n, (B, H)
     carried_cell = grad_cell.clone()  # δc_{t+1} ⊙ f_{t+1}, or ∂L/∂c_n, (B, H)
