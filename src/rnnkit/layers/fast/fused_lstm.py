@@ -208,7 +208,7 @@ def _run_forward(
     mask, keep_h, keep_c = regularisers or (None, None, None)
     previous = -1
     for t in _step_order(T, reverse):
-        b = B if lengths is None else lengths[1][t]
+        b = lengths[1][t]
         hidden_prev = hidden0[:b] if previous < 0 else hiddens[previous, :b]  # h_{t-1}
         cell_prev = cell0[:b] if previous < 0 else cells[previous, :b]  # c_{t-1}
         hidden_in = hidden_prev if mask is None else hidden_prev * mask[:b]  # m ⊙ h_{t-1}
