@@ -70,7 +70,6 @@ from rnnkit.tasks.ner.train import DATA_DIRS, NerConfig, build
 from rnnkit.text.vocab import Vocab
 from rnnkit.training import Trainer, TrainerConfig
 from rnnkit.training.state_dicts import load_model_tensors
-from rnnkit.training.trainer import Callback
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -112,10 +111,10 @@ def run_one(
     With `bench.select == "dev"` the Trainer evaluates the dev split (CoNLL-2002 testa) after
     every epoch and keeps the checkpoint of the best dev F1 (monitor val_f1, mode max); those
     weights are scored once on the test split (early stopping on dev, Lample et al. 2016 §5).
-    With `bench.average_from = E₀` the Trainer's Polyak/SWA average (`Updater.start_averaging`,
-    the one NT-ASGD uses, `rnnkit.training.averaging`) starts after epoch E₀ and runs over every
-    later update, w̄ = (1/N) Σ w_i (Polyak & Juditsky 1992; Izmailov et al. 2018); evaluations,
-    the best checkpoint and the final scores then use w̄.
+    With `bench.average_from = E₀` the Trainer's Polyak/SWA average (`TrainerConfig.average_from`
+    = E₀ × batches per epoch, the AveragedModel NT-ASGD uses, `rnnkit.training.averaging`) starts
+    after epoch E₀ and runs over every later update, w̄ = (1/N) Σ w_i (Polyak & Juditsky 1992;
+    Izmailov et al. 2018); evaluations, the best checkpoint and the final scores then use w̄.
     """
     config = make_config(NerConfig,
         corpus=corpus, eval_split="test", embed_dim=bench.embed_dim,
@@ -140,14 +139,13 @@ def run_one(
         optimizer=bench.optimizer, momentum=bench.momentum, schedule=bench.schedule,
         checkpoint_every=0, keep_last=1, keep_best=select_dev, quiet=True,
         device=args.device, precision="fp32", seed=bench.seed, log_every=max(steps, 1),
+        average_from=None if bench.average_from is None else bench.average_from * per_epoch,
     )  # fmt: skip
-    average = bench.average_from
-    callbacks = [] if average is None else [average_after(average * per_epoch)]
     with tempfile.TemporaryDirectory(prefix="bench-ner-") as run_dir:
         trainer = Trainer(
             setup.model, setup.objective, setup.train_data, config=trainer_config,
             eval_data=setup.eval_data if select_dev else None, handle_signals=False,
-            run_dir=run_dir if select_dev else None, callbacks=callbacks,
+            run_dir=run_dir if select_dev else None,
         )  # fmt: skip
         synchronize = torch.cuda.synchronize if trainer.device.type == "cuda" else lambda: None
         synchronize()
@@ -172,17 +170,6 @@ def run_one(
         metrics = trainer.evaluate()
     return {**{k.removeprefix("val_"): v for k, v in metrics.items()}, "seconds": seconds,
             "steps": steps, **extra}  # fmt: skip
-
-
-def average_after(start_step: int) -> Callback:
-    """A Trainer callback that starts the weight average w̄ once `start_step` updates are done;
-    the Updater then folds every later iterate into it (`Updater.finish`)."""
-
-    def callback(trainer: Trainer, row: dict) -> None:
-        if trainer.loop.step == start_step and trainer.updater.average is None:
-            trainer.updater.start_averaging()
-
-    return callback
 
 
 def parse_word2vec(values: list[str], corpora: list[str]) -> dict[str, str]:
@@ -252,8 +239,8 @@ def main() -> int:
                "seed": args.seed}  # fmt: skip
     bench = replace(bench, **{k: v for k, v in changes.items() if v is not None})
     bench = replace(bench, casing=True) if args.casing else bench
-    if bench.average_from is not None and not 0 <= bench.average_from < bench.epochs:
-        raise SystemExit(f"--average E0 must be in [0, epochs = {bench.epochs}), "
+    if bench.average_from is not None and not 1 <= bench.average_from < bench.epochs:
+        raise SystemExit(f"--average E0 must be in [1, epochs = {bench.epochs}), "
                          f"got {bench.average_from}")  # fmt: skip
     corpora = args.corpora.split(",")
     vectors = parse_word2vec(args.word2vec, corpora)

@@ -1,4 +1,4 @@
-"""NT-ASGD: SGD until validation stops improving, then the average of the iterates.
+"""Weight averaging: NT-ASGD (from when validation stops improving) or from a fixed update.
 
 Non-monotonically triggered averaged SGD (Merity, Keskar & Socher 2017, §3, Algorithm 1):
 
@@ -18,11 +18,18 @@ default update is the running mean w̄ ← w̄ + (w − w̄) / (N + 1) over the 
 far, the first one copied. (`torch.optim.ASGD(t0=0, lambd=0)`, the AWD-LSTM code's choice,
 averages the same way inside the optimizer; a separate average keeps the optimizer SGD's.)
 
+A fixed start (`TrainerConfig.average_from` = k₀, any optimizer) begins the same average after
+update k₀: w̄ = (1 / (k − k₀)) Σ_{i=k₀+1}^{k} θ_i, Polyak & Juditsky's averaged iterates, or SWA
+(Izmailov et al. 2018) with the learning rate the schedule gives. With optimizer "ntasgd",
+whichever of the trigger and the fixed start comes first begins it, and it is never restarted.
+
 References:
     Merity, Keskar & Socher. Regularizing and Optimizing LSTM Language Models. ICLR 2018,
         https://arxiv.org/abs/1708.02182 (Algorithm 1)
     Polyak & Juditsky. Acceleration of Stochastic Approximation by Averaging. SIAM J. Control
         Optim. 30(4), 1992.
+    Izmailov et al. Averaging Weights Leads to Wider Optima and Better Generalization. UAI
+        2018, https://arxiv.org/abs/1803.05407 (SWA)
     https://pytorch.org/docs/stable/optim.html#weight-averaging-swa-and-ema (AveragedModel)
 """
 
@@ -74,6 +81,18 @@ def observe_for_averaging(
     return False
 
 
+def scheduled_start(loop: LoopState, config: TrainerConfig) -> bool:
+    """True when the fixed start k₀ = `config.average_from` begins averaging now: after update
+    k₀ (`loop.step` ≥ k₀) and not yet averaging; `loop.averaging_from` records k₀.
+    The iterates averaged are then θ_{k₀+1}, θ_{k₀+2}, … (`Updater.finish`).
+    """
+    start = config.average_from
+    if start is None or loop.averaging_from is not None or loop.step < start:
+        return False
+    loop.averaging_from = loop.step
+    return True
+
+
 def start_average(model: nn.Module) -> AveragedModel:
     """A fresh average of `model`'s parameters (a copy of the module, no iterate averaged yet)."""
     return AveragedModel(model)
@@ -93,6 +112,7 @@ __all__ = [
     "averaged_count",
     "nonmonotone_trigger",
     "observe_for_averaging",
+    "scheduled_start",
     "set_averaged_count",
     "start_average",
 ]

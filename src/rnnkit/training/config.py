@@ -10,6 +10,8 @@ References:
     recurrent network trajectories" (truncated BPTT(k1, k2))
     Merity, Keskar & Socher 2017, "Regularizing and Optimizing LSTM Language Models",
     https://arxiv.org/abs/1708.02182 (NT-ASGD, optimizer="ntasgd": averaging.py)
+    Izmailov et al. 2018, "Averaging Weights Leads to Wider Optima and Better Generalization",
+    https://arxiv.org/abs/1803.05407 (SWA; average_from, a fixed start of the average)
 """
 
 from __future__ import annotations
@@ -28,10 +30,10 @@ class TrainerConfig:
     # The help groups of `rnnkit train TASK --help` (config.GROUP_ORDER); every field is in one.
     FLAG_GROUPS: ClassVar[dict[str, tuple[str, ...]]] = {
         "training": (
-            "max_steps", "max_epochs", "optimizer", "nonmono", "lr", "momentum", "nesterov",
-            "betas", "weight_decay", "schedule", "warmup_steps", "decay_every", "decay_factor",
-            "min_lr", "plateau_patience", "clip_norm", "clip_value", "tbptt_k1", "tbptt_k2",
-            "accumulate_steps", "eval_every", "monitor", "monitor_mode",
+            "max_steps", "max_epochs", "optimizer", "nonmono", "average_from", "lr", "momentum",
+            "nesterov", "betas", "weight_decay", "schedule", "warmup_steps", "decay_every",
+            "decay_factor", "min_lr", "plateau_patience", "clip_norm", "clip_value", "tbptt_k1",
+            "tbptt_k2", "accumulate_steps", "eval_every", "monitor", "monitor_mode",
             "early_stopping_patience", "min_delta", "seed", "device", "precision",
             "on_nonfinite", "divergence_ratio", "max_skipped",
         ),
@@ -43,6 +45,9 @@ class TrainerConfig:
     max_epochs: int | None = None  # passes over the training data; None: no limit
     optimizer: Literal["sgd", "adam", "adamw", "ntasgd"] = "adam"  # ntasgd: SGD, then averaged
     nonmono: int = 5  # n of NT-ASGD: average once val is worse than the best but the last n
+    # k₀: average the weights of every update after the first k₀ (Polyak & Juditsky 1992; SWA);
+    # None: off
+    average_from: int | None = None
     lr: float = 1e-3  # η, peak learning rate
     momentum: float = 0.9  # μ, SGD and NT-ASGD (the AWD-LSTM used 0)
     nesterov: bool = False  # SGD and NT-ASGD
@@ -104,6 +109,11 @@ class TrainerConfig:
                 raise ConfigError(f"{name} must be ≥ 0, got {value}")
         self._check_ranges()
         self._check_tbptt()
+        if self.average_from is not None and not 1 <= self.average_from < self.max_steps:
+            raise ConfigError(
+                f"--average-from must be at least 1 and below --max-steps = {self.max_steps} "
+                f"(averaging starts after that many updates), got {self.average_from}"
+            )
         if self.optimizer == "ntasgd" and self.eval_every < 1:
             raise ConfigError(
                 "optimizer ntasgd starts averaging when validation stops improving, so it needs "

@@ -34,7 +34,7 @@ class LoopState:
     pending_position: dict[str, Any] | None = None  # data position before a batch in progress
     pending_window: int = 0  # next truncated-BPTT window of that batch
     nonmono_log: list[float] | None = None  # NT-ASGD: monitored values before the trigger
-    averaging_from: int | None = None  # NT-ASGD: step T the weight averaging began after
+    averaging_from: int | None = None  # step T the weight average began after (either start)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict of every field."""

@@ -7,9 +7,10 @@ scaler and returns the rest (`Restored`: loop counters, carried state, data posi
 states) for the trainer to put in place, the RNG states last (`set_all_rng_states`), so that
 nothing drawn between loading and the next update can shift the random streams.
 
-With NT-ASGD averaging (averaging.py), `model.safetensors` holds the averaged weights w̄ (what
-a loaded run uses), and `loop.safetensors` the SGD iterate θ under `iterate.<name>` and the
-count N of iterates averaged (`average.count`), so that a resume continues both exactly.
+With weight averaging (averaging.py: NT-ASGD's trigger or `average_from`), `model.safetensors`
+holds the averaged weights w̄ (what a loaded run uses), and `loop.safetensors` the iterate θ
+under `iterate.<name>` and the count N of iterates averaged (`average.count`), so that a resume
+continues both exactly.
 
 The module stands below the trainer: the trainer calls it, never the other way round.
 
@@ -104,7 +105,7 @@ def capture(
     optimizer_state, optimizer_meta = optimizer_tensors(updater.optimizer)
     carry_state, carry_structure = structure_to_tensors(carried)
     weights = model_tensors(model)
-    if updater.average is not None:  # NT-ASGD: w̄ as the model, θ and N to resume
+    if updater.average is not None:  # averaging: w̄ as the model, θ and N to resume
         carry_state |= {f"{ITERATE}{name}": value for name, value in weights.items()}
         carry_state[AVERAGE_COUNT] = torch.tensor(averaged_count(updater.average))
         weights = model_tensors(updater.average.module)
@@ -132,7 +133,7 @@ def capture(
     return tensors, state
 
 
-ITERATE = "iterate."  # loop.safetensors: the SGD iterate θ of an NT-ASGD run that averages
+ITERATE = "iterate."  # loop.safetensors: the iterate θ of a run that averages
 AVERAGE_COUNT = "average.count"  # loop.safetensors: N, the iterates averaged
 
 
@@ -243,14 +244,14 @@ def restore(
 def _restore_average(
     loop: LoopState, updater: Updater, model: nn.Module, tensors: dict[str, Tensor], path: Path
 ) -> None:
-    """NT-ASGD: the model holds w̄ from model.safetensors; copy it into a fresh average, put N
-    back, and load the iterate θ into the model. Before the trigger: no average."""
+    """Weight averaging: the model holds w̄ from model.safetensors; copy it into a fresh
+    average, put N back, and load the iterate θ into the model. Before its start: no average."""
     updater.average = None
     if loop.averaging_from is None:
         return
     if AVERAGE_COUNT not in tensors:
         raise CheckpointError(
-            f"{path / 'loop.safetensors'} lacks the NT-ASGD average count that state.json's "
+            f"{path / 'loop.safetensors'} lacks the weight average's count that state.json's "
             f"averaging_from={loop.averaging_from} needs"
         )
     set_averaged_count(updater.start_averaging(), int(tensors[AVERAGE_COUNT]))

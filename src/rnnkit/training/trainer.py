@@ -8,7 +8,7 @@ SIGINT/SIGTERM:
                 bar or a log line
     evaluate    every `eval_every` steps: mean validation loss and task metrics, early stopping;
                 with optimizer "ntasgd", the trigger of the weight average (averaging.py), which
-                evaluations and checkpoints then use
+                evaluations and checkpoints then use (`average_from`: after a fixed update)
     checkpoint  every `checkpoint_every` steps, at the best evaluation, and at the end
 
 The model is any `nn.Module`; the Objective (objective.py) says how a batch becomes a loss. A
@@ -36,7 +36,7 @@ from rnnkit.config import config_to_dict
 from rnnkit.console import make_progress
 from rnnkit.errors import ConfigError, TrainingDiverged
 from rnnkit.training import snapshot
-from rnnkit.training.averaging import observe_for_averaging
+from rnnkit.training.averaging import observe_for_averaging, scheduled_start
 from rnnkit.training.checkpoint_manager import CheckpointManager
 from rnnkit.training.config import TrainerConfig
 from rnnkit.training.data import BatchSource
@@ -205,6 +205,9 @@ class Trainer:
         loop.tokens += stats.tokens
         if loop.first_loss is None:
             loop.first_loss = stats.loss
+        if scheduled_start(loop, config):  # average_from: w̄ over the updates after this one
+            self.updater.start_averaging()
+            self._log({"kind": "averaging", "step": loop.step})
         row = train_row(loop, stats, *self._interval, self.objective.unit)
         if loop.step % config.log_every == 0 or loop.step == config.max_steps:
             self._log(row)
