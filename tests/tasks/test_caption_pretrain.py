@@ -190,15 +190,23 @@ def test_pretraining_reads_train_and_coco_mini_never_dev_or_test(
     assert "cocoword" not in " ".join(seen[0][1])
 
 
+def _tiny_pretrained_run(
+    data: Path, run: Path, *, every: int, extra: list[str] | None = None
+) -> list[str]:
+    """`rnnkit train caption` on COCO-mini: 2 steps, 3 of CNN pretraining, the CNN frozen,
+    evaluations and checkpoints every `every` steps (0: only at the end)."""
+    return ["train", "caption", "--corpus", "coco", "--data", str(data), "--image-size", "16",
+            "--cnn-width", "2", "--feature-size", "8", "--embed-dim", "8", "--hidden-size", "8",
+            "--min-freq", "1", "--batch-size", "3", "--max-steps", "2", "--eval-every",
+            str(every), "--checkpoint-every", str(every), "--quiet", "--device", "cpu",
+            "--run-dir", str(run), "--pretrain-steps", "3", "--pretrain-words", "4",
+            "--no-pretrain-extra", "--freeze-cnn", *(extra or [])]  # fmt: skip
+
+
 def test_pretrain_flags_round_trip_through_the_cli(tmp_path: Path) -> None:
     data = write_coco_mini(tmp_path / "data")
     run = tmp_path / "run"
-    argv = ["train", "caption", "--corpus", "coco", "--data", str(data), "--image-size", "16",
-            "--cnn-width", "2", "--feature-size", "8", "--embed-dim", "8", "--hidden-size", "8",
-            "--min-freq", "1", "--batch-size", "3", "--max-steps", "2", "--eval-every", "0",
-            "--checkpoint-every", "0", "--quiet", "--device", "cpu", "--run-dir", str(run),
-            "--pretrain-steps", "3", "--pretrain-words", "4", "--no-pretrain-extra",
-            "--freeze-cnn", "--feature-norm", "layer"]  # fmt: skip
+    argv = _tiny_pretrained_run(data, run, every=0, extra=["--feature-norm", "layer"])
     assert main(argv) == 0
     saved = read_run_config(run)
     task = saved["task_config"]
@@ -220,12 +228,7 @@ def test_resume_and_evaluate_do_not_pretrain_again(
     the pretraining (`rnnkit.tasks.registry.restoring`), and resuming still trains on."""
     data = write_coco_mini(tmp_path / "data")
     run = tmp_path / "run"
-    argv = ["train", "caption", "--corpus", "coco", "--data", str(data), "--image-size", "16",
-            "--cnn-width", "2", "--feature-size", "8", "--embed-dim", "8", "--hidden-size", "8",
-            "--min-freq", "1", "--batch-size", "3", "--max-steps", "2", "--eval-every", "2",
-            "--checkpoint-every", "2", "--quiet", "--device", "cpu", "--run-dir", str(run),
-            "--pretrain-steps", "3", "--pretrain-words", "4", "--no-pretrain-extra",
-            "--freeze-cnn"]  # fmt: skip
+    argv = _tiny_pretrained_run(data, run, every=2)
     assert main(argv) == 0
 
     def refuse(*_: object, **__: object) -> None:
