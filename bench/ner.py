@@ -39,8 +39,10 @@ Training remedies (issue 28), all through the Trainer's own features:
                    caps, initial capital, digits, @mention, #hashtag, URL; models/tagger.py),
                    computed from the characters, so with the + chars rows only
 
---models takes the keys of MODELS and, with --word2vec, crf+w2v and crf+chars+w2v: naming one
-of these runs only the rows named (otherwise --word2vec adds both to the rows of --models).
+--models takes the keys of MODELS and, with --word2vec, crf+w2v and crf+chars+w2v (and their
+-frozen rows, the pretrained embedding kept fixed: NerConfig.freeze_embedding): naming one of
+these runs only the rows named (otherwise --word2vec adds the two unfrozen ones to the rows of
+--models).
 --optimizer sgd is plain SGD with momentum μ (default 0.9 of TrainerConfig; Lample et al. 2016
 used η = 0.01, no momentum, clipping at 5, dropout 0.5, one sentence per update; here the loss
 is the mean over the batch's words, so B = 1 is the closest match: --batch-size 1).
@@ -189,12 +191,15 @@ def select_models(keys: list[str], vectors: str | None) -> dict[str, tuple[str, 
         for key in ("crf", "crf+chars"):
             label, options = MODELS[key]
             pretrained[f"{key}+w2v"] = (f"{label} + w2v", {**options, "word2vec": vectors})
-    unknown = [key for key in keys if key not in MODELS and key not in pretrained]
+    frozen = {f"{key}-frozen": (f"{label} (frozen)", {**options, "freeze_embedding": True})
+              for key, (label, options) in pretrained.items()}  # fmt: skip
+    named = {**pretrained, **frozen}
+    unknown = [key for key in keys if key not in MODELS and key not in named]
     if unknown:
         hint = "" if vectors is not None else " (the +w2v rows need --word2vec for the corpus)"
         raise SystemExit(f"unknown model(s) {', '.join(unknown)}{hint}")
-    if any(key in pretrained for key in keys):  # rows named one by one
-        return {key: MODELS.get(key) or pretrained[key] for key in keys}
+    if any(key in named for key in keys):  # rows named one by one
+        return {key: MODELS.get(key) or named[key] for key in keys}
     return {**{key: MODELS[key] for key in keys}, **pretrained}
 
 
